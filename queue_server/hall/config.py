@@ -1,0 +1,142 @@
+"""Hall configuration as frozen values.
+
+This module only describes a hall. Reading a TOML file and reporting problems with their
+place in the file is done by ``queue_server.config_file``; the core receives a ready
+``HallConfig``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+from enum import StrEnum
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class QueueKind(StrEnum):
+    """Kinds of queue and window (seed 001). Values are the domain's own words."""
+
+    GENERAL = "无差别综合"
+    FIELD = "分领域"
+    SPECIAL = "专窗"
+    PICKUP = "出件"
+    CONSULT = "咨询"
+
+
+class StaffRole(StrEnum):
+    WINDOW = "window"  # works at a window
+    BACKOFFICE = "backoffice"  # back-office approval of cases
+    MANAGER = "manager"  # everything
+
+
+@dataclass(frozen=True, kw_only=True)
+class Interval:
+    """A half-open span of local wall-clock time, [start, end). ``end`` may be 24:00."""
+
+    start_min: int  # minutes after local midnight
+    end_min: int
+
+    def contains(self, minute_of_day: int) -> bool:
+        return self.start_min <= minute_of_day < self.end_min
+
+    def __str__(self) -> str:
+        return f"{_hhmm(self.start_min)}-{_hhmm(self.end_min)}"
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WeeklyHours:
+    """Opening intervals per weekday, index 0 = Monday (``date.weekday()``)."""
+
+    days: tuple[tuple[Interval, ...], ...]  # exactly 7 entries
+
+    def is_open(self, weekday: int, minute_of_day: int) -> bool:
+        return any(iv.contains(minute_of_day) for iv in self.days[weekday])
+
+    def intervals(self, weekday: int) -> tuple[Interval, ...]:
+        return self.days[weekday]
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueConfig:
+    code: str  # also the ticket prefix, e.g. "A"
+    name: str  # zh-CN
+    kind: QueueKind
+    daily_cap: int
+    hours: WeeklyHours  # the hall's hours unless the queue sets its own
+    department: str = ""
+    default_service_s: float = 300.0  # prior for the service-time estimate
+    alert_waiting: int = 30  # dashboard alert: waiting count above this
+    alert_wait_min: int = 30  # dashboard alert: longest wait above this (minutes)
+    matters: tuple[str, ...] = ()  # matter codes served (data/matters)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WindowQueue:
+    queue: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class WindowConfig:
+    number: int
+    name: str
+    kind: QueueKind
+    zone: str
+    queues: tuple[WindowQueue, ...]
+    department: str = ""
+    accessible: bool = False  # low counter / barrier-free (无障碍环境建设法 art. 40)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StaffAccount:
+    username: str
+    name: str
+    role: StaffRole
+    password_hash: str  # "scrypt$n$r$p$salt_b64$hash_b64", never plain text
+    department: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rules:
+    recall_limit: int = 3  # recalls allowed after the first call
+    auto_no_show: bool = True  # a recall past the limit marks the ticket no-show
+    priority_ratio: int = 2  # consecutive 绿色通道 calls before a normal ticket goes next
+    appointment_early_min: int = 15  # a checked-in appointment is due from slot - this
+    reactivate_same_day: bool = True
+    ewma_alpha: float = 0.2  # weight of the newest service time in the estimate
+    issue_rate_per_min: int = 30  # tickets a kiosk may issue per minute
+    recent_calls: int = 8  # calls kept on the wall display
+    announce_repeat: int = 2  # times each call is spoken
+    contact_due_working_days: int = 1  # 差评: contact the rater within
+    rectify_due_working_days: int = 2  # 差评: rectify and report back within
+    due_soon_hours: int = 4  # "due soon" mark on cases and rectifications
+
+
+@dataclass(frozen=True, kw_only=True)
+class HallConfig:
+    code: str
+    name: str
+    timezone: str = "Asia/Shanghai"
+    close_of_business: time = time(17, 30)
+    hours: WeeklyHours
+    queues: tuple[QueueConfig, ...]
+    windows: tuple[WindowConfig, ...]
+    staff: tuple[StaffAccount, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+    require_display_token: bool = False
+    notice: str = ""  # scrolling line on the wall display
+    rules: Rules = field(default_factory=Rules)
+
+    def queue(self, code: str) -> QueueConfig | None:
+        return next((q for q in self.queues if q.code == code), None)
+
+    def window(self, number: int) -> WindowConfig | None:
+        return next((w for w in self.windows if w.number == number), None)
+
+    def staff_account(self, username: str) -> StaffAccount | None:
+        return next((s for s in self.staff if s.username == username), None)
