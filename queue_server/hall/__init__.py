@@ -1,0 +1,18 @@
+"""The hall core: pure and synchronous. Commands and a time value in, events out.
+
+Nothing in this package does I/O, reads a clock or imports asyncio; the server and the
+simulator are shells around it (tests/hall/test_purity.py walks the imports).
+"""
+
+from .commands import Actor, Applicant, Channel, Priority, SYSTEM
+from .config import HallConfig
+from .errors import HallError
+from .events import Event, EventType
+from .hall import Changes, Hall
+from .model import Ticket, Window
+from .states import TicketState, WindowState
+
+__all__ = [
+    "Actor", "Applicant", "Channel", "Changes", "Event", "EventType", "Hall", "HallConfig",
+    "HallError", "Priority", "SYSTEM", "Ticket", "TicketState", "Window", "WindowState",
+]

@@ -1,0 +1,710 @@
+"""The hall: commands in, events out. Pure and synchronous.
+
+``Hall.handle(command, now, actor)`` checks the command against the current state and the
+transition tables, then emits events, applying each to the state as it is emitted. All
+checks of a command come before its first event, so a refused command (``HallError``)
+changes nothing. Time is a value passed in; this module never reads a clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from . import commands as c
+from .config import HallConfig, QueueConfig, WindowConfig
+from .errors import HallError
+from .estimate import Capacity, ServiceTime, wait_seconds
+from .events import Event, EventType as E
+from .model import Ticket, Window
+from .scheduling import pick_next, queue_rank
+from .states import TicketState as T, WindowState as W, ticket_transition, window_transition
+
+
+@dataclass
+class Changes:
+    """Rows the store must write with this batch of events."""
+
+    tickets: dict[str, Ticket] = field(default_factory=dict)
+    windows: set[int] = field(default_factory=set)
+    numbers: set[tuple[date, str]] = field(default_factory=set)
+    service_times: set[str] = field(default_factory=set)
+
+
+class Hall:
+    def __init__(
+        self,
+        config: HallConfig,
+        *,
+        tickets: Iterable[Ticket] = (),
+        windows: Iterable[Window] = (),
+        numbers: dict[tuple[date, str], int] | None = None,
+        service_times: dict[str, ServiceTime] | None = None,
+        service_date: date | None = None,
+    ) -> None:
+        self.config = config
+        self.tz = ZoneInfo(config.timezone)
+        self.tickets: dict[str, Ticket] = {t.id: t for t in tickets}
+        self.windows: dict[int, Window] = {w.number: w for w in windows}
+        for wcfg in config.windows:
+            self.windows.setdefault(wcfg.number, Window(number=wcfg.number))
+        self.numbers: dict[tuple[date, str], int] = dict(numbers or {})
+        self.service_times: dict[str, ServiceTime] = dict(service_times or {})
+        for q in config.queues:
+            self.service_times.setdefault(q.code, ServiceTime(mean_s=q.default_service_s))
+        self.service_date = service_date or max(
+            (t.service_date for t in self.tickets.values()), default=None
+        )
+        self._queues = {q.code: q for q in config.queues}
+        self._wcfg = {w.number: w for w in config.windows}
+        self.changes = Changes()
+
+    # ------------------------------------------------------------------ public API
+
+    def handle(self, cmd: c.Command, now: datetime, actor: c.Actor = c.SYSTEM) -> list[Event]:
+        """Run one command. Returns the events it produced (already applied)."""
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        now = now.astimezone(self.tz)
+        out: list[Event] = []
+        self._roll_over(now, out)
+        handler = _HANDLERS.get(type(cmd))
+        if handler is None:
+            raise HallError("unknown_command", f"unknown command {type(cmd).__name__}")
+        try:
+            handler(self, cmd, now, str(actor), out)
+        except HallError as err:
+            err.events = out  # type: ignore[attr-defined]  # a day roll-over still stands
+            raise
+        return out
+
+    def take_changes(self) -> Changes:
+        ch, self.changes = self.changes, Changes()
+        return ch
+
+    def ticket(self, ticket_id: str) -> Ticket:
+        t = self.tickets.get(ticket_id)
+        if t is None:
+            raise HallError("unknown_ticket", f"no ticket {ticket_id} today")
+        return t
+
+    def find_ticket(self, number_or_id: str) -> Ticket:
+        """By id ("20261121-A012") or today's number ("A012")."""
+        if number_or_id in self.tickets:
+            return self.tickets[number_or_id]
+        if self.service_date is not None:
+            tid = f"{self.service_date:%Y%m%d}-{number_or_id}"
+            if tid in self.tickets:
+                return self.tickets[tid]
+        raise HallError("unknown_ticket", f"no ticket {number_or_id} today")
+
+    def ticket_by_token(self, token: str) -> Ticket | None:
+        return next((t for t in self.tickets.values() if t.status_token == token), None)
+
+    def window(self, number: int) -> Window:
+        if number not in self._wcfg:
+            raise HallError("unknown_window", f"no window {number} in this hall")
+        return self.windows[number]
+
+    def waiting(self, queue: str | None = None) -> list[Ticket]:
+        return [
+            t for t in self.tickets.values()
+            if t.state is T.WAITING and (queue is None or t.queue == queue)
+        ]
+
+    # ------------------------------------------------------------------ estimates
+
+    def capacity(self, queue: str) -> Capacity:
+        waiting_queues = {t.queue for t in self.tickets.values() if t.state is T.WAITING}
+        servers = free = 0.0
+        fallback = 0.0
+        for wcfg in self.config.windows:
+            weights = {wq.queue: wq.weight for wq in wcfg.queues}
+            if queue not in weights:
+                continue
+            busy_with = {q for q in weights if q in waiting_queues} | {queue}
+            share = weights[queue] / sum(weights[q] for q in busy_with)
+            fallback += share
+            win = self.windows[wcfg.number]
+            if win.state is W.OPEN:
+                servers += share
+                if win.current_ticket is None:
+                    free += share
+        if servers == 0:
+            return Capacity(servers=fallback, free=0.0)
+        return Capacity(servers=servers, free=free)
+
+    def queue_order(self, queue: str, now: datetime) -> list[Ticket]:
+        rules = self.config.rules
+        return sorted(
+            (t for t in self.waiting(queue) if t.checked_in and t.target_window is None),
+            key=lambda t: queue_rank(t, now, rules),
+        )
+
+    def estimates(self, queue: str, now: datetime) -> dict[str, tuple[int, float]]:
+        """ticket id -> (position, estimated wait in seconds) for a queue's waiting tickets."""
+        order = self.queue_order(queue, now)
+        cap = self.capacity(queue)
+        mean = self.service_times[queue].mean_s
+        return {t.id: (i + 1, wait_seconds(i, mean, cap)) for i, t in enumerate(order)}
+
+    def queue_summary(self, queue: str, now: datetime) -> dict[str, Any]:
+        qcfg = self._queues[queue]
+        waiting = self.queue_order(queue, now)
+        longest = max(((now - t.arrived_at).total_seconds() for t in waiting), default=0.0)
+        cap = self.capacity(queue)
+        mean = self.service_times[queue].mean_s
+        issued = self.numbers.get((now.date(), queue), 0)
+        return {
+            "code": queue,
+            "name": qcfg.name,
+            "kind": qcfg.kind.value,
+            "open": self._queue_open(qcfg, now),
+            "waiting": len(waiting),
+            "longest_wait_s": round(longest),
+            "estimated_wait_s": round(wait_seconds(len(waiting), mean, cap)),
+            "issued_today": issued,
+            "remaining_today": max(0, qcfg.daily_cap - issued),
+        }
+
+    # ------------------------------------------------------------------ views
+
+    def window_view(self, number: int) -> dict[str, Any]:
+        wcfg, win = self._wcfg[number], self.windows[number]
+        cur = self.tickets.get(win.current_ticket) if win.current_ticket else None
+        return {
+            "number": number,
+            "name": wcfg.name,
+            "kind": wcfg.kind.value,
+            "zone": wcfg.zone,
+            "queues": [wq.queue for wq in wcfg.queues],
+            "state": win.state.value,
+            "pause_reason": win.pause_reason,
+            "staff_name": win.staff_name,
+            "ticket": cur.number if cur else None,
+            "ticket_id": cur.id if cur else None,
+            "ticket_state": cur.state.value if cur else None,
+        }
+
+    def public_state(self, now: datetime) -> dict[str, Any]:
+        """The snapshot every screen starts from: masked, no phone or ID numbers."""
+        now = now.astimezone(self.tz)
+        tickets = []
+        for q in self.config.queues:
+            est = self.estimates(q.code, now)
+            for t in self.tickets.values():
+                if t.queue != q.code or t.state in (T.DONE, T.CANCELLED, T.NO_SHOW):
+                    continue
+                view = t.public()
+                if t.id in est:
+                    view["position"], w = est[t.id]
+                    view["estimated_wait_s"] = round(w)
+                tickets.append(view)
+        calls = sorted(
+            (t for t in self.tickets.values() if t.called_at is not None and t.window is not None),
+            key=lambda t: t.called_at,  # type: ignore[arg-type, return-value]
+            reverse=True,
+        )[: self.config.rules.recent_calls]
+        return {
+            "hall": {
+                "code": self.config.code,
+                "name": self.config.name,
+                "timezone": self.config.timezone,
+                "notice": self.config.notice,
+                "service_date": self.service_date.isoformat() if self.service_date else None,
+                "now": now.isoformat(),
+                "recent_calls": self.config.rules.recent_calls,
+                "announce_repeat": self.config.rules.announce_repeat,
+            },
+            "queues": [self.queue_summary(q.code, now) for q in self.config.queues],
+            "windows": [self.window_view(w.number) for w in self.config.windows],
+            "tickets": sorted(tickets, key=lambda v: v["issued_at"]),
+            "recent_calls": [
+                {"ticket": t.number, "ticket_id": t.id, "queue": t.queue, "window": t.window,
+                 "called_at": t.called_at.isoformat(), "state": t.state.value}  # type: ignore[union-attr]
+                for t in calls
+            ],
+        }
+
+    def describe(self, event: Event, now: datetime) -> dict[str, Any]:
+        """The public form of an event for screens: the record plus the views it changed."""
+        rec = event.to_record()
+        rec["data"] = {k: v for k, v in event.data.items() if k not in _PRIVATE_DATA}
+        queues: set[str] = set()
+        if event.ticket and event.ticket in self.tickets:
+            t = self.tickets[event.ticket]
+            rec["ticket_view"] = t.public()
+            if t.state is T.WAITING:
+                est = self.estimates(t.queue, now).get(t.id)
+                if est:
+                    rec["ticket_view"]["position"], w = est
+                    rec["ticket_view"]["estimated_wait_s"] = round(w)
+            queues.add(t.queue)
+            if "from_queue" in event.data:
+                queues.add(event.data["from_queue"])
+        if event.window is not None and event.window in self._wcfg:
+            rec["window_view"] = self.window_view(event.window)
+            queues.update(wq.queue for wq in self._wcfg[event.window].queues)
+        if event.type == E.DAY_STARTED:
+            queues.update(self._queues)
+        rec["queues"] = [self.queue_summary(q, now) for q in sorted(queues) if q in self._queues]
+        return rec
+
+    # ------------------------------------------------------------------ internals
+
+    def _emit(self, out: list[Event], ev: Event) -> None:
+        _APPLY[ev.type](self, ev)
+        out.append(ev)
+
+    def _roll_over(self, now: datetime, out: list[Event]) -> None:
+        today = now.date()
+        if self.service_date == today:
+            return
+        leftover = [t.id for t in self.tickets.values() if t.state not in (T.DONE, T.CANCELLED, T.NO_SHOW)]
+        self._emit(out, Event(
+            type=E.DAY_STARTED, at=now, actor=str(c.SYSTEM),
+            data={"service_date": today.isoformat(),
+                  "previous_date": self.service_date.isoformat() if self.service_date else None,
+                  "expired": leftover},
+        ))
+
+    def _queue_open(self, q: QueueConfig, now: datetime) -> bool:
+        return q.hours.is_open(now.weekday(), now.hour * 60 + now.minute)
+
+    def _queue_cfg(self, code: str) -> QueueConfig:
+        q = self._queues.get(code)
+        if q is None:
+            raise HallError("unknown_queue", f"no queue {code} in this hall")
+        return q
+
+    def _wcfg_of(self, number: int) -> WindowConfig:
+        wcfg = self._wcfg.get(number)
+        if wcfg is None:
+            raise HallError("unknown_window", f"no window {number} in this hall")
+        return wcfg
+
+    def _current(self, number: int, action: str) -> Ticket:
+        win = self.window(number)
+        if win.current_ticket is None:
+            raise HallError("no_current_ticket", f"cannot {action}: window {number} has no ticket at the counter")
+        return self.tickets[win.current_ticket]
+
+    def _require_free_open(self, number: int) -> Window:
+        win = self.window(number)
+        if win.state is not W.OPEN:
+            raise HallError("window_not_open", f"window {number} is {win.state.value}: open or resume it first")
+        if win.current_ticket is not None:
+            cur = self.tickets[win.current_ticket]
+            raise HallError("window_busy", f"window {number} still has {cur.number} ({cur.state.value}): finish it, mark it no-show or transfer it first")
+        return win
+
+    def _touch_ticket(self, t: Ticket) -> None:
+        self.changes.tickets[t.id] = t
+
+    def _touch_window(self, number: int) -> None:
+        self.changes.windows.add(number)
+
+
+# ---------------------------------------------------------------------- command handlers
+# Each checks everything first, then emits. ``a`` is the actor string.
+
+
+def _issue(h: Hall, cmd: c.IssueTicket, now: datetime, a: str, out: list[Event]) -> None:
+    q = h._queue_cfg(cmd.queue)
+    if not h._queue_open(q, now):
+        raise HallError("queue_closed", f"{q.name} ({q.code}) is not open now")
+    issued = h.numbers.get((now.date(), q.code), 0)
+    if issued >= q.daily_cap:
+        raise HallError("queue_full", f"{q.name} ({q.code}) has issued all {q.daily_cap} tickets for today")
+    if cmd.priority == c.Priority.APPOINTMENT and cmd.appointment_slot is None:
+        raise HallError("invalid_field", "an appointment ticket needs its appointment_slot")
+    seq = issued + 1
+    number = f"{q.code}{seq:03d}"
+    tid = f"{now:%Y%m%d}-{number}"
+    token = cmd_token(cmd, h.config.code, tid)
+    ap = cmd.applicant or c.Applicant()
+    data: dict[str, Any] = {
+        "queue": q.code, "number": number, "seq": seq, "channel": cmd.channel.value,
+        "priority": cmd.priority.value, "checked_in": cmd.checked_in, "status_token": token,
+        "appointment_slot": cmd.appointment_slot.astimezone(h.tz).isoformat() if cmd.appointment_slot else None,
+        "applicant_name": ap.name, "applicant_phone": ap.phone, "applicant_id": ap.id_number,
+    }
+    h._emit(out, Event(type=E.TICKET_ISSUED, at=now, actor=a, ticket=tid, data=data))
+    t = h.tickets[tid]
+    pos, wait = h.estimates(q.code, now).get(tid, (0, 0.0))
+    t.estimated_wait_s = round(wait, 1)
+    out[-1].data.update(position=pos, estimated_wait_s=round(wait))
+
+
+def cmd_token(cmd: c.IssueTicket, hall_code: str, tid: str) -> str:
+    if cmd.status_token:
+        return cmd.status_token
+    # Deterministic fallback for simulations and tests; the server always passes a random one.
+    return hashlib.sha256(f"{hall_code}/{tid}".encode()).hexdigest()[:22]
+
+
+def _check_in(h: Hall, cmd: c.CheckIn, now: datetime, a: str, out: list[Event]) -> None:
+    t = h.find_ticket(cmd.ticket)
+    ticket_transition("check in", t.number, t.state)
+    if t.checked_in:
+        raise HallError("illegal_transition", f"cannot check in {t.number}: it is already checked in")
+    h._emit(out, Event(type=E.TICKET_CHECKED_IN, at=now, actor=a, ticket=t.id))
+
+
+def _call_next(h: Hall, cmd: c.CallNext, now: datetime, a: str, out: list[Event]) -> None:
+    win = h._require_free_open(cmd.window)
+    wcfg = h._wcfg[cmd.window]
+    t = pick_next(wcfg, win.priority_streak, h.waiting(), now, h.config.rules)
+    if t is None:
+        raise HallError("queue_empty", f"nobody is waiting for window {cmd.window}")
+    _emit_call(h, t, cmd.window, now, a, out, reason="")
+
+
+def _emit_call(h: Hall, t: Ticket, window: int, now: datetime, a: str, out: list[Event], *, reason: str) -> None:
+    win = h.windows[window]
+    h._emit(out, Event(type=E.TICKET_CALLED, at=now, actor=a, ticket=t.id, window=window, data={
+        "number": t.number, "queue": t.queue, "priority": t.priority, "reason": reason,
+        "staff": win.staff, "waited_s": round((now - t.arrived_at).total_seconds()),
+    }))
+
+
+def _call_ticket(h: Hall, cmd: c.CallTicket, now: datetime, a: str, out: list[Event]) -> None:
+    if not cmd.reason.strip():
+        raise HallError("reason_required", "calling a ticket out of order needs a reason")
+    h._require_free_open(cmd.window)
+    t = h.find_ticket(cmd.ticket)
+    ticket_transition("call", t.number, t.state)
+    wcfg = h._wcfg[cmd.window]
+    served = {wq.queue for wq in wcfg.queues}
+    if t.queue not in served and t.target_window != cmd.window:
+        raise HallError("not_served_here", f"window {cmd.window} does not serve queue {t.queue} of {t.number}")
+    if t.target_window is not None and t.target_window != cmd.window:
+        raise HallError("not_served_here", f"{t.number} was sent to window {t.target_window}")
+    _emit_call(h, t, cmd.window, now, a, out, reason=cmd.reason.strip())
+
+
+def _recall(h: Hall, cmd: c.Recall, now: datetime, a: str, out: list[Event]) -> None:
+    t = h._current(cmd.window, "recall")
+    ticket_transition("recall", t.number, t.state)
+    limit = h.config.rules.recall_limit
+    if t.recalls >= limit:
+        if not h.config.rules.auto_no_show:
+            raise HallError("recall_limit", f"{t.number} has been recalled {t.recalls} times (limit {limit})")
+        h._emit(out, Event(type=E.TICKET_NO_SHOW, at=now, actor=a, ticket=t.id, window=cmd.window,
+                           data={"number": t.number, "reason": "recall_limit", "recalls": t.recalls}))
+        return
+    h._emit(out, Event(type=E.TICKET_RECALLED, at=now, actor=a, ticket=t.id, window=cmd.window,
+                       data={"number": t.number, "queue": t.queue, "recall": t.recalls + 1}))
+
+
+def _start(h: Hall, cmd: c.StartService, now: datetime, a: str, out: list[Event]) -> None:
+    t = h._current(cmd.window, "start service")
+    ticket_transition("start", t.number, t.state)
+    h._emit(out, Event(type=E.SERVICE_STARTED, at=now, actor=a, ticket=t.id, window=cmd.window,
+                       data={"number": t.number, "queue": t.queue}))
+
+
+def _finish(h: Hall, cmd: c.FinishService, now: datetime, a: str, out: list[Event]) -> None:
+    t = h._current(cmd.window, "finish service")
+    ticket_transition("finish", t.number, t.state)
+    occupancy = (now - t.called_at).total_seconds() if t.called_at else 0.0
+    service = (now - t.served_at).total_seconds() if t.served_at else 0.0
+    h._emit(out, Event(type=E.SERVICE_FINISHED, at=now, actor=a, ticket=t.id, window=cmd.window,
+                       data={"number": t.number, "queue": t.queue, "service_s": round(service),
+                             "occupancy_s": round(occupancy), "staff": h.windows[cmd.window].staff}))
+
+
+def _no_show(h: Hall, cmd: c.NoShow, now: datetime, a: str, out: list[Event]) -> None:
+    t = h._current(cmd.window, "mark no-show")
+    ticket_transition("mark no-show", t.number, t.state)
+    h._emit(out, Event(type=E.TICKET_NO_SHOW, at=now, actor=a, ticket=t.id, window=cmd.window,
+                       data={"number": t.number, "reason": "manual", "recalls": t.recalls}))
+
+
+def _reactivate(h: Hall, cmd: c.Reactivate, now: datetime, a: str, out: list[Event]) -> None:
+    t = h.find_ticket(cmd.ticket)
+    ticket_transition("reactivate", t.number, t.state)
+    if not h.config.rules.reactivate_same_day:
+        raise HallError("not_allowed", "this hall does not reactivate no-show tickets")
+    if t.service_date != now.date():
+        raise HallError("illegal_transition", f"cannot reactivate {t.number}: it was issued on another day")
+    h._emit(out, Event(type=E.TICKET_REACTIVATED, at=now, actor=a, ticket=t.id,
+                       data={"number": t.number, "queue": t.queue}))
+
+
+def _transfer(h: Hall, cmd: c.Transfer, now: datetime, a: str, out: list[Event]) -> None:
+    t = h.find_ticket(cmd.ticket)
+    ticket_transition("transfer", t.number, t.state)
+    to_queue = cmd.to_queue or t.queue
+    h._queue_cfg(to_queue)
+    if cmd.to_window is not None:
+        h._wcfg_of(cmd.to_window)
+        if cmd.to_window == t.window and t.active:
+            raise HallError("invalid_field", f"{t.number} is already at window {cmd.to_window}")
+    if cmd.to_queue is None and cmd.to_window is None:
+        raise HallError("invalid_field", "a transfer needs to_queue or to_window")
+    if to_queue == t.queue and cmd.to_window is None and t.state is T.WAITING:
+        raise HallError("invalid_field", f"{t.number} already waits in queue {to_queue}")
+    h._emit(out, Event(type=E.TICKET_TRANSFERRED, at=now, actor=a, ticket=t.id,
+                       window=t.window if t.active else None,
+                       data={"number": t.number, "from_queue": t.queue, "to_queue": to_queue,
+                             "to_window": cmd.to_window, "reason": cmd.reason}))
+
+
+def _cancel(h: Hall, cmd: c.CancelTicket, now: datetime, a: str, out: list[Event]) -> None:
+    t = h.find_ticket(cmd.ticket)
+    ticket_transition("cancel", t.number, t.state)
+    h._emit(out, Event(type=E.TICKET_CANCELLED, at=now, actor=a, ticket=t.id,
+                       window=t.window if t.active else None,
+                       data={"number": t.number, "queue": t.queue, "reason": cmd.reason}))
+
+
+def _open(h: Hall, cmd: c.OpenWindow, now: datetime, a: str, out: list[Event]) -> None:
+    win = h.window(cmd.window)
+    window_transition("open", cmd.window, win.state)
+    h._emit(out, Event(type=E.WINDOW_OPENED, at=now, actor=a, window=cmd.window, data={"staff": win.staff}))
+
+
+def _pause(h: Hall, cmd: c.PauseWindow, now: datetime, a: str, out: list[Event]) -> None:
+    win = h.window(cmd.window)
+    window_transition("pause", cmd.window, win.state)
+    if not cmd.reason.strip():
+        raise HallError("reason_required", "pausing a window needs a reason")
+    h._emit(out, Event(type=E.WINDOW_PAUSED, at=now, actor=a, window=cmd.window,
+                       data={"reason": cmd.reason.strip(), "staff": win.staff}))
+
+
+def _resume(h: Hall, cmd: c.ResumeWindow, now: datetime, a: str, out: list[Event]) -> None:
+    win = h.window(cmd.window)
+    window_transition("resume", cmd.window, win.state)
+    h._emit(out, Event(type=E.WINDOW_RESUMED, at=now, actor=a, window=cmd.window, data={"staff": win.staff}))
+
+
+def _close(h: Hall, cmd: c.CloseWindow, now: datetime, a: str, out: list[Event]) -> None:
+    win = h.window(cmd.window)
+    window_transition("close", cmd.window, win.state)
+    if win.current_ticket is not None:
+        cur = h.tickets[win.current_ticket]
+        raise HallError("window_busy", f"cannot close window {cmd.window}: {cur.number} is still {cur.state.value} there")
+    h._emit(out, Event(type=E.WINDOW_CLOSED, at=now, actor=a, window=cmd.window, data={"staff": win.staff}))
+
+
+def _login(h: Hall, cmd: c.StaffLogin, now: datetime, a: str, out: list[Event]) -> None:
+    win = h.window(cmd.window)
+    if win.staff == cmd.username:
+        return  # already there: a terminal reconnecting logs in again
+    if win.staff is not None and win.current_ticket is not None:
+        raise HallError("window_busy", f"window {cmd.window}: {win.staff_name or win.staff} is serving a ticket there")
+    for other in h.windows.values():
+        if other.staff == cmd.username and other.current_ticket is not None:
+            raise HallError("window_busy", f"{cmd.username} is serving a ticket at window {other.number}")
+    for other in h.windows.values():
+        if other.staff == cmd.username:
+            _leave(h, other.number, now, a, out)
+    if win.staff is not None:
+        _leave(h, cmd.window, now, a, out)
+    h._emit(out, Event(type=E.STAFF_LOGGED_IN, at=now, actor=a, window=cmd.window,
+                       data={"staff": cmd.username, "staff_name": cmd.name}))
+
+
+def _leave(h: Hall, number: int, now: datetime, a: str, out: list[Event]) -> None:
+    win = h.windows[number]
+    if win.state is not W.CLOSED:
+        h._emit(out, Event(type=E.WINDOW_CLOSED, at=now, actor=a, window=number,
+                           data={"staff": win.staff, "reason": "logout"}))
+    h._emit(out, Event(type=E.STAFF_LOGGED_OUT, at=now, actor=a, window=number, data={"staff": win.staff}))
+
+
+def _logout(h: Hall, cmd: c.StaffLogout, now: datetime, a: str, out: list[Event]) -> None:
+    win = h.window(cmd.window)
+    if win.staff is None:
+        raise HallError("illegal_transition", f"cannot log out of window {cmd.window}: nobody is logged in")
+    if win.current_ticket is not None:
+        cur = h.tickets[win.current_ticket]
+        raise HallError("window_busy", f"cannot log out of window {cmd.window}: {cur.number} is still {cur.state.value} there")
+    _leave(h, cmd.window, now, a, out)
+
+
+def _tick(h: Hall, cmd: c.Tick, now: datetime, a: str, out: list[Event]) -> None:
+    return  # the roll-over in handle() is all a tick does
+
+
+_HANDLERS: dict[type, Any] = {
+    c.IssueTicket: _issue, c.CheckIn: _check_in, c.CallNext: _call_next, c.CallTicket: _call_ticket,
+    c.Recall: _recall, c.StartService: _start, c.FinishService: _finish, c.NoShow: _no_show,
+    c.Reactivate: _reactivate, c.Transfer: _transfer, c.CancelTicket: _cancel,
+    c.OpenWindow: _open, c.PauseWindow: _pause, c.ResumeWindow: _resume, c.CloseWindow: _close,
+    c.StaffLogin: _login, c.StaffLogout: _logout, c.Tick: _tick,
+}
+
+
+# ---------------------------------------------------------------------- event application
+# Pure state changes, no checks: events are facts.
+
+
+def _a_day_started(h: Hall, ev: Event) -> None:
+    for tid in ev.data["expired"]:
+        t = h.tickets[tid]
+        if t.window is not None and h.windows[t.window].current_ticket == tid:
+            h.windows[t.window].current_ticket = None
+            h._touch_window(t.window)
+        t.state = T.CANCELLED
+        t.note = "day_closed"
+        h._touch_ticket(t)
+    for win in h.windows.values():
+        if win.priority_streak or win.current_ticket:
+            win.priority_streak = 0
+            win.current_ticket = None
+            h._touch_window(win.number)
+    h.tickets = {}
+    h.service_date = date.fromisoformat(ev.data["service_date"])
+
+
+def _a_issued(h: Hall, ev: Event) -> None:
+    d = ev.data
+    t = Ticket(
+        id=ev.ticket, number=d["number"], queue=d["queue"], service_date=ev.at.date(), seq=d["seq"],  # type: ignore[arg-type]
+        channel=d["channel"], priority=d["priority"], state=T.WAITING, issued_at=ev.at,
+        arrived_at=ev.at, status_token=d["status_token"], checked_in=d["checked_in"],
+        appointment_slot=datetime.fromisoformat(d["appointment_slot"]) if d.get("appointment_slot") else None,
+        applicant_name=d.get("applicant_name", ""), applicant_phone=d.get("applicant_phone", ""),
+        applicant_id=d.get("applicant_id", ""),
+    )
+    h.tickets[t.id] = t
+    h.numbers[(ev.at.date(), t.queue)] = d["seq"]
+    h.changes.numbers.add((ev.at.date(), t.queue))
+    h._touch_ticket(t)
+
+
+def _a_checked_in(h: Hall, ev: Event) -> None:
+    t = h.tickets[ev.ticket]  # type: ignore[index]
+    t.checked_in = True
+    t.arrived_at = ev.at
+    h._touch_ticket(t)
+
+
+def _a_called(h: Hall, ev: Event) -> None:
+    t = h.tickets[ev.ticket]  # type: ignore[index]
+    win = h.windows[ev.window]  # type: ignore[index]
+    t.state = T.CALLED
+    t.called_at = ev.at
+    t.window = ev.window
+    t.target_window = None
+    t.recalls = 0
+    t.served_by = win.staff
+    if ev.data.get("reason"):
+        t.note = ev.data["reason"]
+    win.current_ticket = t.id
+    if not ev.data.get("reason"):  # out-of-order calls leave the fairness count alone
+        win.priority_streak = win.priority_streak + 1 if t.priority != "normal" else 0
+    h._touch_ticket(t)
+    h._touch_window(win.number)
+
+
+def _a_recalled(h: Hall, ev: Event) -> None:
+    t = h.tickets[ev.ticket]  # type: ignore[index]
+    t.recalls += 1
+    h._touch_ticket(t)
+
+
+def _a_started(h: Hall, ev: Event) -> None:
+    t = h.tickets[ev.ticket]  # type: ignore[index]
+    t.state = T.SERVING
+    t.served_at = ev.at
+    h._touch_ticket(t)
+
+
+def _release(h: Hall, t: Ticket) -> None:
+    if t.window is not None and h.windows[t.window].current_ticket == t.id:
+        h.windows[t.window].current_ticket = None
+        h._touch_window(t.window)
+
+
+def _a_finished(h: Hall, ev: Event) -> None:
+    t = h.tickets[ev.ticket]  # type: ignore[index]
+    t.state = T.DONE
+    t.finished_at = ev.at
+    _release(h, t)
+    h.service_times[t.queue].observe(float(ev.data["occupancy_s"]), h.config.rules.ewma_alpha)
+    h.changes.service_times.add(t.queue)
+    h._touch_ticket(t)
+
+
+def _a_no_show(h: Hall, ev: Event) -> None:
+    t = h.tickets[ev.ticket]  # type: ignore[index]
+    t.state = T.NO_SHOW
+    _release(h, t)
+    h._touch_ticket(t)
+
+
+def _a_reactivated(h: Hall, ev: Event) -> None:
+    t = h.tickets[ev.ticket]  # type: ignore[index]
+    t.state = T.WAITING
+    t.recalls = 0
+    h._touch_ticket(t)
+
+
+def _a_transferred(h: Hall, ev: Event) -> None:
+    t = h.tickets[ev.ticket]  # type: ignore[index]
+    _release(h, t)
+    t.state = T.WAITING
+    t.queue = ev.data["to_queue"]
+    t.target_window = ev.data.get("to_window")
+    t.transfers += 1
+    t.recalls = 0
+    t.note = ev.data.get("reason", "")
+    h._touch_ticket(t)
+
+
+def _a_cancelled(h: Hall, ev: Event) -> None:
+    t = h.tickets[ev.ticket]  # type: ignore[index]
+    _release(h, t)
+    t.state = T.CANCELLED
+    t.note = ev.data.get("reason", "")
+    h._touch_ticket(t)
+
+
+def _window_state(state: W):
+    def apply(h: Hall, ev: Event) -> None:
+        win = h.windows[ev.window]  # type: ignore[index]
+        win.state = state
+        win.state_since = ev.at
+        win.pause_reason = ev.data.get("reason", "") if state is W.PAUSED else ""
+        if state is not W.OPEN:
+            win.priority_streak = 0 if state is W.CLOSED else win.priority_streak
+        h._touch_window(win.number)
+
+    return apply
+
+
+def _a_logged_in(h: Hall, ev: Event) -> None:
+    win = h.windows[ev.window]  # type: ignore[index]
+    win.staff = ev.data["staff"]
+    win.staff_name = ev.data["staff_name"]
+    h._touch_window(win.number)
+
+
+def _a_logged_out(h: Hall, ev: Event) -> None:
+    win = h.windows[ev.window]  # type: ignore[index]
+    win.staff = None
+    win.staff_name = ""
+    h._touch_window(win.number)
+
+
+_APPLY: dict[str, Any] = {
+    E.DAY_STARTED: _a_day_started, E.TICKET_ISSUED: _a_issued, E.TICKET_CHECKED_IN: _a_checked_in,
+    E.TICKET_CALLED: _a_called, E.TICKET_RECALLED: _a_recalled, E.SERVICE_STARTED: _a_started,
+    E.SERVICE_FINISHED: _a_finished, E.TICKET_NO_SHOW: _a_no_show,
+    E.TICKET_REACTIVATED: _a_reactivated, E.TICKET_TRANSFERRED: _a_transferred,
+    E.TICKET_CANCELLED: _a_cancelled, E.WINDOW_OPENED: _window_state(W.OPEN),
+    E.WINDOW_PAUSED: _window_state(W.PAUSED), E.WINDOW_RESUMED: _window_state(W.OPEN),
+    E.WINDOW_CLOSED: _window_state(W.CLOSED), E.STAFF_LOGGED_IN: _a_logged_in,
+    E.STAFF_LOGGED_OUT: _a_logged_out,
+}
+
+# event data keys never pushed to screens (kept in the log for the serving window and audit)
+_PRIVATE_DATA = frozenset({"applicant_name", "applicant_phone", "applicant_id", "status_token"})

@@ -1,0 +1,1 @@
+"""The asyncio shell: websocket protocol, HTTP routes, fan-out."""

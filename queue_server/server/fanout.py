@@ -1,0 +1,153 @@
+"""Fan-out of snapshots and events to subscribed screens.
+
+Subscribers with the same filter form a group. A group has its own ``seq``: every message
+it gets is numbered consecutively, so a display that misses one sees the gap and asks for
+``resync``. Each message is encoded once per group and handed to websockets'
+``broadcast()``, which never waits for a slow or dead connection.
+
+``Fanout`` is the narrow interface the server uses; ``LocalFanout`` serves the connections
+of this process. A broker-backed fan-out between processes (NATS, Redis) can implement the
+same two methods later.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from websockets.asyncio.server import ServerConnection, broadcast
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What a subscriber sees. ``None`` sets mean everything."""
+
+    queues: frozenset[str] | None = None
+    windows: frozenset[int] | None = None
+    ticket_token: str | None = None  # the citizen status page: one ticket only
+
+    @property
+    def is_all(self) -> bool:
+        return self.queues is None and self.windows is None and self.ticket_token is None
+
+
+EVERYTHING = Filter()
+
+
+def filter_event(desc: dict[str, Any], flt: Filter, ticket_id: str | None = None) -> dict[str, Any] | None:
+    """The event as this filter sees it, or None when it does not concern the subscriber."""
+    if flt.is_all:
+        return desc
+    if flt.ticket_token is not None:
+        if desc.get("ticket") != ticket_id and desc["type"] != "day_started":
+            return None
+    else:
+        tv = desc.get("ticket_view") or {}
+        queues_touched = {tv.get("queue"), desc.get("data", {}).get("from_queue")} - {None}
+        relevant = desc["type"] == "day_started"
+        if flt.windows is not None and desc.get("window") in flt.windows:
+            relevant = True
+        if flt.queues is not None and queues_touched & flt.queues:
+            relevant = True
+        if not relevant:
+            return None
+    out = dict(desc)
+    if flt.queues is not None:
+        out["queues"] = [q for q in desc.get("queues", []) if q["code"] in flt.queues]
+    if flt.ticket_token is not None:
+        out.pop("window_view", None) if desc.get("ticket") != ticket_id else None
+    return out
+
+
+def filter_state(state: dict[str, Any], flt: Filter, ticket_id: str | None = None) -> dict[str, Any]:
+    if flt.is_all:
+        return state
+    out = dict(state)
+    if flt.ticket_token is not None:
+        mine = [t for t in state["tickets"] if t["id"] == ticket_id]
+        qs = {t["queue"] for t in mine}
+        out["tickets"] = mine
+        out["queues"] = [q for q in state["queues"] if q["code"] in qs]
+        wins = {t.get("window") for t in mine}
+        out["windows"] = [w for w in state["windows"] if w["number"] in wins]
+        out["recent_calls"] = [c for c in state["recent_calls"] if c["ticket_id"] == ticket_id]
+        return out
+    qs = flt.queues
+    ws = flt.windows
+    if qs is not None:
+        out["queues"] = [q for q in state["queues"] if q["code"] in qs]
+        out["tickets"] = [t for t in state["tickets"] if t["queue"] in qs]
+    if ws is not None or qs is not None:
+        out["windows"] = [
+            w for w in state["windows"]
+            if (ws is not None and w["number"] in ws) or (qs is not None and set(w["queues"]) & qs)
+        ]
+        out["recent_calls"] = [
+            c for c in state["recent_calls"]
+            if (ws is not None and c["window"] in ws) or (qs is not None and c["queue"] in qs)
+        ]
+    return out
+
+
+def encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(eq=False)
+class Group:
+    flt: Filter
+    ticket_id: str | None = None
+    seq: int = 0
+    members: set[ServerConnection] = field(default_factory=set)
+
+
+class Fanout(Protocol):
+    def subscribe(self, conn: ServerConnection, flt: Filter, ticket_id: str | None,
+                  snapshot: dict[str, Any]) -> None: ...
+    def unsubscribe(self, conn: ServerConnection) -> None: ...
+    def publish(self, descs: Iterable[dict[str, Any]]) -> None: ...
+
+
+class LocalFanout:
+    def __init__(self, send: Callable[[Iterable[ServerConnection], str], None] = broadcast) -> None:
+        self._send = send
+        self._groups: dict[tuple[Filter, str | None], Group] = {}
+        self._member_of: dict[ServerConnection, Group] = {}
+
+    def subscribe(self, conn: ServerConnection, flt: Filter, ticket_id: str | None,
+                  snapshot: dict[str, Any]) -> None:
+        """Send the snapshot to ``conn`` and add it to its group, atomically with respect
+        to ``publish`` (no await in between)."""
+        self.unsubscribe(conn)
+        key = (flt, ticket_id)
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = Group(flt=flt, ticket_id=ticket_id)
+        group.members.add(conn)
+        self._member_of[conn] = group
+        message = encode({"type": "snapshot", "seq": group.seq, "state": filter_state(snapshot, flt, ticket_id)})
+        self._send([conn], message)
+
+    def unsubscribe(self, conn: ServerConnection) -> None:
+        group = self._member_of.pop(conn, None)
+        if group is None:
+            return
+        group.members.discard(conn)
+        if not group.members:
+            self._groups.pop((group.flt, group.ticket_id), None)
+
+    def publish(self, descs: Iterable[dict[str, Any]]) -> None:
+        descs = list(descs)
+        for group in list(self._groups.values()):
+            for desc in descs:
+                seen = filter_event(desc, group.flt, group.ticket_id)
+                if seen is None:
+                    continue
+                group.seq += 1
+                self._send(group.members, encode({"type": "event", "seq": group.seq, "event": seen}))
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._member_of)

@@ -1,0 +1,202 @@
+"""The embedded store: one SQLite file, one writer connection (aiosqlite).
+
+Every batch commits in one transaction: the events appended to the log and the rows of the
+current-state tables they changed. WAL journal, ``synchronous=FULL`` by default, so a
+commit that returned survives ``kill -9`` and power loss of the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from .base import Batch, DeviceToken, LoadedState
+from .schema import MIGRATIONS, SCHEMA_VERSION
+
+TICKET_COLUMNS = (
+    "id", "number", "queue", "service_date", "seq", "channel", "priority", "state", "issued_at",
+    "arrived_at", "status_token", "appointment_slot", "checked_in", "called_at", "served_at",
+    "finished_at", "window", "target_window", "recalls", "transfers", "served_by",
+    "estimated_wait_s", "applicant_name", "applicant_phone", "applicant_id", "note",
+)
+WINDOW_COLUMNS = (
+    "number", "state", "pause_reason", "staff", "staff_name", "current_ticket",
+    "priority_streak", "state_since",
+)
+
+
+def _upsert_sql(table: str, columns: tuple[str, ...], key: str) -> str:
+    cols = ", ".join(columns)
+    marks = ", ".join(f":{c}" for c in columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
+    return f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT({key}) DO UPDATE SET {updates}"
+
+
+_UPSERT_TICKET = _upsert_sql("tickets", TICKET_COLUMNS, "id")
+_UPSERT_WINDOW = _upsert_sql("windows", WINDOW_COLUMNS, "number")
+
+
+class SchemaTooNew(RuntimeError):
+    pass
+
+
+class SqliteStore:
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+        self.path = Path(path)
+        self.synchronous = synchronous
+        self._db: aiosqlite.Connection | None = None
+        self._tx = asyncio.Lock()  # one transaction at a time on the one writer connection
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("store is not open")
+        return self._db
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = await aiosqlite.connect(self.path, isolation_level=None)
+        self._db.row_factory = aiosqlite.Row
+        await self._db.execute("PRAGMA journal_mode=WAL")
+        await self._db.execute(f"PRAGMA synchronous={self.synchronous}")
+        await self._db.execute("PRAGMA foreign_keys=ON")
+        await self._db.execute("PRAGMA busy_timeout=5000")
+        await self.migrate()
+
+    async def migrate(self) -> int:
+        async with self.db.execute("PRAGMA user_version") as cur:
+            version = (await cur.fetchone())[0]
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNew(
+                f"{self.path} has schema version {version}; this HallOps knows up to {SCHEMA_VERSION}"
+            )
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            script = MIGRATIONS[number - 1]
+            # executescript commits first; each migration runs in its own transaction
+            await self.db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+        return SCHEMA_VERSION
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    async def load(self) -> LoadedState:
+        db = self.db
+        service_date = await self._meta("service_date")
+        tickets: list[dict[str, Any]] = []
+        if service_date:
+            async with db.execute("SELECT * FROM tickets WHERE service_date = ?", (service_date,)) as cur:
+                tickets = [dict(r) for r in await cur.fetchall()]
+        async with db.execute("SELECT * FROM windows") as cur:
+            windows = [dict(r) for r in await cur.fetchall()]
+        async with db.execute("SELECT service_date, queue, last_seq FROM ticket_numbers WHERE service_date = ?",
+                              (service_date or "",)) as cur:
+            numbers = {(date.fromisoformat(r[0]), r[1]): r[2] for r in await cur.fetchall()}
+        async with db.execute("SELECT queue, mean_s, samples FROM service_times") as cur:
+            times = {r[0]: (r[1], r[2]) for r in await cur.fetchall()}
+        async with db.execute("SELECT COALESCE(MAX(id), 0) FROM events") as cur:
+            last = (await cur.fetchone())[0]
+        return LoadedState(
+            service_date=date.fromisoformat(service_date) if service_date else None,
+            tickets=tickets, windows=windows, numbers=numbers, service_times=times,
+            last_event_id=last,
+        )
+
+    async def _meta(self, key: str) -> str | None:
+        async with self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
+            row = await cur.fetchone()
+        return row[0] if row else None
+
+    async def commit(self, batch: Batch) -> list[int]:
+        async with self._tx:
+            return await self._commit(batch)
+
+    async def _commit(self, batch: Batch) -> list[int]:
+        db = self.db
+        ids: list[int] = []
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            for ev in batch.events:
+                cur = await db.execute(
+                    "INSERT INTO events (type, at, ts, service_date, actor, ticket, window, data)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (ev.type, ev.at.isoformat(), ev.at.timestamp(), ev.at.date().isoformat(),
+                     ev.actor, ev.ticket, ev.window, json.dumps(ev.data, ensure_ascii=False)),
+                )
+                ids.append(cur.lastrowid)  # type: ignore[arg-type]
+            if batch.tickets:
+                await db.executemany(_UPSERT_TICKET, batch.tickets)
+            if batch.windows:
+                await db.executemany(_UPSERT_WINDOW, batch.windows)
+            if batch.numbers:
+                await db.executemany(
+                    "INSERT INTO ticket_numbers (service_date, queue, last_seq) VALUES (?, ?, ?)"
+                    " ON CONFLICT(service_date, queue) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)",
+                    [(d.isoformat(), q, s) for d, q, s in batch.numbers],
+                )
+            if batch.service_times:
+                await db.executemany(
+                    "INSERT INTO service_times (queue, mean_s, samples) VALUES (?, ?, ?)"
+                    " ON CONFLICT(queue) DO UPDATE SET mean_s = excluded.mean_s, samples = excluded.samples",
+                    batch.service_times,
+                )
+            if batch.service_date is not None:
+                await db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('service_date', ?)"
+                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (batch.service_date.isoformat(),),
+                )
+            for sql, params in batch.extra:
+                await db.execute(sql, params)
+            await db.execute("COMMIT")
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+        return ids
+
+    async def _write(self, sql: str, params: tuple[Any, ...]) -> None:
+        async with self._tx:
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                await self.db.execute(sql, params)
+                await self.db.execute("COMMIT")
+            except BaseException:
+                await self.db.execute("ROLLBACK")
+                raise
+
+    async def add_token(self, token_hash: str, token: DeviceToken, created_at: str) -> None:
+        await self._write(
+            "INSERT INTO device_tokens (token_hash, role, window, name, username, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (token_hash, token.role, token.window, token.name, token.username, created_at),
+        )
+
+    async def revoke_token(self, token_hash: str, revoked_at: str) -> None:
+        await self._write(
+            "UPDATE device_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+            (revoked_at, token_hash),
+        )
+
+    async def find_token(self, token_hash: str) -> DeviceToken | None:
+        async with self.db.execute(
+            "SELECT role, window, name, username FROM device_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+            (token_hash,),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return DeviceToken(role=row[0], window=row[1], name=row[2], username=row[3])
+
+    async def health(self) -> dict[str, Any]:
+        try:
+            async with self.db.execute("SELECT COALESCE(MAX(id), 0) FROM events") as cur:
+                last = (await cur.fetchone())[0]
+            return {"ok": True, "path": str(self.path), "schema_version": SCHEMA_VERSION, "last_event_id": last}
+        except Exception as exc:  # noqa: BLE001 - health reports, never raises
+            return {"ok": False, "path": str(self.path), "error": str(exc)}
