@@ -28,10 +28,10 @@ from ..hall.config import HallConfig, StaffRole
 from ..hall.errors import HallError
 from ..hall.events import Event
 from ..hall.hall import Hall
-from ..hall.model import Ticket, Window
-from ..hall.estimate import ServiceTime
+from ..hall.model import Ticket
 from ..passwords import verify_password
-from ..store.base import Batch, DeviceToken, Store
+from ..recorder import batch_for, rebuild_hall
+from ..store.base import DeviceToken, Store
 from . import protocol as p
 from .auth import hash_token, new_token
 from .commands import build_command
@@ -60,17 +60,6 @@ class _Work:
     run: Callable[[Hall, datetime], Any]
     future: asyncio.Future[Any]
     is_read: bool = False
-
-
-def rebuild_hall(config: HallConfig, loaded: Any) -> Hall:
-    return Hall(
-        config,
-        tickets=[Ticket.from_row(r) for r in loaded.tickets],
-        windows=[Window.from_row(r) for r in loaded.windows if config.window(r["number"]) is not None],
-        numbers=loaded.numbers,
-        service_times={q: ServiceTime(mean_s=m, samples=n) for q, (m, n) in loaded.service_times.items()},
-        service_date=loaded.service_date,
-    )
 
 
 class HallServer:
@@ -182,17 +171,8 @@ class HallServer:
             except Exception as exc:  # noqa: BLE001 - a bug must not kill the writer
                 log.exception("command failed")
                 results.append((work, False, exc))
-        changes = hall.take_changes()
-        if events or changes.tickets or changes.windows:
-            batch = Batch(
-                events=events,
-                tickets=[t.to_row() for t in changes.tickets.values()],
-                windows=[hall.windows[n].to_row() for n in sorted(changes.windows)],
-                numbers=[(d, q, hall.numbers[(d, q)]) for d, q in changes.numbers if (d, q) in hall.numbers],
-                service_times=[(q, hall.service_times[q].mean_s, hall.service_times[q].samples)
-                               for q in changes.service_times],
-                service_date=hall.service_date,
-            )
+        batch = batch_for(hall, events)
+        if batch.events or batch.tickets or batch.windows:
             try:
                 await self.store.commit(batch)
             except Exception as exc:  # noqa: BLE001

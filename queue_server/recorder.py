@@ -1,0 +1,37 @@
+"""Between the hall core and the store: what to write for a batch of events, and how to
+rebuild the hall from what was written. The server and the simulator both use it, so a
+simulated day is stored exactly like a real one."""
+
+from __future__ import annotations
+
+from .hall.config import HallConfig
+from .hall.estimate import ServiceTime
+from .hall.events import Event
+from .hall.hall import Hall
+from .hall.model import Ticket, Window
+from .store.base import Batch, LoadedState
+
+
+def batch_for(hall: Hall, events: list[Event]) -> Batch:
+    """The events and every state row they changed (taken from the hall's change set)."""
+    changes = hall.take_changes()
+    return Batch(
+        events=list(events),
+        tickets=[t.to_row() for t in changes.tickets.values()],
+        windows=[hall.windows[n].to_row() for n in sorted(changes.windows)],
+        numbers=[(d, q, hall.numbers[(d, q)]) for d, q in changes.numbers if (d, q) in hall.numbers],
+        service_times=[(q, hall.service_times[q].mean_s, hall.service_times[q].samples)
+                       for q in sorted(changes.service_times)],
+        service_date=hall.service_date,
+    )
+
+
+def rebuild_hall(config: HallConfig, loaded: LoadedState) -> Hall:
+    return Hall(
+        config,
+        tickets=[Ticket.from_row(r) for r in loaded.tickets],
+        windows=[Window.from_row(r) for r in loaded.windows if config.window(r["number"]) is not None],
+        numbers=loaded.numbers,
+        service_times={q: ServiceTime(mean_s=m, samples=n) for q, (m, n) in loaded.service_times.items()},
+        service_date=loaded.service_date,
+    )
