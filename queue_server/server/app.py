@@ -50,7 +50,6 @@ class Client:
     window: int | None = None
     actor: c.Actor = field(default_factory=lambda: c.Actor(kind="anonymous", id="-"))
     token_hash: str | None = None
-    issued: deque[float] = field(default_factory=deque)  # monotonic times, for rate limiting
 
 
 @dataclass(eq=False)
@@ -88,6 +87,7 @@ class HallServer:
         self.started_monotonic = time.monotonic()
         self.http = HttpRoutes(self, static_dir)
         self._queue: asyncio.Queue[_Work] = asyncio.Queue()
+        self._issued_by_kiosk: dict[str, deque[float]] = {}  # monotonic issue times per kiosk token
         self._writer: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._server: Server | None = None
@@ -235,6 +235,9 @@ class HallServer:
             return p.error(rid, err.code, err.message)
         except HallError as err:
             return p.error(rid, err.code, err.message)
+        except Exception:  # noqa: BLE001 - a bug answers this request, never kills the connection
+            log.exception("internal error on %r", raw[:200])
+            return p.error(rid, "internal_error", "the server failed on this request; nothing was changed")
 
     # ------------------------------------------------------------------ session messages
 
@@ -380,13 +383,15 @@ class HallServer:
 
     async def _on_issue_ticket(self, client: Client, rid: Any, msg: dict[str, Any]) -> dict[str, Any]:
         if client.role == "kiosk":
+            # per kiosk token, so reconnecting does not reset the count
+            recent = self._issued_by_kiosk.setdefault(client.token_hash or "", deque())
             limit = self.config.rules.issue_rate_per_min
             now_m = time.monotonic()
-            while client.issued and now_m - client.issued[0] > 60:
-                client.issued.popleft()
-            if len(client.issued) >= limit:
+            while recent and now_m - recent[0] > 60:
+                recent.popleft()
+            if len(recent) >= limit:
                 raise p.ProtocolError("rate_limited", f"this kiosk may issue {limit} tickets a minute; try again shortly")
-            client.issued.append(now_m)
+            recent.append(now_m)
         cmd = build_command(msg, self.tz, status_token=secrets.token_urlsafe(16))
 
         def reply(hall: Hall, events: list[Event]) -> dict[str, Any]:

@@ -109,6 +109,7 @@ ERROR_CODES: dict[str, str] = {
     "rate_limited": "Too many tickets from this kiosk in the last minute.",
     "display_token_required": "This hall requires a display token before subscribe.",
     "storage_failed": "The database could not record the command; nothing changed.",
+    "internal_error": "The server failed on this request (a bug, logged); nothing changed.",
     # hall
     "unknown_queue": "No such queue.",
     "unknown_window": "No such window.",
