@@ -169,8 +169,14 @@ class HallServer:
                 events.extend(getattr(err, "events", []))
                 results.append((work, False, err))
             except Exception as exc:  # noqa: BLE001 - a bug must not kill the writer
-                log.exception("command failed")
-                results.append((work, False, exc))
+                # The core may have half-applied this command: drop the in-memory state,
+                # fail this command, and run the rest of the batch again on rebuilt state.
+                log.exception("command failed unexpectedly; rebuilding state from the database")
+                hall.take_changes()
+                self.hall = rebuild_hall(self.config, await self.store.load())
+                work.future.set_exception(exc)
+                await self._run_batch([w for w in items if w is not work])
+                return
         batch = batch_for(hall, events)
         if batch.events or batch.tickets or batch.windows:
             try:
