@@ -117,6 +117,7 @@ async def _token(config, args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from . import cli_calendar, config_file, passwords
+    from .sim import cli_simulate
 
     parser = argparse.ArgumentParser(prog="hallops", description="HallOps: hall operations for 政务服务中心")
     parser.add_argument("--version", action="version", version=f"hallops {__version__}")
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_file.add_parser(sub)
     passwords.add_parser(sub)
     cli_calendar.add_parser(sub)
+    cli_simulate.add_parser(sub)
     return parser
 
 

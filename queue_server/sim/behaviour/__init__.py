@@ -1,0 +1,1 @@
+"""How citizens and staff behave in the simulator: the parameters (``profile``)."""
