@@ -7,7 +7,8 @@ so a simulated day is stored exactly like a real one.
 - ``plan``: which window is staffed when, serving what (the config's, or a what-if plan);
 - ``engine``: the model of the hall's people and the drivers (in-process and live);
 - ``stats``: wait figures from the events;
-- ``cli_simulate``: ``hallops simulate``.
+- ``live``: the websocket client side of ``hallops demo``;
+- ``cli_simulate``: ``hallops simulate`` and ``hallops demo``.
 
 Model and parameters: docs/simulator.md.
 """

@@ -1,10 +1,11 @@
-"""``hallops simulate``.
+"""``hallops simulate`` and ``hallops demo``.
 
-The main CLI registers it with ``cli_simulate.add_parser(subparsers)``; ``args.func(args)``
+The main CLI registers both with ``cli_simulate.add_parser(subparsers)``; ``args.func(args)``
 returns the exit code.
 
     hallops simulate --days 20 --db var/sim.db               # 20 working days of demo.toml
     hallops simulate --days 20 --plan data/plans/peak-extra-a.toml   # what-if, side by side
+    hallops demo                                             # server + simulator + dashboard
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 DEFAULT_CONFIG = "data/halls/demo.toml"
 DEFAULT_SIM_DB = "var/sim.db"
+DEFAULT_DEMO_DB = "var/demo.db"
 MEMORY = ":memory:"
 
 __all__ = ["add_parser"]
@@ -60,6 +62,32 @@ def add_parser(subparsers: Any) -> None:
                       help="show progress on stderr (default: when stderr is a terminal)")
     prog.add_argument("--no-progress", dest="progress", action="store_false")
     s.set_defaults(func=cmd_simulate)
+
+    d = subparsers.add_parser(
+        "demo",
+        help="live demo: queue server on a simulated clock fed by the simulator over the websocket",
+        description=(
+            "Starts the queue server on a simulated clock, the simulator as its kiosk and window "
+            "clients, and the dashboard if this HallOps has one; prints the URLs. Ctrl-C stops. "
+            "A second run continues the same database where the first stopped."
+        ),
+    )
+    d.add_argument("--config", default=DEFAULT_CONFIG, help=f"hall config TOML (default {DEFAULT_CONFIG})")
+    d.add_argument("--db", type=Path, default=Path(DEFAULT_DEMO_DB), help=f"SQLite database (default {DEFAULT_DEMO_DB})")
+    d.add_argument("--host", default="127.0.0.1")
+    d.add_argument("--port", type=int, default=8765, help="server port (0: any free port)")
+    d.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)")
+    d.add_argument("--seed", type=int, default=1)
+    d.add_argument("--fresh", action="store_true", help="start a new database instead of continuing")
+    d.add_argument("--no-dashboard", dest="dashboard", action="store_false", help="do not start the dashboard")
+    d.add_argument("--dashboard-port", type=int, default=8501)
+    d.add_argument("--seconds", type=float, help="stop after this many real seconds")
+    d.add_argument("--start", type=_date, help="first day of a new database, YYYY-MM-DD (default: today "
+                   "if a working day, else the next one); a continued database goes on where it stopped")
+    d.add_argument("--password", default="hallops-demo", help="the staff accounts' password (demo hall: hallops-demo)")
+    d.add_argument("--synchronous", choices=["FULL", "NORMAL"], default="NORMAL")
+    d.add_argument("--profile", type=Path, help="TOML overriding model parameters")
+    d.set_defaults(func=cmd_demo)
 
 
 # ---------------------------------------------------------------------- argument types
@@ -224,3 +252,27 @@ class _Progress:
         if self.tty:
             sys.stderr.write("\n")
             sys.stderr.flush()
+
+
+# ---------------------------------------------------------------------- demo
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    loaded, problem = _load(args)
+    if loaded is None:
+        return _fail(problem)
+    config, profile, calendar = loaded
+    if args.speed <= 0:
+        return _fail("--speed must be more than 0")
+    from .live import DemoOptions, run_demo
+
+    opts = DemoOptions(
+        config_path=Path(args.config), db=args.db, host=args.host, port=args.port, speed=args.speed,
+        seed=args.seed, fresh=args.fresh, dashboard=args.dashboard, dashboard_port=args.dashboard_port,
+        seconds=args.seconds, start=args.start, password=args.password, synchronous=args.synchronous,
+    )
+    args.db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return asyncio.run(run_demo(config, profile, calendar, opts))
+    except KeyboardInterrupt:
+        return 0
