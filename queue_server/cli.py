@@ -116,6 +116,8 @@ async def _token(config, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from dashboard import cli_dashboard
+
     from . import cli_calendar, config_file, passwords
     from .sim import cli_simulate
 
@@ -144,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     passwords.add_parser(sub)
     cli_calendar.add_parser(sub)
     cli_simulate.add_parser(sub)
+    cli_dashboard.add_parser(sub)
     return parser
 
 

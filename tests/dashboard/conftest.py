@@ -1,0 +1,59 @@
+"""A recorded hall for the dashboard tests: the demo hall driven through the core for two
+full days and the morning of a third (Wednesday 18 to Friday 20 November 2026, "now" frozen
+at 10:30 on the 20th with HALLOPS_NOW), plus cases, ratings and rectifications."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from queue_server.config_file import load_hall_config
+from queue_server.hall.config import HallConfig
+
+from .drive import drive_days
+from .fill_cases import fill_cases_and_ratings
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_HALL = ROOT / "data" / "halls" / "demo.toml"
+SMALL_HALL = ROOT / "tests" / "fixtures" / "halls" / "small.toml"
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 20, 10, 30, tzinfo=TZ)
+DAYS = [date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)]
+
+
+@pytest.fixture(scope="session")
+def demo_config() -> HallConfig:
+    return load_hall_config(DEMO_HALL)
+
+
+@pytest.fixture(scope="session")
+def hall_db(tmp_path_factory: pytest.TempPathFactory, demo_config: HallConfig) -> Path:
+    """The recorded demo hall (built once per test session)."""
+    path = tmp_path_factory.mktemp("hall") / "hall.db"
+    drive_days(path, demo_config, DAYS, until=NOW, per_hour=60, seed=11)
+    fill_cases_and_ratings(path, demo_config, NOW, seed=5)
+    return path
+
+
+@pytest.fixture
+def dashboard_env(monkeypatch: pytest.MonkeyPatch, hall_db: Path) -> Path:
+    """Point the app at the recorded hall, with the clock frozen at NOW."""
+    monkeypatch.setenv("HALLOPS_DB", str(hall_db))
+    monkeypatch.setenv("HALLOPS_CONFIG", str(DEMO_HALL))
+    monkeypatch.setenv("HALLOPS_NOW", NOW.isoformat())
+    return hall_db
+
+
+@pytest.fixture
+def sql(hall_db: Path) -> Iterator[sqlite3.Connection]:
+    """A plain read-only sqlite3 connection to the recorded hall: the independent check."""
+    con = sqlite3.connect(f"file:{hall_db}?mode=ro", uri=True)
+    try:
+        yield con
+    finally:
+        con.close()
