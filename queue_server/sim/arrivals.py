@@ -50,6 +50,10 @@ class Citizen:
     wait_since: float = 0.0
     transferred: bool = False
     returned: bool = False
+    # cases (queue_server.sim.cases): why someone comes back, and for which case
+    purpose: str = ""  # "" | "resume" (补正 materials) | "pickup" (出件)
+    receipt: str = ""
+    matter: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

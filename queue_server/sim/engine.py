@@ -57,6 +57,7 @@ class Outcome:
     code: str = ""
     ticket: str | None = None  # the ticket the command was about (issued, called ...)
     issued_ts: float | None = None  # when that ticket was issued, if the reply says
+    data: dict[str, Any] = field(default_factory=dict)  # the data of its events (receipt_no ...)
 
 
 @dataclass
@@ -106,7 +107,10 @@ class HallModel:
         plan: StaffingPlan,
         seed: int,
         calendar: WorkCalendar,
+        matters: dict[str, Any] | None = None,
     ) -> None:
+        """``matters`` (code → ``queue_server.matters.Matter``) switches on cases and ratings
+        (``queue_server.sim.cases``) when the hall core has them."""
         self.config = config
         self.base_config = base_config
         self.profile = profile
@@ -131,6 +135,12 @@ class HallModel:
         self._seq = 0
         self._queues = {q.code: q for q in config.queues}
         self._day: date | None = None
+        self.cases: Any = None
+        if matters:
+            from . import cases  # noqa: PLC0415 - only with the core's cases
+
+            if cases.AVAILABLE:
+                self.cases = cases.CaseBehaviour(self, matters)
 
     # ------------------------------------------------------------------ the heap
 
@@ -157,6 +167,9 @@ class HallModel:
             self.push(midnight + 5.0, self._tick)
         self.citizens = day_citizens(self.base_config, self.profile, kind, self.seed, self.rates,
                                      self.config.rules.recall_limit)
+        if self.cases is not None:
+            back = self.cases.begin_day(day, kind)
+            self.citizens = sorted(self.citizens + back, key=lambda c: (c.arrive_ts, c.key))
         for cit in self.citizens:
             if from_ts is None or cit.arrive_ts >= from_ts:
                 self.push(cit.arrive_ts, self._arrive, cit)
@@ -366,11 +379,16 @@ class HallModel:
                 self._free(ts, desk)
                 return
             if cit.transferred:
-                self.push(ts + cit.transfer_service_s * desk.speed, self._finish, desk)
+                end = ts + cit.transfer_service_s * desk.speed
+                self.push(end, self._finish, desk)
             elif cit.transfer_to is not None and self._queue_open(cit.transfer_to, ts):
-                self.push(ts + cit.service_s * desk.speed, self._transfer, desk)
+                end = ts + cit.service_s * desk.speed
+                self.push(end, self._transfer, desk)
             else:
-                self.push(ts + cit.service_s * desk.speed, self._finish, desk)
+                end = ts + cit.service_s * desk.speed
+                self.push(end, self._finish, desk)
+            if self.cases is not None:
+                self.cases.service(desk, cit, ts, end)
 
         return Request(c.StartService(window=desk.session.window), desk.actor, desk.number, then)
 
@@ -380,9 +398,13 @@ class HallModel:
         return q is not None and q.hours.is_open(local.weekday(), local.hour * 60 + local.minute)
 
     def _finish(self, ts: float, desk: Desk) -> Request:
+        cit = desk.cit
+
         def then(out: Outcome, ts: float) -> None:
             if not out.ok:
                 self.unexpected[f"finish_service:{out.code}"] += 1
+            elif self.cases is not None and cit is not None:
+                self.cases.finished(desk, cit, ts)
             self._free(ts, desk)
 
         return Request(c.FinishService(window=desk.session.window), desk.actor, desk.number, then)
@@ -539,8 +561,13 @@ class CoreBackend:
         self.pending.extend(events)
         for obs in self.observers:
             obs(events, self.hall)
-        ticket = next((e.ticket for e in reversed(events) if e.ticket), None) if outcome_ok else None
-        return Outcome(outcome_ok, code, ticket)
+        if not outcome_ok:
+            return Outcome(False, code)
+        ticket = next((e.ticket for e in reversed(events) if e.ticket), None)
+        data: dict[str, Any] = {}
+        for e in events:
+            data.update(e.data)
+        return Outcome(True, "", ticket, data=data)
 
     async def flush(self) -> None:
         batch = batch_for(self.hall, self.pending)
@@ -581,6 +608,7 @@ async def simulate(
     progress: Progress | None = None,
     batch_minutes: int = 1,
     batch_events: int = 500,
+    matters: dict[str, Any] | None = None,
 ) -> SimResult:
     """Simulate from ``start`` until ``days`` working days are done (the days between included).
 
@@ -589,8 +617,17 @@ async def simulate(
     simulated minutes, or ``batch_events`` events, whichever comes first; each batch is one
     transaction, like a group of commands in the server's writer."""
     sim_config = plan.hall_config(config)
-    hall = rebuild_hall(sim_config, await store.load())
-    model = HallModel(sim_config, config, profile, plan, seed, calendar)
+    from . import cases  # noqa: PLC0415
+
+    if cases.AVAILABLE:  # the core needs its calendar and catalogue for cases
+        if matters is None:
+            from ..matters import load_matters  # noqa: PLC0415
+
+            matters = {m.code: m for m in load_matters()}
+        hall = rebuild_hall(sim_config, await store.load(), calendar=calendar, matters=matters)
+    else:
+        hall = rebuild_hall(sim_config, await store.load())
+    model = HallModel(sim_config, config, profile, plan, seed, calendar, matters=matters)
     backend = CoreBackend(hall, store, observers)
     result = SimResult(first_day=start)
     t0 = _time.perf_counter()
