@@ -1,0 +1,406 @@
+/*
+ * Staff terminal (/terminal): log in at a window, then call next / recall / start / finish /
+ * no-show / transfer / pause (with reason) / resume / open / close / call a specific ticket.
+ * The session token is kept in sessionStorage; after a reconnect (or a server restart) the
+ * terminal authenticates with it instead of the password and subscribes again.
+ * Full applicant data of the ticket at the counter comes from command replies (and
+ * get_ticket after a reload); the waiting list shows masked names only.
+ */
+(function () {
+  'use strict';
+
+  var U = HallClient.util;
+  var $ = function (id) { return document.getElementById(id); };
+  var SESSION_KEY = 'hallops.terminal.session';
+
+  var config = null; // /config.json
+  var session = loadSession(); // {token, window, name, role, username}
+  var detail = null; // full ticket detail from a reply: {id, ..., applicant: {name, phone, id_number}, note}
+  var busy = false;
+  var bannerTimer = null;
+
+  function loadSession() {
+    try { return JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null'); } catch (e) { return null; }
+  }
+  function saveSession(s) {
+    session = s;
+    try {
+      if (s) sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
+      else sessionStorage.removeItem(SESSION_KEY);
+    } catch (e) { /* storage unavailable: the session lasts as long as the page */ }
+  }
+
+  // ---------------------------------------------------------------- banner
+
+  function banner(text, kind, ms) {
+    var el = $('banner');
+    el.className = 'tm-banner banner ' + (kind || 'error');
+    $('banner-text').textContent = text;
+    el.hidden = false;
+    clearTimeout(bannerTimer);
+    if (ms) bannerTimer = setTimeout(function () { el.hidden = true; }, ms);
+  }
+  function clearBanner() { $('banner').hidden = true; }
+  $('banner-close').addEventListener('click', clearBanner);
+
+  // ---------------------------------------------------------------- config (queues, windows)
+
+  function loadConfig() {
+    return fetch('/config.json', { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (c) {
+      config = c;
+      $('hall-name').textContent = c.hall && c.hall.name || '政务服务中心';
+      var sel = $('login-window');
+      var keep = sel.value || (session && session.window) || '';
+      sel.innerHTML = '<option value="">请选择窗口</option>' + (c.windows || []).map(function (w) {
+        return '<option value="' + w.number + '">' + U.escapeHtml(w.name) + '</option>';
+      }).join('');
+      var remembered = null;
+      try { remembered = localStorage.getItem('hallops.terminal.window'); } catch (e) { /* ignore */ }
+      sel.value = String(keep || remembered || '');
+      $('tr-queue').innerHTML = '<option value="">(不变)</option>' + (c.queues || []).map(function (q) {
+        return '<option value="' + U.escapeHtml(q.code) + '">' + U.escapeHtml(q.code + ' ' + q.name) + '</option>';
+      }).join('');
+      $('tr-window').innerHTML = '<option value="">(不指定)</option>' + (c.windows || []).map(function (w) {
+        return '<option value="' + w.number + '">' + U.escapeHtml(w.name) + '</option>';
+      }).join('');
+    }).catch(function () { setTimeout(loadConfig, 3000); });
+  }
+
+  function windowConfig(n) {
+    return config && (config.windows || []).filter(function (w) { return w.number === n; })[0];
+  }
+  function queueName(code) {
+    var q = client.state.queues.get(code) || (config && (config.queues || []).filter(function (x) { return x.code === code; })[0]);
+    return q ? q.name : code;
+  }
+
+  // ---------------------------------------------------------------- screens
+
+  function showLogin(message) {
+    $('login').hidden = false;
+    $('desk').hidden = true;
+    $('who').hidden = true;
+    $('logout').hidden = true;
+    $('login-error').hidden = !message;
+    $('login-error').textContent = message || '';
+    setTimeout(function () { ($('login-user').value ? $('login-pass') : $('login-user')).focus(); }, 0);
+  }
+
+  function showDesk() {
+    $('login').hidden = true;
+    $('desk').hidden = false;
+    $('who').hidden = false;
+    $('logout').hidden = false;
+    render();
+  }
+
+  $('login-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var username = $('login-user').value.trim();
+    var password = $('login-pass').value;
+    var win = Number($('login-window').value);
+    if (!username || !password || !win) { showLogin('请填写用户名、密码并选择窗口'); return; }
+    $('login-submit').disabled = true;
+    client.request('login', { username: username, password: password, window: win })
+      .then(function (r) {
+        $('login-pass').value = '';
+        try { localStorage.setItem('hallops.terminal.window', String(win)); } catch (err) { /* ignore */ }
+        saveSession({ token: r.token, window: r.window || win, name: r.name, role: r.role, username: username });
+        detail = null;
+        clearBanner();
+        showDesk();
+        return client.resubscribe();
+      })
+      .catch(function (err) { showLogin(U.errorText(err)); })
+      .then(function () { $('login-submit').disabled = false; });
+  });
+
+  $('logout').addEventListener('click', function () {
+    if (!confirm('退出登录将关闭本窗口,确定吗?')) return;
+    client.request('logout', {})
+      .then(function () { saveSession(null); detail = null; clearBanner(); client.resubscribe(); showLogin(''); })
+      .catch(function (err) { banner(U.errorText(err)); });
+  });
+
+  // ---------------------------------------------------------------- rendering
+
+  function myWindow() {
+    return session ? client.state.windows.get(session.window) : null;
+  }
+
+  function render() {
+    if (!session) return;
+    var st = client.state;
+    var w = myWindow();
+    var n = session.window;
+    $('who-window').textContent = (w && w.name) || U.windowLabel(n);
+    $('who-staff').textContent = session.name || '';
+    var wstate = w ? w.state : 'closed';
+    var ws = $('wstate');
+    ws.className = 'tm-wstate ' + wstate;
+    ws.textContent = U.WINDOW_STATE_TEXT[wstate] + (wstate === 'paused' && w.pause_reason ? '(' + w.pause_reason + ')' : '');
+
+    // Current ticket
+    var tid = w && w.ticket_id;
+    if (detail && detail.id !== tid) detail = null;
+    var tview = tid ? st.tickets.get(tid) : null;
+    var tstate = w && w.ticket_state;
+    $('cur-number').textContent = (w && w.ticket) || '—';
+    var cs = $('cur-state');
+    cs.className = 'tm-tstate ' + (tstate || '');
+    cs.textContent = tstate ? U.TICKET_STATE_TEXT[tstate] : '';
+    var t = detail || tview;
+    var meta = '';
+    if (t) {
+      var pr = U.PRIORITY_TEXT[t.priority] || '';
+      meta = (pr ? '<span class="tag">' + U.escapeHtml(pr) + '</span>' : '') +
+        U.escapeHtml(queueName(t.queue)) +
+        ' · 取号 ' + U.escapeHtml(U.fmtDateTime(t.issued_at, st.hall && st.hall.timezone).slice(11, 16)) +
+        (t.recalls ? ' · 已重呼 ' + t.recalls + ' 次' : '');
+    } else if (wstate === 'open') {
+      meta = '按 F1 或 N 呼叫下一位';
+    }
+    $('cur-meta').innerHTML = meta;
+    var ap = detail && detail.applicant && typeof detail.applicant === 'object' ? detail.applicant : null;
+    $('applicant').hidden = !tid;
+    $('ap-name').textContent = ap ? (ap.name || '—') : (tview && tview.applicant) || '—';
+    $('ap-phone').textContent = ap ? (ap.phone || '—') : '—';
+    $('ap-id').textContent = ap ? (ap.id_number || '—') : '—';
+    $('ap-note').textContent = (detail && detail.note) || '—';
+
+    // Buttons
+    var can = {
+      call_next: wstate === 'open' && !tid,
+      call_ticket: wstate === 'open' && !tid,
+      recall: tstate === 'called',
+      start_service: tstate === 'called',
+      finish_service: tstate === 'serving',
+      no_show: tstate === 'called',
+      transfer: !!tid,
+      pause_window: wstate === 'open',
+      resume_window: wstate === 'paused',
+      open_window: wstate === 'closed',
+      close_window: wstate !== 'closed' && !tid
+    };
+    document.querySelectorAll('.tm-act').forEach(function (b) {
+      b.disabled = !can[b.dataset.act] || busy;
+      // Pause and resume share the P key and the place: show the one that applies.
+      if (b.dataset.act === 'pause_window') b.hidden = wstate === 'paused';
+      if (b.dataset.act === 'resume_window') b.hidden = wstate !== 'paused';
+    });
+    render.can = can;
+
+    renderWaiting(n, w);
+  }
+
+  function renderWaiting(n, w) {
+    var st = client.state;
+    var wc = windowConfig(n);
+    var queues = (w && w.queues) || (wc && wc.queues) || [];
+    var list = st.waiting(queues);
+    st.tickets.forEach(function (t) {
+      if (t.state === 'waiting' && t.target_window === n && queues.indexOf(t.queue) < 0) list.push(t);
+    });
+    var now = st.now().getTime();
+    var canCall = render.can && render.can.call_ticket;
+    var html = list.slice(0, 300).map(function (t) {
+      var tags = '';
+      if (t.priority === 'green') tags += '<span class="tag green">绿色通道</span> ';
+      if (t.priority === 'appointment') tags += '<span class="tag appointment">预约</span> ';
+      if (t.target_window === n) tags += '<span class="tag target">转入本窗口</span>';
+      var waited = Math.max(0, Math.floor((now - Date.parse(t.issued_at)) / 60000));
+      return '<tr data-ticket="' + U.escapeHtml(t.number) + '">' +
+        '<td class="num-cell num">' + U.escapeHtml(t.number) + '</td>' +
+        '<td>' + U.escapeHtml(queueName(t.queue)) + '</td>' +
+        '<td>' + tags + '</td>' +
+        '<td>' + U.escapeHtml(t.applicant || '') + '</td>' +
+        '<td class="num">' + waited + ' 分钟</td>' +
+        '<td><button type="button" class="btn ghost tm-call-row"' + (canCall ? '' : ' disabled') +
+        ' data-ticket="' + U.escapeHtml(t.number) + '">呼叫</button></td></tr>';
+    }).join('');
+    var body = $('wait-body');
+    if (body.dataset.html !== html) { body.dataset.html = html; body.innerHTML = html; }
+    $('wait-empty').hidden = list.length > 0;
+    $('wait-count').textContent = list.length + ' 人';
+    $('wait-queues').textContent = queues.map(function (q) { return q + ' ' + queueName(q); }).join(' / ');
+  }
+
+  // ---------------------------------------------------------------- actions
+
+  var LABEL = {
+    call_next: '呼叫下一位', recall: '重呼', start_service: '开始办理', finish_service: '办结', no_show: '过号',
+    transfer: '转移', call_ticket: '指定呼叫', pause_window: '暂停', resume_window: '恢复',
+    open_window: '开窗', close_window: '关窗'
+  };
+
+  function act(name) {
+    if (!session || busy) return;
+    if (render.can && !render.can[name]) {
+      banner('当前状态不能' + LABEL[name], 'info', 4000);
+      return;
+    }
+    if (name === 'pause_window') { openDialog('dlg-pause', 'pause-reason'); return; }
+    if (name === 'transfer') {
+      var w = myWindow();
+      $('tr-ticket').value = (w && w.ticket) || '';
+      openDialog('dlg-transfer', 'tr-queue');
+      return;
+    }
+    if (name === 'call_ticket') { openDialog('dlg-call', 'call-ticket'); return; }
+    send(name, { window: session.window });
+  }
+
+  function send(type, fields) {
+    busy = true;
+    render();
+    return client.request(type, fields)
+      .then(function (r) {
+        if (r.window) client.state.windows.set(r.window.number, r.window);
+        if (r.ticket && r.ticket.applicant && typeof r.ticket.applicant === 'object') {
+          if (r.window && r.window.ticket_id === r.ticket.id) detail = r.ticket;
+        }
+        var what = LABEL[type] || type;
+        var num = r.ticket && r.ticket.number ? ' ' + r.ticket.number : '';
+        banner(what + num + ' 成功', 'ok', 2500);
+        return r;
+      })
+      .catch(function (err) {
+        banner(LABEL[type] ? LABEL[type] + '失败:' + U.errorText(err) : U.errorText(err));
+        return null;
+      })
+      .then(function (r) { busy = false; render(); return r; });
+  }
+
+  document.querySelectorAll('.tm-act').forEach(function (b) {
+    b.addEventListener('click', function () { act(b.dataset.act); });
+  });
+
+  $('wait-body').addEventListener('click', function (e) {
+    var b = e.target.closest('.tm-call-row');
+    if (!b) return;
+    $('call-ticket').value = b.dataset.ticket;
+    openDialog('dlg-call', 'call-reason');
+  });
+
+  function openDialog(id, focusId) {
+    var d = $(id);
+    d.querySelectorAll('input').forEach(function (i) { if (i.id !== 'call-ticket' && i.id !== 'tr-ticket') i.value = ''; });
+    if (typeof d.showModal === 'function') d.showModal(); else d.setAttribute('open', '');
+    if (focusId) setTimeout(function () { $(focusId).focus(); }, 0);
+  }
+  function closeDialog(d) { if (d.open) d.close(); }
+  document.querySelectorAll('[data-close]').forEach(function (b) {
+    b.addEventListener('click', function () { closeDialog(b.closest('dialog')); });
+  });
+  document.querySelectorAll('.tm-dialog').forEach(function (d) {
+    d.addEventListener('close', function () { if (d.id === 'dlg-call') $('call-ticket').value = ''; });
+  });
+
+  $('pause-presets').addEventListener('click', function (e) {
+    var b = e.target.closest('[data-reason]');
+    if (b) { $('pause-reason').value = b.dataset.reason; $('pause-reason').focus(); }
+  });
+
+  $('form-pause').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var reason = $('pause-reason').value.trim();
+    if (!reason) { $('pause-reason').focus(); return; }
+    closeDialog($('dlg-pause'));
+    send('pause_window', { window: session.window, reason: reason });
+  });
+
+  $('form-call').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var ticket = $('call-ticket').value.trim().toUpperCase();
+    var reason = $('call-reason').value.trim();
+    if (!ticket || !reason) return;
+    closeDialog($('dlg-call'));
+    send('call_ticket', { window: session.window, ticket: ticket, reason: reason });
+  });
+
+  $('form-transfer').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var fields = { ticket: $('tr-ticket').value.trim().toUpperCase() };
+    if ($('tr-queue').value) fields.to_queue = $('tr-queue').value;
+    if ($('tr-window').value) fields.to_window = Number($('tr-window').value);
+    if ($('tr-reason').value.trim()) fields.reason = $('tr-reason').value.trim();
+    if (!fields.ticket) return;
+    if (!fields.to_queue && !fields.to_window) { banner('请选择转到的业务或窗口', 'info', 4000); return; }
+    closeDialog($('dlg-transfer'));
+    send('transfer', fields);
+  });
+
+  // Keyboard shortcuts for the frequent actions (not while typing or in a dialog).
+  var KEYS = { F1: 'call_next', n: 'call_next', r: 'recall', s: 'start_service', f: 'finish_service', x: 'no_show',
+    t: 'transfer', k: 'call_ticket', o: 'open_window', c: 'close_window' };
+  document.addEventListener('keydown', function (e) {
+    if (!session || $('desk').hidden) return;
+    if (e.ctrlKey || e.altKey || e.metaKey) return;
+    var tag = (e.target && e.target.tagName) || '';
+    if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA' || document.querySelector('dialog[open]')) return;
+    var key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+    var name = KEYS[key];
+    if (key === 'p') {
+      var w = myWindow();
+      name = w && w.state === 'paused' ? 'resume_window' : 'pause_window';
+    }
+    if (!name) return;
+    e.preventDefault(); // F1 would open the browser's help
+    act(name);
+  });
+
+  // ---------------------------------------------------------------- connection
+
+  function fetchDetail() {
+    var w = myWindow();
+    if (!w || !w.ticket_id || (detail && detail.id === w.ticket_id)) return;
+    client.request('get_ticket', { ticket: w.ticket_id })
+      .then(function (r) { if (r.ticket && r.ticket.id === (myWindow() || {}).ticket_id) { detail = r.ticket; render(); } })
+      .catch(function () { /* masked data stays */ });
+  }
+
+  var client = new HallClient({
+    setup: function (c) {
+      if (!session) return null;
+      return c.request('auth', { token: session.token }).then(function (r) {
+        session.role = r.role;
+        if (r.window) session.window = r.window;
+        saveSession(session);
+      });
+    },
+    subscription: function () {
+      if (!session) return null;
+      var wc = windowConfig(session.window);
+      var sub = { windows: [session.window] };
+      if (wc && wc.queues && wc.queues.length) sub.queues = wc.queues;
+      return sub;
+    },
+    onSnapshot: function () { render(); fetchDetail(); },
+    onEvent: function (ev) {
+      render();
+      if (session && ev.window === session.window) fetchDetail();
+    },
+    onSetupError: function (err) {
+      if (err && err.code === 'unauthenticated') {
+        saveSession(null);
+        showLogin('登录已失效,请重新登录');
+      } else {
+        banner(U.errorText(err));
+      }
+    }
+  });
+  window.hallClient = client;
+
+  function tick() {
+    var st = client.state;
+    $('clock').textContent = U.fmtTime(st.now(), st.hall && st.hall.timezone, true);
+  }
+  setInterval(tick, 1000);
+  setInterval(render, 30000); // the waited minutes
+  tick();
+
+  loadConfig().then(function () {
+    if (session) showDesk(); else showLogin('');
+    client.start();
+  });
+})();
