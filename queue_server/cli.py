@@ -51,8 +51,12 @@ async def _serve(config, args: argparse.Namespace) -> int:
 
     store = SqliteStore(args.db, synchronous=args.synchronous)
     server = HallServer(config, store, host=args.host, port=args.port)
+    from .store.sqlite import SchemaTooNew
+
     try:
         await server.start()
+    except SchemaTooNew as exc:
+        return _fail(str(exc))
     except OSError as exc:
         await store.close()
         if exc.errno == errno.EADDRINUSE:
@@ -81,13 +85,13 @@ def cmd_token(args: argparse.Namespace) -> int:
     config = _load_config(args.config)
     if config is None:
         return 1
-    if args.role == "window":
+    if args.role in ("window", "rating_pad"):
         if args.window is None:
-            return _fail("--role window needs --window N")
+            return _fail(f"--role {args.role} needs --window N")
         if config.window(args.window) is None:
             return _fail(f"no window {args.window} in {args.config}")
     elif args.window is not None:
-        return _fail("--window goes only with --role window")
+        return _fail("--window goes only with --role window or --role rating_pad")
     return asyncio.run(_token(config, args))
 
 
@@ -137,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("token", help="mint a device token (prints only the token)")
     t.add_argument("--config", default=DEFAULT_CONFIG)
     t.add_argument("--db", default=DEFAULT_DB)
-    t.add_argument("--role", required=True, choices=["kiosk", "display", "window", "manager"])
+    t.add_argument("--role", required=True, choices=["kiosk", "display", "window", "rating_pad", "manager"],
+                   help="rating_pad: the 好差评 pad of one window (with --window N)")
     t.add_argument("--window", type=int)
     t.add_argument("--name")
     t.set_defaults(func=cmd_token)

@@ -4,11 +4,15 @@ simulated day is stored exactly like a real one."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from .hall.calendar import WorkCalendar
 from .hall.config import HallConfig
 from .hall.estimate import ServiceTime
 from .hall.events import Event
 from .hall.hall import Hall
-from .hall.model import Ticket, Window
+from .hall.model import Case, Rating, Rectification, Ticket, Window
 from .store.base import Batch, LoadedState
 
 
@@ -23,10 +27,17 @@ def batch_for(hall: Hall, events: list[Event]) -> Batch:
         service_times=[(q, hall.service_times[q].mean_s, hall.service_times[q].samples)
                        for q in sorted(changes.service_times)],
         service_date=hall.service_date,
+        cases=[k.to_row() for k in changes.cases.values()],
+        case_numbers=[(d, hall.case_numbers[d]) for d in sorted(changes.case_numbers) if d in hall.case_numbers],
+        ratings=[r.to_row() for r in changes.ratings.values()],
+        rectifications=[r.to_row() for r in changes.rectifications.values()],
     )
 
 
-def rebuild_hall(config: HallConfig, loaded: LoadedState) -> Hall:
+def rebuild_hall(config: HallConfig, loaded: LoadedState, *, calendar: WorkCalendar | None = None,
+                 matters: Mapping[str, Any] | None = None) -> Hall:
+    """The hall as the store left it. ``calendar`` and ``matters`` are the pure values the
+    core needs for cases (the server loads them with ``load_calendar()``/``load_matters()``)."""
     return Hall(
         config,
         tickets=[Ticket.from_row(r) for r in loaded.tickets],
@@ -34,4 +45,12 @@ def rebuild_hall(config: HallConfig, loaded: LoadedState) -> Hall:
         numbers=loaded.numbers,
         service_times={q: ServiceTime(mean_s=m, samples=n) for q, (m, n) in loaded.service_times.items()},
         service_date=loaded.service_date,
+        cases=[Case.from_row(r) for r in loaded.cases],
+        case_numbers=loaded.case_numbers,
+        ratings=[Rating.from_row(r) for r in loaded.ratings],
+        rectifications=[Rectification.from_row(r) for r in loaded.rectifications],
+        last_rating_id=loaded.last_rating_id,
+        last_rectification_id=loaded.last_rectification_id,
+        calendar=calendar,
+        matters=matters,
     )

@@ -7,7 +7,7 @@ types and the sender's role.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -151,8 +151,218 @@ class Tick:
     """The shell's timer: lets the core roll over to a new service day."""
 
 
+# ---------------------------------------------------------------------- cases (办件)
+# ``scope``: the department a back-office sender acts for (None: any, e.g. a manager). The core
+# refuses a case or rectification outside it with ``not_your_department``.
+
+SUSPENSION_REASONS = ("听证", "招标", "拍卖", "检验", "检测", "检疫", "鉴定", "专家评审")  # 行政许可法 art. 45
+
+
+class Decision(StrEnum):
+    APPROVED = "approved"
+    DISAPPROVED = "disapproved"
+
+
+class DeliveryMethod(StrEnum):
+    WINDOW = "window"  # handed out at the 出件 window (or at the window of a 即办件)
+    POST = "post"  # 邮寄
+
+
+@dataclass(frozen=True, kw_only=True)
+class AcceptCase:
+    """受理 during a service at ``window``; with ``deficiency_item`` it is 容缺受理."""
+
+    window: int
+    matter: str
+    applicant: Applicant | None = None  # default: the ticket's applicant
+    deficiency_item: str = ""
+    deficiency_promised_date: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RejectCase:
+    """不予受理 with a reason: a new case, or a 补正 case (``receipt_no``) that cannot go on."""
+
+    window: int
+    reason: str
+    matter: str = ""
+    receipt_no: str = ""
+    applicant: Applicant | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestMaterials:
+    """补正: one notice listing every missing material; the clock does not start."""
+
+    window: int
+    matter: str
+    missing_materials: tuple[str, ...]
+    applicant: Applicant | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResumeCase:
+    """The materials of a 补正 case are complete (any window, during a service): 受理."""
+
+    window: int
+    receipt_no: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SupplyMaterials:
+    """The 容缺 item was supplied."""
+
+    receipt_no: str
+    scope: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartReview:
+    receipt_no: str
+    scope: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SuspendCase:
+    receipt_no: str
+    reason: str  # one of SUSPENSION_REASONS
+    expected_working_days: int
+    note: str = ""
+    scope: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResumeReview:
+    receipt_no: str
+    scope: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtendCase:
+    receipt_no: str
+    working_days: int
+    reason: str
+    scope: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecideCase:
+    """办结. With ``window``: a 即办件 decided on the spot at the window serving its ticket."""
+
+    receipt_no: str
+    decision: Decision
+    note: str = ""
+    window: int | None = None
+    scope: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliverCase:
+    """出件: at a window serving the citizen's ticket, or by post."""
+
+    receipt_no: str
+    method: DeliveryMethod
+    window: int | None = None
+    note: str = ""  # e.g. the tracking number
+    scope: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecomputeDeadlines:
+    """Recompute every open case's and rectification's due instants with the hall's calendar
+    (the shell sends it at start, after loading new calendar data)."""
+
+
+# ---------------------------------------------------------------------- 好差评
+
+
+@dataclass(frozen=True, kw_only=True)
+class RateService:
+    """One rating per service. From a window's rating pad: ``window`` (the pad's) and the
+    ``ticket`` it shows; from the citizen's status page: ``status_token``."""
+
+    score: int  # 1-5
+    reasons: tuple[str, ...] = ()
+    text: str = ""
+    window: int | None = None
+    ticket: str = ""
+    status_token: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FollowUpRating:
+    """追评: once, by the rater (status page token), after the 差评 was dealt with."""
+
+    status_token: str
+    score: int
+    reasons: tuple[str, ...] = ()
+    text: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactRater:
+    rectification: int
+    note: str
+    scope: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rectify:
+    rectification: int
+    measures: str
+    scope: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Revisit:
+    rectification: int
+    satisfaction: int  # 1-5, as the rater said at the 回访
+    note: str = ""
+    scope: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResolveOnTheSpot:
+    rectification: int
+    note: str
+    scope: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExplainRating:
+    """解释说明: the demand has no legal basis; closes the loop with that outcome."""
+
+    rectification: int
+    explanation: str
+    scope: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppealRating:
+    rectification: int
+    reason: str
+    staff: str = ""  # set when the rated staff member appeals from a window: must be the owner
+    scope: str | None = None
+
+
+class AppealDecision(StrEnum):
+    UPHELD = "upheld"  # the rating stays stored, excluded from the figures
+    REJECTED = "rejected"  # the loop goes on from where it was
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecideAppeal:
+    rectification: int
+    decision: AppealDecision
+    note: str = ""
+
+
 Command = (
     IssueTicket | CheckIn | CallNext | CallTicket | Recall | StartService | FinishService
     | NoShow | Reactivate | Transfer | CancelTicket | OpenWindow | PauseWindow
     | ResumeWindow | CloseWindow | StaffLogin | StaffLogout | Tick
+    | AcceptCase | RejectCase | RequestMaterials | ResumeCase | SupplyMaterials | StartReview
+    | SuspendCase | ResumeReview | ExtendCase | DecideCase | DeliverCase | RecomputeDeadlines
+    | RateService | FollowUpRating | ContactRater | Rectify | Revisit | ResolveOnTheSpot
+    | ExplainRating | AppealRating | DecideAppeal
 )

@@ -115,6 +115,9 @@ class Rules:
     contact_due_working_days: int = 1  # 差评: contact the rater within
     rectify_due_working_days: int = 2  # 差评: rectify and report back within
     due_soon_hours: int = 4  # "due soon" mark on cases and rectifications
+    rating_pad_minutes: int = 10  # a window's rating pad may rate its last service this long
+    follow_up_days: int = 15  # 追评 accepted up to this many days after the 差评 loop closed
+    max_extension_working_days: int = 10  # 延期 at most once, at most this long (行政许可法 art. 42)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -32,6 +32,29 @@ class EventType(StrEnum):
     WINDOW_CLOSED = "window_closed"
     STAFF_LOGGED_IN = "staff_logged_in"
     STAFF_LOGGED_OUT = "staff_logged_out"
+    # cases (办件)
+    CASE_ACCEPTED = "case_accepted"  # 受理 or 容缺受理; also when a 补正 case is resumed
+    CASE_REJECTED = "case_rejected"  # 不予受理
+    MATERIALS_REQUESTED = "materials_requested"  # 补正 notice (一次性告知)
+    MATERIALS_SUPPLIED = "materials_supplied"  # the 容缺 item arrived
+    REVIEW_STARTED = "review_started"
+    CASE_SUSPENDED = "case_suspended"
+    REVIEW_RESUMED = "review_resumed"
+    CASE_EXTENDED = "case_extended"
+    CASE_DECIDED = "case_decided"
+    CASE_DELIVERED = "case_delivered"
+    DEADLINE_RECOMPUTED = "deadline_recomputed"  # new calendar data changed a due instant
+    # 好差评
+    SERVICE_RATED = "service_rated"
+    FOLLOW_UP_RATED = "follow_up_rated"  # 追评
+    RECTIFICATION_OPENED = "rectification_opened"
+    RATER_CONTACTED = "rater_contacted"
+    RATING_RECTIFIED = "rating_rectified"
+    RATER_REVISITED = "rater_revisited"
+    RESOLVED_ON_THE_SPOT = "resolved_on_the_spot"
+    RATING_EXPLAINED = "rating_explained"
+    RATING_APPEALED = "rating_appealed"
+    APPEAL_DECIDED = "appeal_decided"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,20 +9,30 @@ changes nothing. Time is a value passed in; this module never reads a clock.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from . import cases as case_rules
 from . import commands as c
+from . import ratings as rating_rules
+from .calendar import WorkCalendar
 from .config import HallConfig, QueueConfig, WindowConfig
 from .errors import HallError
 from .estimate import Capacity, ServiceTime, wait_seconds
 from .events import Event, EventType as E
-from .model import Ticket, Window
+from .model import Case, Rating, Rectification, Ticket, Window
 from .scheduling import pick_next, queue_rank
-from .states import TicketState as T, WindowState as W, ticket_transition, window_transition
+from .states import (
+    CaseState as CS,
+    RectificationState as RS,
+    TicketState as T,
+    WindowState as W,
+    ticket_transition,
+    window_transition,
+)
 
 
 @dataclass
@@ -33,6 +43,10 @@ class Changes:
     windows: set[int] = field(default_factory=set)
     numbers: set[tuple[date, str]] = field(default_factory=set)
     service_times: set[str] = field(default_factory=set)
+    cases: dict[str, Case] = field(default_factory=dict)
+    case_numbers: set[date] = field(default_factory=set)
+    ratings: dict[int, Rating] = field(default_factory=dict)
+    rectifications: dict[int, Rectification] = field(default_factory=dict)
 
 
 class Hall:
@@ -45,7 +59,18 @@ class Hall:
         numbers: dict[tuple[date, str], int] | None = None,
         service_times: dict[str, ServiceTime] | None = None,
         service_date: date | None = None,
+        cases: Iterable[Case] = (),
+        case_numbers: dict[date, int] | None = None,
+        ratings: Iterable[Rating] = (),
+        rectifications: Iterable[Rectification] = (),
+        last_rating_id: int = 0,
+        last_rectification_id: int = 0,
+        calendar: WorkCalendar | None = None,
+        matters: Mapping[str, Any] | None = None,
     ) -> None:
+        """``calendar``: working days for deadlines (default: the ``chinese_calendar`` years;
+        the server passes ``load_calendar()``). ``matters``: the matter catalogue, code →
+        ``queue_server.matters.Matter`` (any object with its attributes)."""
         self.config = config
         self.tz = ZoneInfo(config.timezone)
         self.tickets: dict[str, Ticket] = {t.id: t for t in tickets}
@@ -61,6 +86,16 @@ class Hall:
         )
         self._queues = {q.code: q for q in config.queues}
         self._wcfg = {w.number: w for w in config.windows}
+        self.calendar = calendar if calendar is not None else WorkCalendar.from_package()
+        self.matters: Mapping[str, Any] = dict(matters or {})
+        self.cases: dict[str, Case] = {k.receipt_no: k for k in cases}
+        self.case_numbers: dict[date, int] = dict(case_numbers or {})
+        self.ratings: dict[int, Rating] = {r.id: r for r in ratings}
+        self.rectifications: dict[int, Rectification] = {r.id: r for r in rectifications}
+        self.last_rating_id = max([last_rating_id, *self.ratings])
+        self.last_rectification_id = max([last_rectification_id, *self.rectifications])
+        if self.service_date is not None:
+            self._prune(self.service_date)
         self.changes = Changes()
 
     # ------------------------------------------------------------------ public API
@@ -109,6 +144,25 @@ class Hall:
         if number not in self._wcfg:
             raise HallError("unknown_window", f"no window {number} in this hall")
         return self.windows[number]
+
+    def case(self, receipt_no: str) -> Case:
+        k = self.cases.get(receipt_no.strip().upper())
+        if k is None:
+            raise HallError("unknown_case", f"no open case {receipt_no}")
+        return k
+
+    def rectification(self, rid: int) -> Rectification:
+        r = self.rectifications.get(rid)
+        if r is None:
+            raise HallError("unknown_rectification", f"no open rectification {rid}")
+        return r
+
+    def rating_of_ticket(self, ticket_id: str) -> Rating | None:
+        """The (first) rating of a service; a 追评 is not counted here."""
+        return next((r for r in self.ratings.values() if r.ticket == ticket_id and r.follow_up_of is None), None)
+
+    def rectification_of_rating(self, rating_id: int) -> Rectification | None:
+        return next((r for r in self.rectifications.values() if r.rating_id == rating_id), None)
 
     def waiting(self, queue: str | None = None) -> list[Ticket]:
         return [
@@ -230,10 +284,101 @@ class Hall:
             ],
         }
 
+    # ------------------------------------------------------------------ cases and ratings: views
+
+    def case_view(self, case: Case, now: datetime) -> dict[str, Any]:
+        """A case for staff: masked applicant name, no phone or ID; 超期 / 即将到期 marks."""
+        return {**case.public(), **case_rules.case_marks(self, case, now.astimezone(self.tz))}
+
+    def rating_view(self, rating: Rating) -> dict[str, Any]:
+        view = rating.public()
+        view["level"] = rating_rules.SCORES[rating.score]
+        view["follow_up"] = next((r.public() for r in self.ratings.values() if r.follow_up_of == rating.id), None)
+        return view
+
+    def rectification_view(self, r: Rectification, now: datetime) -> dict[str, Any]:
+        view = {**r.public(), **rating_rules.rectification_marks(self, r, now.astimezone(self.tz))}
+        rating = self.ratings.get(r.rating_id)
+        view["rating"] = self.rating_view(rating) if rating is not None else None
+        return view
+
+    def list_cases(self, now: datetime, *, department: str | None = None,
+                   states: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Cases held (open ones and those finished today), soonest due first."""
+        wanted = set(states) if states is not None else None
+        far = datetime.max.replace(tzinfo=self.tz)
+        rows = [k for k in self.cases.values()
+                if case_rules.department_matches(department, k.department)
+                and (wanted is None or k.state.value in wanted)]
+        rows.sort(key=lambda k: (k.final, k.due_at or far, k.receipt_no))
+        return [self.case_view(k, now) for k in rows]
+
+    def list_rectifications(self, now: datetime, *, department: str | None = None,
+                            open_only: bool = False) -> list[dict[str, Any]]:
+        rows = [r for r in self.rectifications.values()
+                if case_rules.department_matches(department, r.owner_department)
+                and (not open_only or r.state is not RS.CLOSED)]
+        rows.sort(key=lambda r: (r.state is RS.CLOSED, r.rectify_due, r.id))
+        return [self.rectification_view(r, now) for r in rows]
+
+    def rateable_service(self, window: int, now: datetime) -> dict[str, Any] | None:
+        """What a window's rating pad shows: its last finished service while it may be rated."""
+        self.window(window)
+        t = rating_rules.last_finished(self, window)
+        if t is None or now > rating_rules.rateable_until(self, t):
+            return None
+        rating = self.rating_of_ticket(t.id)
+        return {**rating_rules.service_of(self, t),
+                "rateable_until": rating_rules.rateable_until(self, t).isoformat(),
+                "rated": rating is not None}
+
+    def rating_status(self, status_token: str) -> dict[str, Any]:
+        """What the citizen's status page may know about the rating of its own ticket."""
+        wanted = rating_rules.token_hash(status_token)
+        t = self.ticket_by_token(status_token)
+        rating = self.rating_of_ticket(t.id) if t is not None else next(
+            (r for r in self.ratings.values() if r.follow_up_of is None and r.rater_token_hash == wanted), None)
+        if t is None and rating is None:
+            raise HallError("unknown_ticket", "no ticket with that status token today")
+        out: dict[str, Any] = {
+            "ticket_number": t.number if t is not None else rating.ticket_number,  # type: ignore[union-attr]
+            "finished": t is not None and t.state is T.DONE or t is None,
+            "rated": rating is not None, "score": rating.score if rating else None,
+            "follow_up_allowed": False, "follow_up_score": None, "rectification_state": None,
+        }
+        if t is not None and t.state is T.DONE:
+            service = rating_rules.service_of(self, t)
+            out.update(matter_name=service["matter_name"], staff_name=service["staff_name"],
+                       window=t.window, window_name=service["window_name"])
+        if rating is not None:
+            follow = next((r for r in self.ratings.values() if r.follow_up_of == rating.id), None)
+            rect = self.rectification_of_rating(rating.id)
+            out["follow_up_score"] = follow.score if follow else None
+            out["rectification_state"] = rect.state.value if rect else None
+            out["follow_up_allowed"] = bool(
+                rect is not None and follow is None and rect.outcome != "appeal_upheld"
+                and (rect.rectified_at is not None or rect.state is RS.CLOSED))
+        return out
+
     def describe(self, event: Event, now: datetime) -> dict[str, Any]:
-        """The public form of an event for screens: the record plus the views it changed."""
+        """The public form of an event for screens: the record plus the views it changed.
+
+        Case, rating and rectification events carry ``"audience": "staff"``: the fan-out
+        gives them only to staff subscriptions, with the masked case view and the rating
+        (never the rater's token hash) attached."""
         rec = event.to_record()
         rec["data"] = {k: v for k, v in event.data.items() if k not in _PRIVATE_DATA}
+        if event.type in _STAFF_EVENTS:
+            rec["audience"] = "staff"
+            receipt = event.data.get("receipt_no")
+            if receipt and receipt in self.cases:
+                rec["case_view"] = self.case_view(self.cases[receipt], now)
+            rid = event.data.get("rectification_id")
+            if rid in self.rectifications:
+                rec["rectification_view"] = self.rectification_view(self.rectifications[rid], now)
+            rating_id = event.data.get("rating_id")
+            if rating_id in self.ratings:
+                rec["rating_view"] = self.rating_view(self.ratings[rating_id])
         queues: set[str] = set()
         if event.ticket and event.ticket in self.tickets:
             t = self.tickets[event.ticket]
@@ -271,6 +416,20 @@ class Hall:
                   "previous_date": self.service_date.isoformat() if self.service_date else None,
                   "expired": leftover},
         ))
+
+    def _prune(self, today: date) -> None:
+        """Keep what a restart on ``today`` would load: open cases and those changed today,
+        today's ratings, open rectifications and those closed within ``follow_up_days`` (a
+        追评 may still come), and the ratings those refer to."""
+        self.cases = {k: v for k, v in self.cases.items()
+                      if not v.final or v.updated_at.astimezone(self.tz).date() >= today}
+        since = today - timedelta(days=self.config.rules.follow_up_days)
+        self.rectifications = {k: r for k, r in self.rectifications.items()
+                               if r.closed_at is None or r.closed_at.astimezone(self.tz).date() >= since}
+        kept = {r.rating_id for r in self.rectifications.values()}
+        self.ratings = {k: r for k, r in self.ratings.items()
+                        if r.service_date >= today or k in kept or r.follow_up_of in kept}
+        self.case_numbers = {d: n for d, n in self.case_numbers.items() if d >= today}
 
     def _queue_open(self, q: QueueConfig, now: datetime) -> bool:
         return q.hours.is_open(now.weekday(), now.hour * 60 + now.minute)
@@ -413,9 +572,11 @@ def _finish(h: Hall, cmd: c.FinishService, now: datetime, a: str, out: list[Even
     ticket_transition("finish", t.number, t.state)
     occupancy = (now - t.called_at).total_seconds() if t.called_at else 0.0
     service = (now - t.served_at).total_seconds() if t.served_at else 0.0
+    matter = rating_rules.service_of(h, t)["matter_name"]  # what the window's rating pad shows
     h._emit(out, Event(type=E.SERVICE_FINISHED, at=now, actor=a, ticket=t.id, window=cmd.window,
                        data={"number": t.number, "queue": t.queue, "service_s": round(service),
-                             "occupancy_s": round(occupancy), "staff": h.windows[cmd.window].staff}))
+                             "occupancy_s": round(occupancy), "staff": h.windows[cmd.window].staff,
+                             "staff_name": h.windows[cmd.window].staff_name, "matter_name": matter}))
 
 
 def _no_show(h: Hall, cmd: c.NoShow, now: datetime, a: str, out: list[Event]) -> None:
@@ -539,6 +700,7 @@ _HANDLERS: dict[type, Any] = {
     c.Reactivate: _reactivate, c.Transfer: _transfer, c.CancelTicket: _cancel,
     c.OpenWindow: _open, c.PauseWindow: _pause, c.ResumeWindow: _resume, c.CloseWindow: _close,
     c.StaffLogin: _login, c.StaffLogout: _logout, c.Tick: _tick,
+    **case_rules.HANDLERS, **rating_rules.HANDLERS,
 }
 
 
@@ -562,6 +724,7 @@ def _a_day_started(h: Hall, ev: Event) -> None:
             h._touch_window(win.number)
     h.tickets = {}
     h.service_date = date.fromisoformat(ev.data["service_date"])
+    h._prune(h.service_date)
 
 
 def _a_issued(h: Hall, ev: Event) -> None:
@@ -704,7 +867,12 @@ _APPLY: dict[str, Any] = {
     E.WINDOW_PAUSED: _window_state(W.PAUSED), E.WINDOW_RESUMED: _window_state(W.OPEN),
     E.WINDOW_CLOSED: _window_state(W.CLOSED), E.STAFF_LOGGED_IN: _a_logged_in,
     E.STAFF_LOGGED_OUT: _a_logged_out,
+    **case_rules.APPLY, **rating_rules.APPLY,
 }
 
 # event data keys never pushed to screens (kept in the log for the serving window and audit)
-_PRIVATE_DATA = frozenset({"applicant_name", "applicant_phone", "applicant_id", "status_token"})
+_PRIVATE_DATA = frozenset({"applicant_name", "applicant_phone", "applicant_id", "status_token",
+                           "rater_token_hash"})
+
+# events pushed only to staff subscriptions (cases, ratings, rectifications)
+_STAFF_EVENTS = frozenset(set(case_rules.APPLY) | set(rating_rules.APPLY))

@@ -67,3 +67,77 @@ def window_transition(action: str, number: int, state: WindowState) -> WindowSta
         raise HallError(
             "illegal_transition", f"cannot {action} window {number}: it is {state.value}"
         ) from None
+
+
+# ---------------------------------------------------------------------- cases (办件)
+
+
+class CaseState(StrEnum):
+    MATERIALS_REQUESTED = "materials_requested"  # 补正 notice issued; the clock has not started
+    ACCEPTED = "accepted"  # 受理 / 容缺受理 at the front desk; the clock runs
+    IN_REVIEW = "in_review"  # back office
+    SUSPENDED = "suspended"  # 行政许可法 art. 45: the clock pauses
+    DECIDED = "decided"  # approved or disapproved (办结); waits for 出件
+    COMPLETED = "completed"  # result delivered
+    REJECTED = "rejected"  # 不予受理
+
+
+CS = CaseState
+
+# action -> {from state: to state}. Creating a case (受理, 不予受理, 补正) has no from state.
+CASE_TRANSITIONS: dict[str, dict[CaseState, CaseState]] = {
+    "resume": {CS.MATERIALS_REQUESTED: CS.ACCEPTED},
+    "reject": {CS.MATERIALS_REQUESTED: CS.REJECTED},
+    "supply materials for": {CS.ACCEPTED: CS.ACCEPTED, CS.IN_REVIEW: CS.IN_REVIEW,
+                             CS.SUSPENDED: CS.SUSPENDED, CS.DECIDED: CS.DECIDED},
+    "start the review of": {CS.ACCEPTED: CS.IN_REVIEW},
+    "suspend": {CS.IN_REVIEW: CS.SUSPENDED},
+    "resume the review of": {CS.SUSPENDED: CS.IN_REVIEW},
+    "extend": {CS.ACCEPTED: CS.ACCEPTED, CS.IN_REVIEW: CS.IN_REVIEW},
+    "decide": {CS.IN_REVIEW: CS.DECIDED},
+    "decide on the spot": {CS.ACCEPTED: CS.DECIDED},  # 即办件, at the window
+    "deliver": {CS.DECIDED: CS.COMPLETED},
+}
+
+CASE_FINAL = frozenset({CS.COMPLETED, CS.REJECTED})
+CASE_CLOCK_RUNNING = frozenset({CS.ACCEPTED, CS.IN_REVIEW})
+
+
+def case_transition(action: str, receipt_no: str, state: CaseState) -> CaseState:
+    try:
+        return CASE_TRANSITIONS[action][state]
+    except KeyError:
+        raise HallError("illegal_transition", f"cannot {action} case {receipt_no}: it is {state.value}") from None
+
+
+# ---------------------------------------------------------------------- 差评 rectification
+
+
+class RectificationState(StrEnum):
+    OPEN = "open"  # 差评 received
+    CONTACTED = "contacted"  # 核实: the rater was contacted
+    RECTIFIED = "rectified"  # 整改 done and reported back; waits for 回访
+    APPEALED = "appealed"  # staff appealed; a manager decides
+    CLOSED = "closed"
+
+
+RS = RectificationState
+
+RECTIFICATION_TRANSITIONS: dict[str, dict[RectificationState, RectificationState]] = {
+    "record contact for": {RS.OPEN: RS.CONTACTED},
+    "record rectification for": {RS.CONTACTED: RS.RECTIFIED},
+    "record the revisit for": {RS.RECTIFIED: RS.CLOSED},
+    "resolve on the spot": {RS.OPEN: RS.CLOSED},
+    "explain": {RS.OPEN: RS.CLOSED, RS.CONTACTED: RS.CLOSED},
+    "appeal": {RS.OPEN: RS.APPEALED, RS.CONTACTED: RS.APPEALED, RS.RECTIFIED: RS.APPEALED},
+    "decide the appeal of": {RS.APPEALED: RS.CLOSED},  # upheld; rejected returns to the state before
+}
+
+
+def rectification_transition(action: str, rid: int, state: RectificationState) -> RectificationState:
+    try:
+        return RECTIFICATION_TRANSITIONS[action][state]
+    except KeyError:
+        raise HallError(
+            "illegal_transition", f"cannot {action} rectification {rid}: it is {state.value}"
+        ) from None

@@ -13,7 +13,7 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,7 +28,10 @@ from ..hall.config import HallConfig, StaffRole
 from ..hall.errors import HallError
 from ..hall.events import Event
 from ..hall.hall import Hall
-from ..hall.model import Ticket
+from ..hall.calendar import WorkCalendar
+from ..hall.model import Case, Ticket
+from ..calendar_data import load_calendar
+from ..matters import load_matters
 from ..passwords import verify_password
 from ..recorder import batch_for, rebuild_hall
 from ..store.base import DeviceToken, Store
@@ -37,6 +40,9 @@ from .auth import hash_token, new_token
 from .commands import build_command
 from .fanout import EVERYTHING, Fanout, Filter, LocalFanout, encode
 from .http import HttpRoutes
+from ..hall.cases import department_matches as case_department_matches
+from ..hall.masking import mask_id_number, mask_name, mask_phone
+from ..hall.ratings import BAD_REASONS, SCORES as RATING_LEVELS
 
 log = logging.getLogger("hallops.server")
 
@@ -73,8 +79,14 @@ class HallServer:
         fanout: Fanout | None = None,
         static_dir: Any = None,
         max_batch: int = 64,
+        calendar: WorkCalendar | None = None,
+        matters: Mapping[str, Any] | None = None,
     ) -> None:
+        """``calendar`` and ``matters`` default to ``load_calendar()`` (package data and the
+        year files of data/calendar) and ``load_matters()`` (data/matters/matters.csv)."""
         self.config = config
+        self.calendar = calendar
+        self.matters = matters
         self.store = store
         self.host = host
         self.port = port
@@ -96,7 +108,11 @@ class HallServer:
 
     async def start(self) -> None:
         await self.store.open()
-        self.hall = rebuild_hall(self.config, await self.store.load())
+        if self.calendar is None:
+            self.calendar = load_calendar()
+        if self.matters is None:
+            self.matters = {m.code: m for m in load_matters()}
+        self.hall = await self._rebuild()
         self._writer = asyncio.create_task(self._write_loop(), name="hallops-writer")
         self._ticker = asyncio.create_task(self._tick_loop(), name="hallops-ticker")
         self._server = await serve(
@@ -110,6 +126,10 @@ class HallServer:
         sock = next(iter(self._server.sockets))
         self.port = sock.getsockname()[1]
         self.started_monotonic = time.monotonic()
+        if self.hall.cases or self.hall.rectifications:
+            # calendar data may have arrived since the deadlines were computed (a provisional
+            # year published): recompute them once, as one command
+            await self.submit(lambda hall, now: {"_events": hall.handle(c.RecomputeDeadlines(), now)})
         log.info("HallOps %s serving %s on ws://%s:%s/ws", __version__, self.config.code, self.host, self.port)
 
     async def stop(self) -> None:
@@ -128,6 +148,9 @@ class HallServer:
     async def serve_forever(self) -> None:
         assert self._server is not None
         await self._server.serve_forever()
+
+    async def _rebuild(self) -> Hall:
+        return rebuild_hall(self.config, await self.store.load(), calendar=self.calendar, matters=self.matters)
 
     # ------------------------------------------------------------------ writer
 
@@ -173,17 +196,17 @@ class HallServer:
                 # fail this command, and run the rest of the batch again on rebuilt state.
                 log.exception("command failed unexpectedly; rebuilding state from the database")
                 hall.take_changes()
-                self.hall = rebuild_hall(self.config, await self.store.load())
+                self.hall = await self._rebuild()
                 work.future.set_exception(exc)
                 await self._run_batch([w for w in items if w is not work])
                 return
         batch = batch_for(hall, events)
-        if batch.events or batch.tickets or batch.windows:
+        if batch.has_writes:
             try:
                 await self.store.commit(batch)
             except Exception as exc:  # noqa: BLE001
                 log.exception("commit failed; rebuilding state from the database")
-                self.hall = rebuild_hall(self.config, await self.store.load())
+                self.hall = await self._rebuild()
                 for work, _, _ in results:
                     if not work.future.done():
                         work.future.set_exception(HallError("storage_failed", f"the database refused the change: {exc}"))
@@ -353,7 +376,8 @@ class HallServer:
                 windows = sorted({*(windows or []), *(w.number for w in zone_windows)})
                 queues = sorted({*(queues or []), *(wq.queue for w in zone_windows for wq in w.queues)})
             result = (Filter(queues=frozenset(queues) if queues is not None else None,
-                             windows=frozenset(windows) if windows is not None else None), None)
+                             windows=frozenset(windows) if windows is not None else None,
+                             staff=client.role in p.STAFF_ROLES), None)
         client._last_filter = result  # type: ignore[attr-defined]
         return result
 
@@ -461,6 +485,170 @@ class HallServer:
                                  "id_number": mask_id_number(t.applicant_id)}
         view["note"] = t.note
         return view
+
+    # ------------------------------------------------------------------ cases (办件)
+
+    def _scope(self, client: Client) -> str | None:
+        """The department a back-office connection acts for; None (all) for the others."""
+        if client.role != "backoffice":
+            return None
+        account = self.config.staff_account(client.actor.id)
+        return account.department if account is not None and account.department else "(no department)"
+
+    def _case_detail(self, client: Client, hall: Hall, case: Case, now: datetime) -> dict[str, Any]:
+        """The masked case view, with the applicant's full data only for the back office of
+        its department, managers, and the window serving the case's ticket."""
+        view = hall.case_view(case, now)
+        window_serving = (client.role == "window" and client.window is not None
+                          and hall.windows[client.window].current_ticket in (case.ticket, case.delivery_ticket))
+        if client.role == "manager" or window_serving or (
+                client.role == "backoffice" and case_department_matches(self._scope(client), case.department)):
+            view["applicant"] = {"name": case.applicant_name, "phone": case.applicant_phone,
+                                 "id_number": case.applicant_id}
+        else:
+            view["applicant"] = {"name": mask_name(case.applicant_name), "phone": mask_phone(case.applicant_phone),
+                                 "id_number": mask_id_number(case.applicant_id)}
+        return view
+
+    async def _case_command(self, client: Client, rid: Any, msg: dict[str, Any]) -> dict[str, Any]:
+        window = msg.get("window")
+        if window is not None:
+            self._check_window(client, window)
+        if client.role == "window" and msg["type"] in ("decide_case", "deliver_case") and window is None \
+                and msg.get("method") != "post":
+            raise p.ProtocolError("missing_field", f"{msg['type']} from a window needs its window")
+        cmd = build_command(msg, self.tz, scope=self._scope(client))
+
+        def reply(hall: Hall, events: list[Event]) -> dict[str, Any]:
+            receipt = msg.get("receipt_no") or next(
+                (e.data["receipt_no"] for e in reversed(events) if "receipt_no" in e.data), None)
+            case = hall.cases.get(receipt) if receipt else None
+            return {"case": self._case_detail(client, hall, case, self.now())} if case else {}
+
+        return await self._command(client, rid, cmd, reply)
+
+    _on_accept_case = _on_reject_case = _on_request_materials = _on_resume_case = _case_command
+    _on_supply_materials = _on_start_review = _on_suspend_case = _on_resume_review = _case_command
+    _on_extend_case = _on_decide_case = _on_deliver_case = _case_command
+
+    async def _on_get_case(self, client: Client, rid: Any, msg: dict[str, Any]) -> dict[str, Any]:
+        receipt = msg["receipt_no"].strip().upper()
+
+        def read(hall: Hall, now: datetime) -> dict[str, Any] | None:
+            case = hall.cases.get(receipt)
+            return self._case_detail(client, hall, case, now) if case else None
+
+        view = await self.submit(read, is_read=True)
+        if view is None:  # a case finished on an earlier day: from the database
+            row = await self.store.find_case(receipt)
+            if row is None:
+                raise HallError("unknown_case", f"no case {receipt}")
+            hall = self.hall
+            assert hall is not None
+            view = self._case_detail(client, hall, Case.from_row(row), self.now())
+        return p.ok(rid, case=view)
+
+    async def _on_list_cases(self, client: Client, rid: Any, msg: dict[str, Any]) -> dict[str, Any]:
+        department = msg.get("department")
+        scope = self._scope(client)
+        if scope is not None:
+            if department is not None and not case_department_matches(scope, department):
+                raise HallError("not_your_department", f"the back office of {scope} sees its own cases only")
+            department = scope
+        states = msg.get("states")
+        if states is not None and not all(isinstance(x, str) for x in states):
+            raise p.ProtocolError("invalid_field", "states must be a list of case states")
+        cases = await self.submit(lambda hall, now: hall.list_cases(now, department=department, states=states),
+                                  is_read=True)
+        return p.ok(rid, cases=cases, department=department, due_soon_hours=self.config.rules.due_soon_hours)
+
+    async def _on_list_matters(self, client: Client, rid: Any, msg: dict[str, Any]) -> dict[str, Any]:
+        linked: dict[str, list[str]] = {}
+        for q in self.config.queues:
+            for code in q.matters:
+                linked.setdefault(code, []).append(q.code)
+        matters = [{
+            "code": m.code, "name": m.name, "department": m.department, "field": m.field,
+            "window_kind": str(m.window_kind), "case_type": str(m.case_type),
+            "promised_working_days": m.promised_working_days, "statutory_working_days": m.statutory_working_days,
+            "one_window": m.one_window, "queues": linked.get(m.code, []),
+        } for m in (self.matters or {}).values()]
+        return p.ok(rid, matters=matters, suspension_reasons=list(c.SUSPENSION_REASONS))
+
+    # ------------------------------------------------------------------ 好差评
+
+    async def _on_get_rateable_service(self, client: Client, rid: Any, msg: dict[str, Any]) -> dict[str, Any]:
+        window = client.window
+        if window is None:
+            raise p.ProtocolError("not_your_window", "this rating pad is not bound to a window")
+        service = await self.submit(lambda hall, now: hall.rateable_service(window, now), is_read=True)
+        return p.ok(rid, window=window, service=service, **self._rating_choices())
+
+    def _rating_choices(self) -> dict[str, Any]:
+        return {"levels": {str(k): v for k, v in RATING_LEVELS.items()}, "reasons": list(BAD_REASONS)}
+
+    async def _on_get_rating(self, client: Client, rid: Any, msg: dict[str, Any]) -> dict[str, Any]:
+        token = msg["ticket_token"]
+        status = await self.submit(lambda hall, now: hall.rating_status(token), is_read=True)
+        return p.ok(rid, rating=status, **self._rating_choices())
+
+    async def _on_rate_service(self, client: Client, rid: Any, msg: dict[str, Any]) -> dict[str, Any]:
+        pad_window = client.window if client.role == "rating_pad" else None
+        if client.role == "rating_pad" and pad_window is None:
+            raise p.ProtocolError("not_your_window", "this rating pad is not bound to a window")
+        cmd = build_command(msg, self.tz, pad_window=pad_window)
+
+        def reply(hall: Hall, events: list[Event]) -> dict[str, Any]:
+            out: dict[str, Any] = {"rating": {k: events[0].data[k] for k in ("rating_id", "score", "level", "bad")}}
+            opened = [e for e in events if e.type == "rectification_opened"]
+            if opened:  # the rater learns when to expect a call, nothing about staff
+                out["rating"]["contact_due"] = opened[0].data["contact_due"]
+            return out
+
+        return await self._command(client, rid, cmd, reply)
+
+    async def _on_follow_up_rating(self, client: Client, rid: Any, msg: dict[str, Any]) -> dict[str, Any]:
+        cmd = build_command(msg, self.tz)
+
+        def reply(hall: Hall, events: list[Event]) -> dict[str, Any]:
+            ev = events[-1]
+            return {"rating": {k: ev.data[k] for k in ("rating_id", "score", "level", "follow_up_of")}}
+
+        return await self._command(client, rid, cmd, reply)
+
+    async def _on_list_rectifications(self, client: Client, rid: Any, msg: dict[str, Any]) -> dict[str, Any]:
+        department = msg.get("department")
+        scope = self._scope(client)
+        if scope is not None:
+            if department is not None and not case_department_matches(scope, department):
+                raise HallError("not_your_department", f"the back office of {scope} sees its own rectifications only")
+            department = scope
+        open_only = bool(msg.get("open_only", False))
+        rows = await self.submit(
+            lambda hall, now: hall.list_rectifications(now, department=department, open_only=open_only), is_read=True)
+        return p.ok(rid, rectifications=rows, department=department, due_soon_hours=self.config.rules.due_soon_hours)
+
+    async def _rectification_command(self, client: Client, rid: Any, msg: dict[str, Any]) -> dict[str, Any]:
+        staff = client.actor.id if client.role == "window" and client.actor.kind == "staff" else ""
+        if client.role == "window" and msg["type"] == "appeal_rating" and not staff:
+            raise p.ProtocolError("forbidden", "an appeal comes from the staff member rated, not from a device")
+        cmd = build_command(msg, self.tz, scope=self._scope(client), staff=staff)
+        number, window = msg["rectification"], client.window
+        role = client.role
+
+        def run(hall: Hall, now: datetime) -> dict[str, Any]:
+            if role == "window" and msg["type"] == "resolve_on_the_spot":
+                r = hall.rectification(number)
+                if r.window != window:
+                    raise HallError("not_your_window", f"rectification {number} is about window {r.window}")
+            events = hall.handle(cmd, now, client.actor)
+            r = hall.rectifications.get(number)
+            return {"_events": events, **({"rectification": hall.rectification_view(r, now)} if r else {})}
+
+        return p.ok(rid, **await self.submit(run))
+
+    _on_contact_rater = _on_rectify = _on_revisit = _on_resolve_on_the_spot = _rectification_command
+    _on_explain_rating = _on_appeal_rating = _on_decide_appeal = _rectification_command
 
     # ------------------------------------------------------------------ health
 

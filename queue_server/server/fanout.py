@@ -27,6 +27,7 @@ class Filter:
     queues: frozenset[str] | None = None
     windows: frozenset[int] | None = None
     ticket_token: str | None = None  # the citizen status page: one ticket only
+    staff: bool = False  # a staff connection: also gets the events marked "audience": "staff"
 
     @property
     def is_all(self) -> bool:
@@ -38,6 +39,8 @@ EVERYTHING = Filter()
 
 def filter_event(desc: dict[str, Any], flt: Filter, ticket_id: str | None = None) -> dict[str, Any] | None:
     """The event as this filter sees it, or None when it does not concern the subscriber."""
+    if desc.get("audience") == "staff" and not flt.staff:
+        return None  # cases, ratings, rectifications: staff screens only
     if flt.is_all:
         return desc
     if flt.ticket_token is not None:

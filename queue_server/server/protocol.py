@@ -30,11 +30,15 @@ class Field:
     max_len: int = 200  # for strings and lists
 
 
-ROLES = ("anonymous", "display", "kiosk", "window", "backoffice", "manager")
+ROLES = ("anonymous", "display", "kiosk", "rating_pad", "window", "backoffice", "manager")
 EVERYONE = frozenset(ROLES)
 STAFF = frozenset({"window", "manager"})
 ISSUERS = frozenset({"kiosk", "window", "manager"})
 MANAGER = frozenset({"manager"})
+BACKOFFICE = frozenset({"backoffice", "manager"})  # back office: its own department; managers: all
+CASE_STAFF = frozenset({"window", "backoffice", "manager"})
+RATERS = frozenset({"anonymous", "rating_pad"})  # the citizen's status page and a window's rating pad
+STAFF_ROLES = CASE_STAFF  # connections that get case and rating events
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,14 @@ def _spec(type_: str, roles: frozenset[str], summary: str, *fields: Field) -> Me
 
 _WIN = Field("window", int)
 _TICKET = Field("ticket", str, max_len=40)
+_RECEIPT = Field("receipt_no", str, max_len=40)
+_RECT = Field("rectification", int)
+_APPLICANT = Field("applicant", dict, required=False)
+_MATTER = Field("matter", str, max_len=20)
+
+
+def _text(name: str, *, required: bool = True, max_len: int = 500) -> Field:
+    return Field(name, str, required=required, max_len=max_len)
 
 REQUESTS: dict[str, MessageSpec] = {s.type: s for s in (
     _spec("ping", EVERYONE, "Liveness check; answered with ok."),
@@ -87,6 +99,58 @@ REQUESTS: dict[str, MessageSpec] = {s.type: s for s in (
           Field("reason", str, max_len=200)),
     _spec("resume_window", STAFF, "Resume a paused window.", _WIN),
     _spec("close_window", STAFF, "Close a window.", _WIN),
+    # cases (办件)
+    _spec("list_matters", CASE_STAFF, "The matter catalogue, with the hall's queues that accept each matter."),
+    _spec("accept_case", STAFF, "受理 (or 容缺受理 with a missing item) during the service at the window.",
+          _WIN, _MATTER, _APPLICANT, _text("deficiency_item", required=False, max_len=200),
+          Field("deficiency_promised_date", str, required=False, max_len=10)),
+    _spec("reject_case", STAFF, "不予受理 with a reason: a new case, or a 补正 case by receipt number.",
+          _WIN, _text("reason"), Field("matter", str, required=False, max_len=20),
+          Field("receipt_no", str, required=False, max_len=40), _APPLICANT),
+    _spec("request_materials", STAFF, "补正: one notice listing every missing material; the clock does not start.",
+          _WIN, _MATTER, Field("missing_materials", list, max_len=50), _APPLICANT),
+    _spec("resume_case", STAFF, "The materials of a 补正 case are complete: 受理 at any window, during a service.",
+          _WIN, _RECEIPT),
+    _spec("supply_materials", CASE_STAFF, "The missing item of a 容缺 case was supplied.", _RECEIPT),
+    _spec("start_review", BACKOFFICE, "The back office starts reviewing a case.", _RECEIPT),
+    _spec("suspend_case", BACKOFFICE, "Suspend for 听证、招标、拍卖、检验、检测、检疫、鉴定 or 专家评审 (the clock pauses).",
+          _RECEIPT, Field("reason", str, max_len=10), Field("expected_working_days", int),
+          _text("note", required=False)),
+    _spec("resume_review", BACKOFFICE, "End the suspension; the clock runs again.", _RECEIPT),
+    _spec("extend_case", BACKOFFICE, "延期: once, before the deadline, with a reason and working days.",
+          _RECEIPT, Field("working_days", int), _text("reason")),
+    _spec("decide_case", CASE_STAFF, "办结: approve or disapprove (a 即办件 at its window, on the spot).",
+          _RECEIPT, Field("decision", str, max_len=20), _text("note", required=False),
+          Field("window", int, required=False)),
+    _spec("deliver_case", CASE_STAFF, "出件: at the 出件 window serving the citizen's ticket, or by post.",
+          _RECEIPT, Field("method", str, max_len=10), Field("window", int, required=False),
+          _text("note", required=False, max_len=200)),
+    _spec("get_case", CASE_STAFF, "One case by receipt number.", _RECEIPT),
+    _spec("list_cases", BACKOFFICE, "Cases of a department (the back office: its own), soonest due first.",
+          Field("department", str, required=False, max_len=64), Field("states", list, required=False, max_len=10)),
+    # 好差评
+    _spec("get_rateable_service", frozenset({"rating_pad"}), "The service a window's rating pad may rate now."),
+    _spec("get_rating", RATERS, "The rating of the status page's own ticket (and whether a 追评 is possible).",
+          Field("ticket_token", str, max_len=64)),
+    _spec("rate_service", RATERS, "Rate a service 1–5: the pad its window's last service, a status page its ticket.",
+          Field("score", int), Field("reasons", list, required=False, max_len=10), _text("text", required=False),
+          Field("ticket", str, required=False, max_len=40), Field("ticket_token", str, required=False, max_len=64)),
+    _spec("follow_up_rating", frozenset({"anonymous"}), "追评: once, after the 差评 was rectified.",
+          Field("ticket_token", str, max_len=64), Field("score", int),
+          Field("reasons", list, required=False, max_len=10), _text("text", required=False)),
+    _spec("list_rectifications", BACKOFFICE, "差评 rectifications with their due instants (the back office: its own).",
+          Field("department", str, required=False, max_len=64), Field("open_only", bool, required=False)),
+    _spec("contact_rater", BACKOFFICE, "核实: the rater was contacted (note).", _RECT, _text("note")),
+    _spec("rectify", BACKOFFICE, "整改 done and reported back (measures).", _RECT, _text("measures")),
+    _spec("revisit", BACKOFFICE, "回访: the rater's satisfaction (1–5); closes the loop.", _RECT,
+          Field("satisfaction", int), _text("note", required=False)),
+    _spec("resolve_on_the_spot", CASE_STAFF, "当场解决: closes the loop at once.", _RECT, _text("note")),
+    _spec("explain_rating", BACKOFFICE, "解释说明: the demand has no legal basis; closes the loop.", _RECT,
+          _text("explanation")),
+    _spec("appeal_rating", CASE_STAFF, "申诉 against a malicious or mistaken rating (the staff member rated, "
+          "their back office or a manager).", _RECT, _text("reason")),
+    _spec("decide_appeal", MANAGER, "A manager upholds (rating excluded from the figures) or rejects an appeal.",
+          _RECT, Field("decision", str, max_len=10), _text("note", required=False)),
 )}
 
 PUSH_TYPES = ("snapshot", "event")
@@ -125,6 +189,21 @@ ERROR_CODES: dict[str, str] = {
     "reason_required": "The action needs a reason.",
     "recall_limit": "The ticket was recalled as often as allowed.",
     "not_allowed": "The hall's rules do not allow this.",
+    # cases and ratings
+    "not_serving": "The window's ticket is called but not being served: start the service first.",
+    "unknown_matter": "No such matter in the catalogue.",
+    "unknown_case": "No such case (or not an open one).",
+    "not_your_department": "The case or rectification belongs to another department.",
+    "extension_used": "The case was already extended once.",
+    "deadline_passed": "The case's deadline has passed: it can no longer be extended.",
+    "already_rated": "The service was already rated (one rating per service).",
+    "not_rateable": "This service cannot be rated here or now (not finished, or not the pad's last service).",
+    "rating_expired": "The time to rate from the pad, or to add a 追评, has passed.",
+    "unknown_rating": "The ticket has no rating that can be followed up.",
+    "follow_up_used": "The rating already has its one 追评.",
+    "unknown_rectification": "No such open rectification.",
+    "not_owner": "Only the staff member rated, their back office or a manager may appeal.",
+    "appeal_used": "The rectification was already appealed once.",
 }
 
 

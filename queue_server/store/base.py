@@ -19,7 +19,16 @@ class Batch:
     numbers: list[tuple[date, str, int]] = field(default_factory=list)  # (day, queue, last seq)
     service_times: list[tuple[str, float, int]] = field(default_factory=list)  # (queue, mean, n)
     service_date: date | None = None
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    case_numbers: list[tuple[date, int]] = field(default_factory=list)  # (day, last receipt seq)
+    ratings: list[dict[str, Any]] = field(default_factory=list)
+    rectifications: list[dict[str, Any]] = field(default_factory=list)
     extra: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)  # (sql, params)
+
+    @property
+    def has_writes(self) -> bool:
+        return bool(self.events or self.tickets or self.windows or self.cases or self.ratings
+                    or self.rectifications or self.case_numbers or self.extra)
 
 
 @dataclass(kw_only=True)
@@ -30,6 +39,12 @@ class LoadedState:
     numbers: dict[tuple[date, str], int]
     service_times: dict[str, tuple[float, int]]
     last_event_id: int
+    cases: list[dict[str, Any]] = field(default_factory=list)  # open, and those changed on service_date
+    case_numbers: dict[date, int] = field(default_factory=dict)  # recent days' last receipt seq
+    ratings: list[dict[str, Any]] = field(default_factory=list)  # service_date's, and those of rectifications
+    rectifications: list[dict[str, Any]] = field(default_factory=list)  # open, and recently closed
+    last_rating_id: int = 0
+    last_rectification_id: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,4 +63,5 @@ class Store(Protocol):
     async def add_token(self, token_hash: str, token: DeviceToken, created_at: str) -> None: ...
     async def revoke_token(self, token_hash: str, revoked_at: str) -> None: ...
     async def find_token(self, token_hash: str) -> DeviceToken | None: ...
+    async def find_case(self, receipt_no: str) -> dict[str, Any] | None: ...
     async def health(self) -> dict[str, Any]: ...

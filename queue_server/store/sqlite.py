@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,36 @@ WINDOW_COLUMNS = (
     "priority_streak", "state_since",
 )
 
+CASE_COLUMNS = (
+    "receipt_no", "service_date", "matter_code", "matter_name", "department", "field", "case_type",
+    "window_kind", "one_window", "promised_working_days", "ticket", "ticket_number", "window",
+    "accepted_window_kind", "accepted_by", "accepted_by_name", "applicant_name", "applicant_phone",
+    "applicant_id", "state", "created_at", "accepted_at", "clock_started_at", "due_at", "provisional",
+    "paused_working_days", "suspended_since", "suspension_reason", "suspension_expected_days",
+    "suspensions", "extension_days", "extension_reason", "extended_at", "deficiency_item",
+    "deficiency_promised_date", "deficiency_supplied_at", "missing_materials", "materials_requested_at",
+    "rejection_reason", "review_started_at", "reviewer", "decided_at", "decision", "decision_note",
+    "decided_by", "decided_on_time", "delivered_at", "delivery_method", "delivery_window",
+    "delivery_ticket", "delivery_note", "updated_at",
+)
+RATING_COLUMNS = (
+    "id", "ticket", "ticket_number", "service_date", "queue", "window", "staff", "staff_name",
+    "department", "matter_code", "matter_name", "receipt_no", "score", "reasons", "text", "channel",
+    "at", "excluded", "follow_up_of", "rater_token_hash",
+)
+RECTIFICATION_COLUMNS = (
+    "id", "rating_id", "ticket", "window", "owner_department", "owner_staff", "owner_staff_name",
+    "state", "opened_at", "contact_due", "rectify_due", "provisional", "contacted_at", "contact_note",
+    "contacted_by", "rectified_at", "measures", "rectified_by", "revisit_at", "revisit_satisfaction",
+    "revisit_note", "revisited_by", "closed_at", "outcome", "explanation", "appeal_reason",
+    "appealed_at", "appealed_by", "appeal_from_state", "appeal_decision", "appeal_decided_at",
+    "appeal_decided_by", "appeal_note", "contact_on_time", "rectify_on_time", "updated_at",
+)
+# closed rectifications loaded at start (a 追评 may still come); the hall keeps those within
+# its rules.follow_up_days
+RECENTLY_CLOSED_DAYS = 62
+CASE_NUMBER_DAYS = 7
+
 
 def _upsert_sql(table: str, columns: tuple[str, ...], key: str) -> str:
     cols = ", ".join(columns)
@@ -39,6 +69,9 @@ def _upsert_sql(table: str, columns: tuple[str, ...], key: str) -> str:
 
 _UPSERT_TICKET = _upsert_sql("tickets", TICKET_COLUMNS, "id")
 _UPSERT_WINDOW = _upsert_sql("windows", WINDOW_COLUMNS, "number")
+_UPSERT_CASE = _upsert_sql("cases", CASE_COLUMNS, "receipt_no")
+_UPSERT_RATING = _upsert_sql("ratings", RATING_COLUMNS, "id")
+_UPSERT_RECTIFICATION = _upsert_sql("rectifications", RECTIFICATION_COLUMNS, "id")
 
 
 class SchemaTooNew(RuntimeError):
@@ -66,7 +99,11 @@ class SqliteStore:
         await self._db.execute(f"PRAGMA synchronous={self.synchronous}")
         await self._db.execute("PRAGMA foreign_keys=ON")
         await self._db.execute("PRAGMA busy_timeout=5000")
-        await self.migrate()
+        try:
+            await self.migrate()
+        except BaseException:
+            await self.close()  # aiosqlite's thread would keep the process alive
+            raise
 
     async def migrate(self) -> int:
         async with self.db.execute("PRAGMA user_version") as cur:
@@ -102,10 +139,36 @@ class SqliteStore:
             times = {r[0]: (r[1], r[2]) for r in await cur.fetchall()}
         async with db.execute("SELECT COALESCE(MAX(id), 0) FROM events") as cur:
             last = (await cur.fetchone())[0]
+        day = service_date or "9999-12-31"
+        async with db.execute(
+            "SELECT * FROM cases WHERE state NOT IN ('completed', 'rejected') OR substr(updated_at, 1, 10) >= ?"
+            " ORDER BY receipt_no", (day,),
+        ) as cur:
+            cases = [dict(r) for r in await cur.fetchall()]
+        since = (date.fromisoformat(day) - timedelta(days=RECENTLY_CLOSED_DAYS)).isoformat() if service_date else day
+        kept = "state != 'closed' OR substr(closed_at, 1, 10) >= :since"
+        async with db.execute(f"SELECT * FROM rectifications WHERE {kept} ORDER BY id", {"since": since}) as cur:
+            rectifications = [dict(r) for r in await cur.fetchall()]
+        async with db.execute(
+            f"SELECT * FROM ratings WHERE service_date >= :day"
+            f" OR id IN (SELECT rating_id FROM rectifications WHERE {kept})"
+            f" OR follow_up_of IN (SELECT rating_id FROM rectifications WHERE {kept}) ORDER BY id",
+            {"day": day, "since": since},
+        ) as cur:
+            ratings = [dict(r) for r in await cur.fetchall()]
+        async with db.execute("SELECT service_date, last_seq FROM case_numbers ORDER BY service_date DESC LIMIT ?",
+                              (CASE_NUMBER_DAYS,)) as cur:
+            case_numbers = {date.fromisoformat(r[0]): r[1] for r in await cur.fetchall()}
+        async with db.execute("SELECT COALESCE(MAX(id), 0) FROM ratings") as cur:
+            last_rating = (await cur.fetchone())[0]
+        async with db.execute("SELECT COALESCE(MAX(id), 0) FROM rectifications") as cur:
+            last_rectification = (await cur.fetchone())[0]
         return LoadedState(
             service_date=date.fromisoformat(service_date) if service_date else None,
             tickets=tickets, windows=windows, numbers=numbers, service_times=times,
-            last_event_id=last,
+            last_event_id=last, cases=cases, case_numbers=case_numbers, ratings=ratings,
+            rectifications=rectifications, last_rating_id=last_rating,
+            last_rectification_id=last_rectification,
         )
 
     async def _meta(self, key: str) -> str | None:
@@ -146,6 +209,18 @@ class SqliteStore:
                     " ON CONFLICT(queue) DO UPDATE SET mean_s = excluded.mean_s, samples = excluded.samples",
                     batch.service_times,
                 )
+            if batch.cases:
+                await db.executemany(_UPSERT_CASE, batch.cases)
+            if batch.case_numbers:
+                await db.executemany(
+                    "INSERT INTO case_numbers (service_date, last_seq) VALUES (?, ?)"
+                    " ON CONFLICT(service_date) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)",
+                    [(d.isoformat(), s) for d, s in batch.case_numbers],
+                )
+            if batch.ratings:  # before rectifications, which refer to them
+                await db.executemany(_UPSERT_RATING, sorted(batch.ratings, key=lambda r: r["id"]))
+            if batch.rectifications:
+                await db.executemany(_UPSERT_RECTIFICATION, batch.rectifications)
             if batch.service_date is not None:
                 await db.execute(
                     "INSERT INTO meta (key, value) VALUES ('service_date', ?)"
@@ -159,6 +234,12 @@ class SqliteStore:
             await db.execute("ROLLBACK")
             raise
         return ids
+
+    async def find_case(self, receipt_no: str) -> dict[str, Any] | None:
+        """One case row, open or historic (the hall holds only open and today's cases)."""
+        async with self.db.execute("SELECT * FROM cases WHERE receipt_no = ?", (receipt_no,)) as cur:
+            row = await cur.fetchone()
+        return dict(row) if row is not None else None
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> None:
         async with self._tx:
