@@ -787,6 +787,9 @@ class _Checker:
             name = self.string(tbl, "name", path, nonempty=True)
             kind = self.enum(tbl, "kind", path, QueueKind)
             daily_cap = self.integer(tbl, "daily_cap", path, minimum=1)
+            if daily_cap is not None and daily_cap > 999:
+                self.problem(path + ("daily_cap",),
+                             f"daily_cap must be at most 999 (ticket numbers have 3 digits), got {daily_cap}")
             hours = hall_hours.week if hall_hours is not None and hall_hours.ok else None
             if "hours" in tbl:
                 own = self.hours(tbl["hours"], path + ("hours",))

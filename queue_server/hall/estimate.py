@@ -30,7 +30,7 @@ class ServiceTime:
 
     def observe(self, seconds: float, alpha: float) -> None:
         x = min(max(seconds, MIN_SAMPLE_S), MAX_SAMPLE_S)
-        self.mean_s = x if self.samples == 0 else (1 - alpha) * self.mean_s + alpha * x
+        self.mean_s = (1 - alpha) * self.mean_s + alpha * x  # starts from the configured prior
         self.samples += 1
 
 
