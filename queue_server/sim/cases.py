@@ -13,9 +13,9 @@ owners work the closed loop: resolved on the spot, explained, appealed by the ra
 member, or contacted → rectified → revisited, mostly within the rules' working days.
 
 Everything here is only switched on when the hall core has these commands (``AVAILABLE``).
-Its draws come from streams of their own (``"<seed>:<receipt_no>"`` …), so the day's drawn
-arrivals are the same with or without it; citizens coming back for a case (补正 materials,
-出件) take tickets on top of them.
+Its draws come from streams of their own (``"<seed>:<receipt_no>"`` …). Citizens coming back
+for a case (补正 materials, 出件) take the place of drawn arrivals of their queue
+(``engine.take_places``), so the queues keep the profile's volumes.
 """
 
 from __future__ import annotations
@@ -63,8 +63,8 @@ class CaseProfile:
     late_share: float = 0.04  # decided after the deadline (超期)
     post_share: float = 0.4  # result by post (邮寄); the rest come to the 出件 window
     rate_share: float = 0.6  # rate on the pad after the service
-    bad_share: float = 0.02  # 差评 (levels 1–2) ...
-    bad_share_long_wait: float = 0.08  # ... after a wait over 30 minutes
+    bad_share: float = 0.018  # 差评 (levels 1–2) ...
+    bad_share_long_wait: float = 0.06  # ... after a wait over 30 minutes
     on_the_spot_share: float = 0.25  # 当场解决
     explain_share: float = 0.1  # 解释说明: no legal basis for the demand
     appeal_share: float = 0.05  # the rated staff member appeals

@@ -170,7 +170,7 @@ async def _simulate(config, profile, calendar, args, db: str, plan, compare: boo
     from ..store import SqliteStore
     from .engine import simulate
     from .plan import DEFAULT_PLAN
-    from .stats import WaitStats, compare_table, summary_table
+    from .stats import WaitStats, cases_line, compare_table, summary_table
 
     if args.fresh:
         for path in (db, args.plan_db):
@@ -221,6 +221,8 @@ async def _simulate(config, profile, calendar, args, db: str, plan, compare: boo
         stats_of.append(stats)
         if not compare:
             print(summary_table(stats))
+            if cases_line(stats):
+                print(cases_line(stats))
     if compare:
         print()
         print(compare_table(stats_of[0], stats_of[1], "config", "plan"))

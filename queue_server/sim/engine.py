@@ -168,8 +168,7 @@ class HallModel:
         self.citizens = day_citizens(self.base_config, self.profile, kind, self.seed, self.rates,
                                      self.config.rules.recall_limit)
         if self.cases is not None:
-            back = self.cases.begin_day(day, kind)
-            self.citizens = sorted(self.citizens + back, key=lambda c: (c.arrive_ts, c.key))
+            self.citizens = take_places(self.citizens, self.cases.begin_day(day, kind))
         for cit in self.citizens:
             if from_ts is None or cit.arrive_ts >= from_ts:
                 self.push(cit.arrive_ts, self._arrive, cit)
@@ -530,6 +529,25 @@ class HallModel:
             desk.wstate = "closed"
 
         return Request(c.StaffLogout(window=window), desk.actor, desk.number, then)
+
+
+def take_places(drawn: list[Citizen], back: list[Citizen]) -> list[Citizen]:
+    """The day's citizens when ``back`` come back for a case (补正 materials, 出件): each takes
+    the place of the drawn arrival of its queue nearest in time, so every queue keeps the
+    volume of the profile (the drawn 出件 arrivals stand for people collecting results, some
+    of whom are now the simulated cases' applicants). Extra ones come on top."""
+    if not back:
+        return drawn
+    by_queue: dict[str, list[Citizen]] = {}
+    for cit in drawn:
+        by_queue.setdefault(cit.queue, []).append(cit)
+    dropped: set[str] = set()
+    for b in sorted(back, key=lambda c: (c.arrive_ts, c.key)):
+        options = [c for c in by_queue.get(b.queue, []) if c.key not in dropped]
+        if options:
+            dropped.add(min(options, key=lambda c: (abs(c.arrive_ts - b.arrive_ts), c.key)).key)
+    kept = [c for c in drawn if c.key not in dropped]
+    return sorted(kept + back, key=lambda c: (c.arrive_ts, c.key))
 
 
 # ---------------------------------------------------------------------- in-process driver

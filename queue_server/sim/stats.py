@@ -63,6 +63,9 @@ class WaitStats:
         self._waiting: Counter[str] = Counter()
         self.events = 0
         self.days: set[str] = set()
+        self.cases: Counter[str] = Counter()  # case event types (case_accepted ...)
+        self.ratings = 0
+        self.bad_ratings = 0  # 差评: levels 1-2
 
     def observe(self, events: list[Event], hall: Any = None) -> None:
         for ev in events:
@@ -71,6 +74,13 @@ class WaitStats:
 
     def _one(self, ev: Event) -> None:
         t = ev.type
+        if t.startswith("case_") or t == "materials_requested":
+            self.cases[t] += 1
+            return
+        if t == "service_rated":
+            self.ratings += 1
+            self.bad_ratings += 1 if ev.data.get("bad") else 0
+            return
         if t == E.DAY_STARTED:
             self._issued.clear()
             self._called.clear()
@@ -152,6 +162,18 @@ def summary_table(stats: WaitStats) -> str:
     rows.append(("all", str(t.issued), str(t.served), _pct(t.no_shows, t.issued),
                  _m(t.mean_wait), _m(t.p90_wait), _m(t.max_wait), str(t.max_waiting)))
     return _render(rows)
+
+
+def cases_line(stats: WaitStats) -> str:
+    """Cases and ratings of a run, or "" when there were none."""
+    if not stats.cases and not stats.ratings:
+        return ""
+    k = stats.cases
+    created = k["case_accepted"] + k["case_rejected"] + k["materials_requested"]
+    return (f"cases (办件): {k['case_accepted']} accepted, {k['materials_requested']} 补正 notices, "
+            f"{k['case_rejected']} 不予受理, {k['case_decided']} decided, {k['case_delivered']} delivered "
+            f"({created} created at the windows); ratings: {stats.ratings}, 差评 {stats.bad_ratings} "
+            f"({_pct(stats.bad_ratings, stats.ratings)})")
 
 
 def compare_table(base: WaitStats, plan: WaitStats, base_name: str = "config", plan_name: str = "plan") -> str:
