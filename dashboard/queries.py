@@ -7,7 +7,8 @@ Conventions:
 * A day is the hall's local service date (``service_date``), never the machine's.
 * Times are Unix seconds (``*_ts``); durations are seconds.
 * Wait (等候时长) of a ticket: from its arrival (issue, or check-in of an appointment) to its
-  first call, as the core records it on that call (``ticket_called.data.waited_s``).
+  first call, as the core records it on that call (``ticket_called.data.waited_s``; the
+  warehouse keeps the first call of each ticket in ``first_calls``).
 * Service time (办理时长): from start to finish of service (``service_finished.data.service_s``).
 * A queue filter applies to the queue a ticket was in for what is counted: the queue it was
   issued in for 取号, the queue it was called or served from for waits and service.
@@ -111,11 +112,7 @@ def live_queues(wh: HallWarehouse, day: date, now_ts: float, scope: Scope | None
                COUNT(*) FILTER (WHERE state = 'no_show') AS no_show
         FROM today GROUP BY queue
     ),
-    first_call AS (
-        SELECT queue, waited_s FROM events
-        WHERE service_date = $day AND type = 'ticket_called'
-        QUALIFY ROW_NUMBER() OVER (PARTITION BY ticket ORDER BY id) = 1
-    ),
+    first_call AS (SELECT queue, waited_s FROM first_calls WHERE service_date = $day),
     waits AS (
         SELECT queue, AVG(waited_s) AS avg_wait_s, QUANTILE_CONT(waited_s, 0.9) AS p90_wait_s,
                COUNT(*) AS called
@@ -161,11 +158,7 @@ def period_summary(wh: HallWarehouse, scope: Scope) -> DaySummary:
     qc = _queue_filter("queue", scope)
     row = wh.execute(f"""
     WITH t AS (SELECT * FROM tickets WHERE service_date BETWEEN $start AND $end),
-    first_call AS (
-        SELECT queue, waited_s FROM events
-        WHERE service_date BETWEEN $start AND $end AND type = 'ticket_called'
-        QUALIFY ROW_NUMBER() OVER (PARTITION BY ticket ORDER BY id) = 1
-    )
+    first_call AS (SELECT queue, waited_s FROM first_calls WHERE service_date BETWEEN $start AND $end)
     SELECT
         (SELECT COUNT(*) FROM t WHERE TRUE {qt}),
         (SELECT COUNT(*) FROM t WHERE state = 'done' {qc}),
@@ -272,9 +265,23 @@ def live_hall(wh: HallWarehouse, config: HallConfig, day: date) -> Hall:
 # ====================================================================== windows and staff
 
 
-def _state_intervals(scope: Scope, now_ts: float) -> str:
+_WINDOW_STATE_EVENTS = "('window_opened', 'window_paused', 'window_resumed', 'window_closed')"
+_CALL_EVENTS = ("('ticket_called', 'service_finished', 'ticket_no_show', 'ticket_transferred', "
+                "'ticket_cancelled')")
+
+
+def _in_scope(types: str) -> str:
+    """SQL: the scope's events of some types (a CTE body)."""
+    return f"""
+    SELECT id, type, ticket, win, staff, ts, sec_of_day, service_date, service_s FROM events
+    WHERE service_date BETWEEN $start AND $end AND type IN {types}
+    """
+
+
+def _state_intervals(scope: Scope, now_ts: float, src: str = "wev") -> str:
     """SQL: intervals of window state (open / paused) with the staff member at the window,
-    each ending at the next window event, the end of its day or now."""
+    each ending at the next window event, the end of its day or now. ``src``: a relation
+    holding the scope's window events (``_in_scope``)."""
     wf = _window_filter("win", scope)
     return f"""
     SELECT win, staff, service_date, sec_of_day, ts AS start_ts,
@@ -283,107 +290,112 @@ def _state_intervals(scope: Scope, now_ts: float) -> str:
     FROM (
         SELECT win, type, ts, staff, service_date, sec_of_day,
                LEAD(ts) OVER (PARTITION BY win ORDER BY id) AS next_ts
-        FROM events
-        WHERE type IN ('window_opened', 'window_paused', 'window_resumed', 'window_closed')
-          AND service_date BETWEEN $start AND $end {wf}
+        FROM {src}
+        WHERE type IN {_WINDOW_STATE_EVENTS} {wf}
     )
     WHERE type <> 'window_closed'
     """
 
 
-def _busy_intervals(scope: Scope, now_ts: float) -> str:
+def _busy_intervals(scope: Scope, now_ts: float, src: str = "cev") -> str:
     """SQL: a window is busy from a call until the ticket is finished, marked no-show,
-    transferred or cancelled (or the day ends)."""
+    transferred or cancelled (or the day ends, or now). The end of a call is the first
+    ending event of the same ticket after it (a hash join: cheaper than a window function
+    over all the calls)."""
     wf = _window_filter("win", scope)
     return f"""
-    SELECT win, staff, service_date,
-           GREATEST(0, LEAST(COALESCE(next_ts, {now_ts!r}), ts - sec_of_day + 86400, {now_ts!r}) - ts) AS busy_s
-    FROM (
-        SELECT ticket, type, win, staff, ts, sec_of_day, service_date,
-               LEAD(ts) OVER (PARTITION BY ticket ORDER BY id) AS next_ts
-        FROM events
-        WHERE type IN ('ticket_called', 'service_finished', 'ticket_no_show', 'ticket_transferred',
-                       'ticket_cancelled')
-          AND service_date BETWEEN $start AND $end
+    WITH calls AS (SELECT * FROM {src} WHERE type = 'ticket_called' {wf}),
+    ends AS (
+        SELECT c.id, MIN(e.ts) AS end_ts
+        FROM calls c JOIN {src} e ON e.ticket = c.ticket AND e.id > c.id AND e.type <> 'ticket_called'
+        GROUP BY c.id
     )
-    WHERE type = 'ticket_called' {wf}
+    SELECT c.win, c.staff, c.service_date,
+           GREATEST(0, LEAST(COALESCE(n.end_ts, {now_ts!r}), c.ts - c.sec_of_day + 86400, {now_ts!r}) - c.ts)
+               AS busy_s
+    FROM calls c LEFT JOIN ends n ON n.id = c.id
     """
 
 
-def window_activity(wh: HallWarehouse, scope: Scope, now_ts: float) -> pd.DataFrame:
-    """Per configured window over the scope: tickets served, no-shows, average service time,
-    open, busy, idle (open and nobody at the counter) and paused seconds."""
-    wf = _window_filter("c.number", scope)
-    return wh.query(f"""
-    WITH st AS ({_state_intervals(scope, now_ts)}),
-    busy AS ({_busy_intervals(scope, now_ts)}),
-    fin AS (
-        SELECT win, COUNT(*) AS served, AVG(service_s) AS avg_service_s
-        FROM events WHERE type = 'service_finished' AND service_date BETWEEN $start AND $end
-        GROUP BY win
-    ),
-    ns AS (
-        SELECT win, COUNT(*) AS no_show FROM events
-        WHERE type = 'ticket_no_show' AND service_date BETWEEN $start AND $end GROUP BY win
-    ),
-    times AS (
-        SELECT win, SUM(end_ts - start_ts) FILTER (WHERE state = 'open') AS open_s,
-               SUM(end_ts - start_ts) FILTER (WHERE state = 'paused') AS paused_s
-        FROM st WHERE end_ts > start_ts GROUP BY win
-    ),
-    b AS (SELECT win, SUM(busy_s) AS busy_s FROM busy GROUP BY win)
-    SELECT c.number AS window, c.name, c.kind, c.department,
-           COALESCE(fin.served, 0) AS served, COALESCE(ns.no_show, 0) AS no_show, fin.avg_service_s,
-           COALESCE(times.open_s, 0) AS open_s, COALESCE(b.busy_s, 0) AS busy_s,
-           GREATEST(COALESCE(times.open_s, 0) - COALESCE(b.busy_s, 0), 0) AS idle_s,
-           COALESCE(times.paused_s, 0) AS paused_s
-    FROM window_cfg c
-    LEFT JOIN fin ON fin.win = c.number
-    LEFT JOIN ns ON ns.win = c.number
-    LEFT JOIN times ON times.win = c.number
-    LEFT JOIN b ON b.win = c.number
-    WHERE TRUE {wf}
-    ORDER BY c.number
-    """, scope.params())
-
-
-def staff_activity(wh: HallWarehouse, scope: Scope, now_ts: float) -> pd.DataFrame:
-    """The same per staff member (username; name from their last login), over every
-    window they worked at."""
+def activity(wh: HallWarehouse, scope: Scope, now_ts: float) -> pd.DataFrame:
+    """Per window and staff member over the scope: tickets served, service seconds, no-shows
+    (staff unknown: on the window's row without staff), open, paused and busy seconds. The
+    base of ``window_activity`` and ``staff_activity``: compute it once, pass it to both.
+    """
     wf = _window_filter("win", scope)
     return wh.query(f"""
-    WITH st AS ({_state_intervals(scope, now_ts)}),
+    WITH wev AS ({_in_scope(_WINDOW_STATE_EVENTS)}),
+    cev AS ({_in_scope(_CALL_EVENTS)}),
+    st AS ({_state_intervals(scope, now_ts)}),
     busy AS ({_busy_intervals(scope, now_ts)}),
-    fin AS (
-        SELECT staff, COUNT(*) AS served, AVG(service_s) AS avg_service_s
-        FROM events WHERE type = 'service_finished' AND service_date BETWEEN $start AND $end
-            AND staff IS NOT NULL {wf}
-        GROUP BY staff
-    ),
     times AS (
-        SELECT staff, SUM(end_ts - start_ts) FILTER (WHERE state = 'open') AS open_s,
-               SUM(end_ts - start_ts) FILTER (WHERE state = 'paused') AS paused_s,
-               string_agg(DISTINCT CAST(win AS VARCHAR), '、' ORDER BY CAST(win AS VARCHAR)) AS windows
-        FROM st WHERE end_ts > start_ts AND staff IS NOT NULL GROUP BY staff
+        SELECT win, staff, SUM(end_ts - start_ts) FILTER (WHERE state = 'open') AS open_s,
+               SUM(end_ts - start_ts) FILTER (WHERE state = 'paused') AS paused_s
+        FROM st WHERE end_ts > start_ts GROUP BY ALL
     ),
-    b AS (SELECT staff, SUM(busy_s) AS busy_s FROM busy WHERE staff IS NOT NULL GROUP BY staff),
-    names AS (
-        SELECT staff, arg_max(staff_name, id) AS staff_name FROM events
-        WHERE type = 'staff_logged_in' GROUP BY staff
+    b AS (SELECT win, staff, SUM(busy_s) AS busy_s FROM busy GROUP BY ALL),
+    fin AS (
+        SELECT win, staff, COUNT(*) AS served, SUM(service_s) AS service_s
+        FROM events WHERE type = 'service_finished' AND service_date BETWEEN $start AND $end {wf}
+        GROUP BY ALL
     ),
-    everyone AS (SELECT staff FROM fin UNION SELECT staff FROM times)
-    SELECT e.staff, COALESCE(n.staff_name, e.staff) AS staff_name, COALESCE(times.windows, '') AS windows,
-           COALESCE(fin.served, 0) AS served, fin.avg_service_s,
-           COALESCE(times.open_s, 0) AS open_s, COALESCE(b.busy_s, 0) AS busy_s,
-           GREATEST(COALESCE(times.open_s, 0) - COALESCE(b.busy_s, 0), 0) AS idle_s,
-           COALESCE(times.paused_s, 0) AS paused_s
-    FROM everyone e
-    LEFT JOIN fin ON fin.staff = e.staff
-    LEFT JOIN times ON times.staff = e.staff
-    LEFT JOIN b ON b.staff = e.staff
-    LEFT JOIN names n ON n.staff = e.staff
-    ORDER BY served DESC, e.staff
+    ns AS (
+        SELECT win, NULL::VARCHAR AS staff, COUNT(*) AS no_show FROM events
+        WHERE type = 'ticket_no_show' AND service_date BETWEEN $start AND $end {wf} GROUP BY win
+    ),
+    k AS (SELECT win, staff FROM times UNION SELECT win, staff FROM b UNION SELECT win, staff FROM fin
+          UNION SELECT win, staff FROM ns)
+    SELECT k.win, k.staff, COALESCE(fin.served, 0) AS served, COALESCE(fin.service_s, 0) AS service_s,
+           COALESCE(ns.no_show, 0) AS no_show, COALESCE(times.open_s, 0) AS open_s,
+           COALESCE(times.paused_s, 0) AS paused_s, COALESCE(b.busy_s, 0) AS busy_s
+    FROM k
+    LEFT JOIN times ON times.win = k.win AND times.staff IS NOT DISTINCT FROM k.staff
+    LEFT JOIN b ON b.win = k.win AND b.staff IS NOT DISTINCT FROM k.staff
+    LEFT JOIN fin ON fin.win = k.win AND fin.staff IS NOT DISTINCT FROM k.staff
+    LEFT JOIN ns ON ns.win = k.win AND ns.staff IS NOT DISTINCT FROM k.staff
     """, scope.params())
+
+
+_SUMS = ["served", "service_s", "no_show", "open_s", "paused_s", "busy_s"]
+
+
+def _finish(df: pd.DataFrame) -> pd.DataFrame:
+    df["avg_service_s"] = df["service_s"] / df["served"].where(df["served"] > 0)
+    df["idle_s"] = (df["open_s"] - df["busy_s"]).clip(lower=0)
+    return df
+
+
+def window_activity(wh: HallWarehouse, scope: Scope, now_ts: float, base: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per configured window over the scope: tickets served, no-shows, average service time,
+    open, busy, idle (open and nobody at the counter) and paused seconds."""
+    act = activity(wh, scope, now_ts) if base is None else base
+    sums = act.groupby("win")[_SUMS].sum()
+    cfg = wh.query("SELECT number AS window, name, kind, department FROM window_cfg ORDER BY number")
+    if scope.windows is not None:
+        cfg = cfg[cfg["window"].isin(scope.windows)]
+    out = cfg.merge(sums, left_on="window", right_index=True, how="left")
+    out[_SUMS] = out[_SUMS].fillna(0)
+    out[["served", "no_show"]] = out[["served", "no_show"]].astype("int64")
+    return _finish(out).reset_index(drop=True)
+
+
+def staff_activity(wh: HallWarehouse, scope: Scope, now_ts: float, base: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The same per staff member (username; name from their last login), over every window
+    they worked at."""
+    act = activity(wh, scope, now_ts) if base is None else base
+    act = act[act["staff"].notna()]
+    sums = act.groupby("staff")[_SUMS].sum()
+    windows = act[(act["open_s"] > 0) | (act["served"] > 0)].groupby("staff")["win"].apply(
+        lambda w: "、".join(str(int(x)) for x in sorted(set(w))))
+    names = wh.query("SELECT staff, arg_max(staff_name, id) AS staff_name FROM events"
+                     " WHERE type = 'staff_logged_in' GROUP BY staff")
+    out = sums.reset_index().merge(names, on="staff", how="left")
+    out["staff_name"] = out["staff_name"].fillna(out["staff"])
+    out["windows"] = out["staff"].map(windows).fillna("")
+    out["served"] = out["served"].astype("int64")
+    out = _finish(out).sort_values(["served", "staff"], ascending=[False, True]).reset_index(drop=True)
+    return out[["staff", "staff_name", "windows", "served", "avg_service_s", "open_s", "busy_s", "idle_s",
+                "paused_s"]]
 
 
 def arrivals_by_hour(wh: HallWarehouse, scope: Scope, now_ts: float) -> pd.DataFrame:
@@ -396,6 +408,7 @@ def arrivals_by_hour(wh: HallWarehouse, scope: Scope, now_ts: float) -> pd.DataF
         FROM tickets WHERE service_date BETWEEN $start AND $end {qf}
         GROUP BY ALL
     ),
+    wev AS ({_in_scope(_WINDOW_STATE_EVENTS)}),
     st AS ({_state_intervals(scope, now_ts)}),
     opened AS (
         SELECT st.service_date, h.hour,
@@ -425,11 +438,7 @@ def queue_period(wh: HallWarehouse, scope: Scope) -> pd.DataFrame:
     issued AS (SELECT issue_queue AS queue, COUNT(*) AS issued FROM t GROUP BY 1),
     closed AS (SELECT queue, COUNT(*) FILTER (WHERE state = 'done') AS served,
                       COUNT(*) FILTER (WHERE state = 'no_show') AS no_show FROM t GROUP BY queue),
-    first_call AS (
-        SELECT queue, waited_s FROM events
-        WHERE service_date BETWEEN $start AND $end AND type = 'ticket_called'
-        QUALIFY ROW_NUMBER() OVER (PARTITION BY ticket ORDER BY id) = 1
-    ),
+    first_call AS (SELECT queue, waited_s FROM first_calls WHERE service_date BETWEEN $start AND $end),
     waits AS (SELECT queue, AVG(waited_s) AS avg_wait_s, QUANTILE_CONT(waited_s, 0.9) AS p90_wait_s
               FROM first_call GROUP BY queue),
     svc AS (SELECT queue, AVG(service_s) AS avg_service_s FROM events
@@ -457,11 +466,8 @@ def daily_flow(wh: HallWarehouse, scope: Scope) -> pd.DataFrame:
     c AS (SELECT service_date, COUNT(*) FILTER (WHERE state = 'done') AS served,
                  COUNT(*) FILTER (WHERE state = 'no_show') AS no_show FROM t WHERE TRUE {qc} GROUP BY 1),
     w AS (
-        SELECT service_date, AVG(waited_s) AS avg_wait_s FROM (
-            SELECT service_date, queue, waited_s FROM events
-            WHERE service_date BETWEEN $start AND $end AND type = 'ticket_called'
-            QUALIFY ROW_NUMBER() OVER (PARTITION BY ticket ORDER BY id) = 1
-        ) WHERE TRUE {qc} GROUP BY 1
+        SELECT service_date, AVG(waited_s) AS avg_wait_s FROM first_calls
+        WHERE service_date BETWEEN $start AND $end {qc} GROUP BY 1
     )
     SELECT i.service_date, i.issued, COALESCE(c.served, 0) AS served, COALESCE(c.no_show, 0) AS no_show,
            w.avg_wait_s

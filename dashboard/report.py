@@ -30,6 +30,7 @@ class Report:
     generated_at: datetime
     summary: pd.DataFrame  # SUMMARY_COLUMNS
     sections: list[tuple[str, pd.DataFrame]] = field(default_factory=list)  # (title, table)
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)  # query results, for the page's charts
 
     @property
     def title(self) -> str:
@@ -68,7 +69,8 @@ def build_month_report(wh: HallWarehouse, config: HallConfig, month: str, now: d
     add("平均等候时长", _r(s.avg_wait_s and s.avg_wait_s / 60), "分钟", "取号(或预约签到)至首次叫号")
     add("等候时长90%分位", _r(s.p90_wait_s and s.p90_wait_s / 60), "分钟", "同上,90%分位(线性插值)")
     add("平均办理时长", _r(s.avg_service_s and s.avg_service_s / 60), "分钟", "开始办理至办结")
-    win = q.window_activity(wh, scope, now_ts)
+    act = q.activity(wh, scope, now_ts)
+    win = q.window_activity(wh, scope, now_ts, base=act)
     open_s = float(win["open_s"].sum())
     add("窗口开放时长", _r(open_s / 3600), "小时", "窗口处于开放状态的时长合计(不含暂停)")
     add("窗口空闲占比", _pct(win["idle_s"].sum() / open_s if open_s else None), "%", "开放且柜台无人的时长 ÷ 开放时长")
@@ -100,6 +102,7 @@ def build_month_report(wh: HallWarehouse, config: HallConfig, month: str, now: d
                     generated_at=now, summary=summary)
 
     qp = q.queue_period(wh, scope)
+    report.frames["queues"] = qp
     report.sections.append(("分队列", pd.DataFrame({
         "队列": qp["queue"], "名称": qp["name"], "类别": qp["kind"], "部门": qp["department"],
         "取号": qp["issued"], "办结": qp["served"], "过号": qp["no_show"],
@@ -112,13 +115,14 @@ def build_month_report(wh: HallWarehouse, config: HallConfig, month: str, now: d
         "开放(小时)": (win["open_s"] / 3600).round(1), "服务(小时)": (win["busy_s"] / 3600).round(1),
         "空闲(小时)": (win["idle_s"] / 3600).round(1), "暂停(小时)": (win["paused_s"] / 3600).round(1),
     })))
-    st = q.staff_activity(wh, scope, now_ts)
+    st = q.staff_activity(wh, scope, now_ts, base=act)
     report.sections.append(("分人员", pd.DataFrame({
         "姓名": st["staff_name"], "账号": st["staff"], "窗口": st["windows"], "办结": st["served"],
         "平均办理(分钟)": (st["avg_service_s"] / 60).round(1), "开放(小时)": (st["open_s"] / 3600).round(1),
         "空闲(小时)": (st["idle_s"] / 3600).round(1), "暂停(小时)": (st["paused_s"] / 3600).round(1),
     })))
     daily = q.daily_flow(wh, scope)
+    report.frames["daily"] = daily
     report.sections.append(("每日", pd.DataFrame({
         "日期": pd.to_datetime(daily["service_date"]).dt.strftime("%Y-%m-%d"),
         "取号": daily["issued"], "办结": daily["served"], "过号": daily["no_show"],

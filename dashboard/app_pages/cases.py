@@ -39,6 +39,9 @@ with right:
     st.plotly_chart(charts.goal_gauge(s.on_time_rate, title="按时办结率"), key="on_time")
 
 overdue, soon = q.case_lists(ctx.wh, scope, ctx.now_ts, rules.due_soon_hours, tz=ctx.config.timezone)
+names = {s.username: s.name for s in ctx.config.staff}  # owners are usernames: show the name
+for frame in (overdue, soon):
+    frame["owner"] = frame["owner"].map(lambda u: names.get(u, u))
 tz = ctx.config.timezone
 st.subheader(f"超期办件({len(overdue)})")
 if overdue.empty:

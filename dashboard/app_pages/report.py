@@ -26,11 +26,9 @@ c[0].download_button("下载 Excel(.xlsx)", data=lambda: rpt.to_xlsx(report), fi
 c[1].download_button("下载 CSV", data=lambda: rpt.to_csv(report), file_name=report.file_name("csv"),
                      mime="text/csv", icon=":material/download:", key="dl_csv", on_click="ignore")
 
-start, end = q.month_bounds(month)
-month_scope = q.Scope(start=start, end=end)
 left, right = st.columns(2)
-left.plotly_chart(charts.daily_trend(q.daily_flow(ctx.wh, month_scope)), key="report_daily")
-right.plotly_chart(charts.queue_waits(q.queue_period(ctx.wh, month_scope)), key="report_waits")
+left.plotly_chart(charts.daily_trend(report.frames["daily"]), key="report_daily")
+right.plotly_chart(charts.queue_waits(report.frames["queues"]), key="report_waits")
 
 st.subheader("总体指标")
 st.dataframe(report.summary, hide_index=True, width="stretch", key="report_summary", height="content")

@@ -12,14 +12,15 @@ scope = ctx.scope
 st.header("窗口与人员")
 st.caption(f"{scope.start:%Y-%m-%d} 至 {scope.end:%Y-%m-%d}")
 
-win = q.window_activity(ctx.wh, scope, ctx.now_ts)
-staff = q.staff_activity(ctx.wh, scope, ctx.now_ts)
-summary = q.period_summary(ctx.wh, scope)
+act = q.activity(ctx.wh, scope, ctx.now_ts)  # once, for both views
+win = q.window_activity(ctx.wh, scope, ctx.now_ts, base=act)
+staff = q.staff_activity(ctx.wh, scope, ctx.now_ts, base=act)
+served = int(act["served"].sum())
 
 open_s = float(win["open_s"].sum())
 c = st.columns(5)
-c[0].metric("办结件数", theme.fmt_int(win["served"].sum()))
-c[1].metric("平均办理时长", theme.fmt_minutes(summary.avg_service_s))
+c[0].metric("办结件数", theme.fmt_int(served))
+c[1].metric("平均办理时长", theme.fmt_minutes(act["service_s"].sum() / served if served else None))
 c[2].metric("窗口开放时长", theme.fmt_hours(open_s))
 c[3].metric("空闲占比", theme.fmt_pct(win["idle_s"].sum() / open_s if open_s else None),
             help="空闲时长 ÷ 开放时长;空闲 = 开放且柜台无人(叫号到办结、过号、转出之间为服务)")

@@ -1,6 +1,6 @@
 """A recorded hall for the dashboard tests: the demo hall driven through the core for two
 full days and the morning of a third (Wednesday 18 to Friday 20 November 2026, "now" frozen
-at 10:30 on the 20th with HALLOPS_NOW), plus cases, ratings and rectifications."""
+at 10:30 on the 20th with HALLOPS_NOW): tickets, windows, cases, ratings, rectifications."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from queue_server.config_file import load_hall_config
 from queue_server.hall.config import HallConfig
 
 from .drive import drive_days
-from .fill_cases import fill_cases_and_ratings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_HALL = ROOT / "data" / "halls" / "demo.toml"
@@ -35,8 +34,9 @@ def demo_config() -> HallConfig:
 def hall_db(tmp_path_factory: pytest.TempPathFactory, demo_config: HallConfig) -> Path:
     """The recorded demo hall (built once per test session)."""
     path = tmp_path_factory.mktemp("hall") / "hall.db"
-    drive_days(path, demo_config, DAYS, until=NOW, per_hour=60, seed=11)
-    fill_cases_and_ratings(path, demo_config, NOW, seed=5)
+    refused = drive_days(path, demo_config, DAYS, until=NOW, per_hour=60, seed=11)
+    # the core refused nothing but the routine: an empty queue, a queue closed for lunch
+    assert set(refused) <= {"CallNext: queue_empty", "IssueTicket: queue_closed"}, refused
     return path
 
 

@@ -4,8 +4,13 @@ Every step of simulated time runs the commands due in that step through ``Hall.h
 then ``recorder.batch_for`` and ``SqliteStore.commit`` write them in one transaction (as
 ``HallServer._run_batch`` does). Staff log in and open their windows in the morning, call
 the next ticket when free, start and finish service, recall and mark no-shows, pause for
-lunch and now and then for other reasons, and log out in the evening. Deterministic for a
-seed. This is a small test driver, not the simulator (``hallops simulate``).
+lunch and now and then for other reasons, and log out in the evening.
+
+During a service the window creates a case now and then (受理, 补正 notice or 不予受理; a
+即办件 is decided and handed out on the spot), the 出件 window hands out decided results, and
+the citizen rates the service on the pad; the back office reviews and decides 承诺件 (a few
+late), the manager works the 差评 loop (contact, rectify, revisit; a few late). Deterministic
+for a seed. This is a small test driver, not the simulator (``hallops simulate``).
 """
 
 from __future__ import annotations
@@ -19,16 +24,21 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from queue_server.calendar_data import load_calendar
 from queue_server.hall import commands as c
 from queue_server.hall.config import HallConfig, StaffRole
 from queue_server.hall.errors import HallError
 from queue_server.hall.events import Event
-from queue_server.hall.hall import Hall
+from queue_server.matters import load_matters
 from queue_server.recorder import batch_for, rebuild_hall
 from queue_server.store import SqliteStore
 
 STEP = timedelta(seconds=30)
 PAUSE_REASONS = ("业务培训", "系统故障", "临时离岗")
+SCORES = (5, 4, 3, 2, 1)
+SCORE_WEIGHTS = (64, 18, 8, 6, 4)
+BACK_OFFICE = c.Actor(kind="staff", id="backoffice", name="后台审批")
+MANAGER = c.Actor(kind="staff", id="manager", name="值班主任")
 
 
 @dataclass
@@ -40,13 +50,32 @@ class _Desk:
     no_show: bool = False
 
 
+@dataclass
+class _Later:
+    """Back-office and manager work planned for later: (when, what) lists."""
+
+    todo: list[tuple[datetime, int, str, object]]  # (due, seq, kind, key)
+    to_deliver: list[str]  # decided 承诺件 waiting at the 出件 window
+    n: int = 0
+
+    def add(self, when: datetime, kind: str, key: object) -> None:
+        self.n += 1
+        self.todo.append((when, self.n, kind, key))
+
+
 async def _drive(path: Path, config: HallConfig, days: Sequence[date], seed: int, per_hour: float,
-                 until: datetime | None, open_at: time, close_at: time) -> None:
+                 until: datetime | None, open_at: time, close_at: time, refused: dict[str, int]) -> None:
     rng = random.Random(seed)
     tz = ZoneInfo(config.timezone)
     store = SqliteStore(path, synchronous="OFF")
     await store.open()
-    hall = rebuild_hall(config, await store.load())
+    matters = load_matters()
+    catalogue = {m.code: m for m in matters}
+    by_queue: dict[str, list] = {}
+    for m in matters:
+        by_queue.setdefault(m.queue, []).append(m)
+    hall = rebuild_hall(config, await store.load(), calendar=load_calendar(), matters=catalogue)
+    later = _Later(todo=[], to_deliver=[])
     staff = [s for s in config.staff if s.role is StaffRole.WINDOW]
     desks = []
     for i, w in enumerate(config.windows):
@@ -65,6 +94,7 @@ async def _drive(path: Path, config: HallConfig, days: Sequence[date], seed: int
             return True
         except HallError as err:
             out.extend(getattr(err, "events", []))
+            refused[f"{type(cmd).__name__}: {err.code}"] = refused.get(f"{type(cmd).__name__}: {err.code}", 0) + 1
             return False
 
     try:
@@ -100,6 +130,7 @@ async def _drive(path: Path, config: HallConfig, days: Sequence[date], seed: int
                         t = hall.tickets.get(tid)
                         if t is not None and t.state.value == "waiting":
                             run(c.CancelTicket(ticket=tid, reason="群众离开"), now, kiosk, out)
+                _back_office(hall, run, rng, later, now, out)
                 for d in desks:
                     in_lunch = lunch[0] <= now < lunch[1]
                     if d.phase == "free":
@@ -126,8 +157,19 @@ async def _drive(path: Path, config: HallConfig, days: Sequence[date], seed: int
                             secs = max(30.0, rng.lognormvariate(math.log(mean or 300), 0.5))
                             d.phase, d.until = "serving", now + timedelta(seconds=secs)
                     elif d.phase == "serving" and now >= d.until:
+                        tid = hall.windows[d.number].current_ticket
+                        queue = hall.tickets[tid].queue if tid else ""
+                        _case_work(hall, run, rng, by_queue, later, d, queue, now, out)
                         run(c.FinishService(window=d.number), now, d.actor, out)
                         d.phase = "free"
+                        if tid and rng.random() < 0.6:  # the citizen rates on the pad
+                            score = rng.choices(SCORES, SCORE_WEIGHTS)[0]
+                            bad = score <= 2
+                            if run(c.RateService(score=score, window=d.number, ticket=tid,
+                                                 reasons=("等候时间长",) if bad else (),
+                                                 text="排队太久" if bad else ""), now, kiosk, out) and bad:
+                                opened = next(e for e in out if e.type == "rectification_opened" and e.ticket == tid)
+                                _plan_rectification(later, rng, now, opened.data["rectification_id"])
                     elif d.phase == "paused" and now >= d.until:
                         run(c.ResumeWindow(window=d.number), now, d.actor, out)
                         d.phase = "free"
@@ -149,6 +191,73 @@ async def _drive(path: Path, config: HallConfig, days: Sequence[date], seed: int
         await store.close()
 
 
+def _case_work(hall, run, rng, by_queue, later: _Later, d: _Desk, queue: str, now: datetime, out) -> None:
+    """What a window does with a case during a service, just before finishing it."""
+    if queue == "P":  # 出件: hand out a decided result
+        if later.to_deliver:
+            receipt = later.to_deliver.pop(0)
+            run(c.DeliverCase(receipt_no=receipt, method=c.DeliveryMethod.WINDOW, window=d.number), now, d.actor, out)
+        return
+    options = by_queue.get(queue)
+    if not options or rng.random() >= 0.7:
+        return
+    m = rng.choice(options)
+    roll = rng.random()
+    if roll < 0.04:
+        run(c.RejectCase(window=d.number, matter=m.code, reason="不属于本部门受理范围"), now, d.actor, out)
+        return
+    if roll < 0.08:
+        run(c.RequestMaterials(window=d.number, matter=m.code, missing_materials=("身份证复印件",)), now, d.actor, out)
+        return
+    if not run(c.AcceptCase(window=d.number, matter=m.code), now, d.actor, out):
+        return
+    receipt = out[-1].data["receipt_no"]
+    if m.is_instant:  # 即办件: decided and handed out on the spot
+        run(c.DecideCase(receipt_no=receipt, decision=c.Decision.APPROVED, window=d.number), now, d.actor, out)
+        run(c.DeliverCase(receipt_no=receipt, method=c.DeliveryMethod.WINDOW, window=d.number), now, d.actor, out)
+        return
+    later.add(now + timedelta(hours=rng.uniform(0.5, 6)), "review", receipt)
+    # most are decided within their promised days, some late (超期)
+    days = m.promised_working_days * rng.uniform(0.1, 0.6) if rng.random() < 0.85 else \
+        m.promised_working_days + rng.uniform(0.5, 2)
+    later.add(now + timedelta(days=days * 7 / 5), "decide", receipt)
+
+
+def _plan_rectification(later: _Later, rng: random.Random, now: datetime, rect: int) -> None:
+    if rng.random() < 0.15:
+        later.add(now, "on_the_spot", rect)
+        return
+    contact = now + timedelta(hours=rng.uniform(1, 6) + (30 if rng.random() < 0.15 else 0))
+    later.add(contact, "contact", rect)
+    rectify = contact + timedelta(hours=rng.uniform(2, 20) + (30 if rng.random() < 0.15 else 0))
+    later.add(rectify, "rectify", rect)
+    later.add(rectify + timedelta(hours=rng.uniform(2, 24)), "revisit", rect)
+
+
+def _back_office(hall, run, rng, later: _Later, now: datetime, out) -> None:
+    """Back-office and manager work that is due."""
+    due = sorted(t for t in later.todo if t[0] <= now)
+    if not due:
+        return
+    later.todo = [t for t in later.todo if t[0] > now]
+    for _, _, kind, key in due:
+        if kind == "review":
+            run(c.StartReview(receipt_no=key), now, BACK_OFFICE, out)
+        elif kind == "decide":
+            approved = rng.random() < 0.95
+            if run(c.DecideCase(receipt_no=key, decision=c.Decision.APPROVED if approved else c.Decision.DISAPPROVED,
+                                note="" if approved else "不符合条件"), now, BACK_OFFICE, out):
+                later.to_deliver.append(key)
+        elif kind == "on_the_spot":
+            run(c.ResolveOnTheSpot(rectification=key, note="当场解释并办结"), now, MANAGER, out)
+        elif kind == "contact":
+            run(c.ContactRater(rectification=key, note="已电话联系"), now, MANAGER, out)
+        elif kind == "rectify":
+            run(c.Rectify(rectification=key, measures="优化叫号安排"), now, MANAGER, out)
+        elif kind == "revisit":
+            run(c.Revisit(rectification=key, satisfaction=rng.choice((5, 4, 4, 3))), now, MANAGER, out)
+
+
 def _poisson(rng: random.Random, lam: float) -> int:
     limit, k, p = math.exp(-lam), 0, 1.0
     while True:
@@ -160,7 +269,10 @@ def _poisson(rng: random.Random, lam: float) -> int:
 
 def drive_days(path: Path | str, config: HallConfig, days: Sequence[date], *, seed: int = 1,
                per_hour: float = 20.0, until: datetime | None = None,
-               open_at: time = time(8, 30), close_at: time = time(17, 30)) -> None:
+               open_at: time = time(8, 30), close_at: time = time(17, 30)) -> dict[str, int]:
     """Simulate ``days`` in ``path`` (created if absent; appended to otherwise). ``until``
-    stops the last day part-way, with windows open and tickets waiting."""
-    asyncio.run(_drive(Path(path), config, days, seed, per_hour, until, open_at, close_at))
+    stops the last day part-way, with windows open and tickets waiting. Returns the commands
+    the core refused, by command and error code (``CallNext: queue_empty`` is routine)."""
+    refused: dict[str, int] = {}
+    asyncio.run(_drive(Path(path), config, days, seed, per_hour, until, open_at, close_at, refused))
+    return refused
