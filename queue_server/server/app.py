@@ -599,7 +599,8 @@ class HallServer:
         cmd = build_command(msg, self.tz, pad_window=pad_window)
 
         def reply(hall: Hall, events: list[Event]) -> dict[str, Any]:
-            out: dict[str, Any] = {"rating": {k: events[0].data[k] for k in ("rating_id", "score", "level", "bad")}}
+            rated = next(e for e in events if e.type == "service_rated")  # (after a day roll-over, if any)
+            out: dict[str, Any] = {"rating": {k: rated.data[k] for k in ("rating_id", "score", "level", "bad")}}
             opened = [e for e in events if e.type == "rectification_opened"]
             if opened:  # the rater learns when to expect a call, nothing about staff
                 out["rating"]["contact_due"] = opened[0].data["contact_due"]
