@@ -35,6 +35,9 @@ from .states import (
 )
 
 
+MAX_NUMBERS_PER_DAY = 999
+
+
 @dataclass
 class Changes:
     """Rows the store must write with this batch of events."""
@@ -222,7 +225,7 @@ class Hall:
             "longest_wait_s": round(longest),
             "estimated_wait_s": round(wait_seconds(len(waiting), mean, cap)),
             "issued_today": issued,
-            "remaining_today": max(0, qcfg.daily_cap - issued),
+            "remaining_today": max(0, min(qcfg.daily_cap, MAX_NUMBERS_PER_DAY) - issued),
         }
 
     # ------------------------------------------------------------------ views
@@ -477,8 +480,9 @@ def _issue(h: Hall, cmd: c.IssueTicket, now: datetime, a: str, out: list[Event])
     if not h._queue_open(q, now):
         raise HallError("queue_closed", f"{q.name} ({q.code}) is not open now")
     issued = h.numbers.get((now.date(), q.code), 0)
-    if issued >= q.daily_cap:
-        raise HallError("queue_full", f"{q.name} ({q.code}) has issued all {q.daily_cap} tickets for today")
+    cap = min(q.daily_cap, MAX_NUMBERS_PER_DAY)  # numbers are the queue code + 3 digits
+    if issued >= cap:
+        raise HallError("queue_full", f"{q.name} ({q.code}) has issued all {cap} tickets for today")
     if cmd.priority == c.Priority.APPOINTMENT and cmd.appointment_slot is None:
         raise HallError("invalid_field", "an appointment ticket needs its appointment_slot")
     seq = issued + 1
