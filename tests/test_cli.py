@@ -52,18 +52,22 @@ def test_serve_on_a_port_already_in_use(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_serve_refuses_a_database_of_a_newer_schema_and_exits(tmp_path):
+@pytest.mark.parametrize("command", [("serve", "--port", "0"), ("token", "--role", "kiosk")],
+                         ids=["serve", "token"])
+def test_a_database_of_a_newer_schema_is_refused_with_a_message(tmp_path, command):
     db = tmp_path / "hall.db"
     with closing(sqlite3.connect(db)) as con:
         con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
         con.commit()
     try:
-        result = hallops("serve", "--config", str(SMALL_HALL), "--db", str(db), "--port", "0", timeout=8)
+        result = hallops(command[0], "--config", str(SMALL_HALL), "--db", str(db), *command[1:], timeout=8)
     except subprocess.TimeoutExpired:
-        pytest.fail("hallops serve hangs after refusing a newer database instead of exiting")
+        pytest.fail(f"hallops {command[0]} hangs after refusing a newer database instead of exiting")
     assert result.returncode == 1
     assert f"schema version {SCHEMA_VERSION + 1}" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    if command[0] == "token":
+        assert result.stdout == ""  # scripts read the token from stdout
 
 
 def test_token_for_a_window_needs_the_window(tmp_path):
