@@ -104,8 +104,13 @@ async def _token(config, args: argparse.Namespace) -> int:
     from .store.base import DeviceToken
 
     name = args.name or (f"{args.role}-{args.window}" if args.window else args.role)
+    from .store.sqlite import SchemaTooNew
+
     store = SqliteStore(args.db)
-    await store.open()
+    try:
+        await store.open()
+    except SchemaTooNew as exc:
+        return _fail(str(exc))
     try:
         token = new_token()
         await store.add_token(hash_token(token), DeviceToken(role=args.role, window=args.window, name=name),

@@ -56,6 +56,7 @@ HALL_KEYS = (
     "notice",
     "allowed_origins",
     "require_display_token",
+    "public_url",
     "hours",
 )
 QUEUE_KEYS = (
@@ -684,6 +685,13 @@ class _Checker:
         out["require_display_token"] = self.boolean(
             tbl, "require_display_token", path, default=defaults["require_display_token"]
         )
+        public_url = self.string(tbl, "public_url", path, default="")
+        if public_url:
+            problem = _origin_problem(public_url)
+            if problem:
+                self.problem(path + ("public_url",), problem.replace("origin", "public_url", 1))
+                public_url = None
+        out["public_url"] = public_url
         parsed = self.hours(tbl["hours"], path + ("hours",)) if "hours" in tbl else None
         self._hall_hours = parsed
         if parsed is not None and parsed.ok and not any(parsed.week.days):

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 
 from queue_server.config_file import load_hall_config
 from queue_server.hall.config import HallConfig
 from queue_server.server.app import HallServer
 from queue_server.store import SqliteStore
 
-ROOT = Path(__file__).resolve().parents[1]
-SMALL_HALL = ROOT / "tests" / "fixtures" / "halls" / "small.toml"
-DEMO_HALL = ROOT / "data" / "halls" / "demo.toml"
-STAFF_PASSWORD = "test-pass"  # every account of small.toml
+from _support import DEMO_HALL, SMALL_HALL, STAFF_PASSWORD, Client  # noqa: F401 - re-exported
 
 
 @pytest.fixture
@@ -35,40 +31,6 @@ async def server(tmp_path: Path, small_config: HallConfig) -> AsyncIterator[Hall
         yield srv
     finally:
         await srv.stop()
-
-
-class Client:
-    """A small protocol client for tests: request/reply by id, pushes kept apart."""
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self.ws = ws
-        self._next = 0
-        self.pushes: list[dict] = []
-
-    async def request(self, type_: str, **fields) -> dict:
-        self._next += 1
-        rid = self._next
-        await self.ws.send(json.dumps({"id": rid, "type": type_, **fields}, ensure_ascii=False))
-        return await self.reply(rid)
-
-    async def reply(self, rid) -> dict:
-        while True:
-            msg = json.loads(await self.ws.recv())
-            if msg.get("re") == rid and "re" in msg:
-                return msg
-            if "re" in msg:
-                continue  # reply to an earlier raw send
-            self.pushes.append(msg)
-
-    async def push(self, timeout: float = 5.0) -> dict:
-        import asyncio
-
-        if self.pushes:
-            return self.pushes.pop(0)
-        msg = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
-        while "re" in msg:
-            msg = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
-        return msg
 
 
 @pytest.fixture

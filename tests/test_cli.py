@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO_HALL, SMALL_HALL
+from _support import DEMO_HALL, SMALL_HALL
 from queue_server import __version__
 from queue_server.store.schema import SCHEMA_VERSION
 

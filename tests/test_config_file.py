@@ -1087,3 +1087,23 @@ def test_demo_matters_follow_the_catalogue() -> None:
     config = load_hall_config(DEMO)
     listed = {(m, q.code) for q in config.queues for m in q.matters}
     assert listed == set(catalogue)
+
+
+# --- public_url and the daily cap ---------------------------------------------------------------
+
+
+def test_public_url_is_kept_for_the_kiosk_qr_codes() -> None:
+    config, problems = parse_hall_config(with_change("hall.public_url", "https://hall.example.gov.cn"))
+    assert problems == [] and config is not None
+    assert config.public_url == "https://hall.example.gov.cn"
+
+
+@pytest.mark.parametrize("bad", ["hall.example.gov.cn", "https://hall.example.gov.cn/t/", "ftp://x"])
+def test_public_url_must_be_an_origin(bad: str) -> None:
+    problem = only_problem(with_change("hall.public_url", bad))
+    assert problem.path.endswith("public_url")
+
+
+def test_a_daily_cap_above_999_is_refused() -> None:
+    problem = only_problem(with_change("queues.0.daily_cap", 1000))
+    assert "999" in problem.message

@@ -133,6 +133,7 @@ class HallConfig:
     allowed_origins: tuple[str, ...] = ()
     require_display_token: bool = False
     notice: str = ""  # scrolling line on the wall display
+    public_url: str = ""  # scheme://host[:port] phones reach the hall at (status-page QR codes)
     rules: Rules = field(default_factory=Rules)
 
     def queue(self, code: str) -> QueueConfig | None:

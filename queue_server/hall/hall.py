@@ -363,6 +363,19 @@ class Hall:
                 and (rect.rectified_at is not None or rect.state is RS.CLOSED))
         return out
 
+    def ticket_view(self, ticket_id: str, now: datetime) -> dict[str, Any] | None:
+        """One ticket's public view, with position and estimate while it waits."""
+        t = self.tickets.get(ticket_id)
+        if t is None:
+            return None
+        view = t.public()
+        if t.state is T.WAITING:
+            est = self.estimates(t.queue, now).get(t.id)
+            if est:
+                view["position"], w = est
+                view["estimated_wait_s"] = round(w)
+        return view
+
     def describe(self, event: Event, now: datetime) -> dict[str, Any]:
         """The public form of an event for screens: the record plus the views it changed.
 
@@ -385,12 +398,7 @@ class Hall:
         queues: set[str] = set()
         if event.ticket and event.ticket in self.tickets:
             t = self.tickets[event.ticket]
-            rec["ticket_view"] = t.public()
-            if t.state is T.WAITING:
-                est = self.estimates(t.queue, now).get(t.id)
-                if est:
-                    rec["ticket_view"]["position"], w = est
-                    rec["ticket_view"]["estimated_wait_s"] = round(w)
+            rec["ticket_view"] = self.ticket_view(t.id, now)
             queues.add(t.queue)
             if "from_queue" in event.data:
                 queues.add(event.data["from_queue"])

@@ -38,7 +38,7 @@ from ..store.base import DeviceToken, Store
 from . import protocol as p
 from .auth import hash_token, new_token
 from .commands import build_command
-from .fanout import EVERYTHING, Fanout, Filter, LocalFanout, encode
+from .fanout import Fanout, Filter, LocalFanout, encode
 from .http import HttpRoutes
 from ..hall.cases import department_matches as case_department_matches
 from ..hall.masking import mask_id_number, mask_name, mask_phone
@@ -122,6 +122,7 @@ class HallServer:
             max_size=p.TRANSPORT_MAX_BYTES,
             ping_interval=20, ping_timeout=20,
             write_limit=2**16,
+            open_timeout=3,  # a browser's spare idle connection must not hold up stop()
         )
         sock = next(iter(self._server.sockets))
         self.port = sock.getsockname()[1]
@@ -221,7 +222,21 @@ class HallServer:
             else:
                 work.future.set_exception(value)
         if events:
-            self.fanout.publish(hall.describe(ev, now) for ev in events)
+            # Let the senders' replies go out first; then announce, one event at a time,
+            # yielding between events so a long batch never blocks the loop for long.
+            await asyncio.sleep(0)
+            views: dict[str, dict[str, Any] | None] = {}
+
+            def ticket_view(tid: str) -> dict[str, Any] | None:
+                if tid not in views:
+                    views[tid] = hall.ticket_view(tid, now)
+                return views[tid]
+
+            for ev in events:
+                self.fanout.publish([hall.describe(ev, now)], ticket_view=ticket_view)
+                views.clear()
+                if len(events) > 1:
+                    await asyncio.sleep(0)
         for work in reads:
             self._run_read(work)
 
@@ -337,7 +352,9 @@ class HallServer:
         return p.ok(rid, subscribed=True)
 
     async def _on_resync(self, client: Client, rid: Any, msg: dict[str, Any]) -> dict[str, Any]:
-        flt, ticket_id = getattr(client, "_last_filter", (EVERYTHING, None))
+        last = getattr(client, "_last_filter", None)
+        # never subscribed: the same checks as a plain subscribe (display token and all)
+        flt, ticket_id = last if last is not None else self._filter_from(client, {})
         conn = client.conn
         await self.submit(lambda hall, now: self.fanout.subscribe(conn, flt, ticket_id, hall.public_state(now)),
                           is_read=True)
@@ -476,7 +493,7 @@ class HallServer:
     def _ticket_detail(self, client: Client, t: Ticket) -> dict[str, Any]:
         """Full applicant data only for the window the ticket is at; masked for everyone else."""
         view = t.public()
-        if client.role == "window" and t.active and t.window == client.window:
+        if client.role in ("window", "manager") and client.window is not None and t.active and t.window == client.window:
             view["applicant"] = {"name": t.applicant_name, "phone": t.applicant_phone, "id_number": t.applicant_id}
         else:
             from ..hall.masking import mask_id_number, mask_name, mask_phone

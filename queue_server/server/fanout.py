@@ -37,30 +37,45 @@ class Filter:
 EVERYTHING = Filter()
 
 
-def filter_event(desc: dict[str, Any], flt: Filter, ticket_id: str | None = None) -> dict[str, Any] | None:
-    """The event as this filter sees it, or None when it does not concern the subscriber."""
+TicketView = Callable[[str], "dict[str, Any] | None"]
+
+
+def filter_event(desc: dict[str, Any], flt: Filter, ticket_id: str | None = None,
+                 ticket_view: TicketView | None = None) -> dict[str, Any] | None:
+    """The event as this filter sees it, or None when it does not concern the subscriber.
+
+    A citizen's status page (``ticket_token``) gets its own ticket's events in full, and for
+    any other event that moves its queue, a reduced event carrying only the queue summary
+    and its own ticket's fresh view (position, estimated wait) — nothing about anyone else.
+    """
     if desc.get("audience") == "staff" and not flt.staff:
         return None  # cases, ratings, rectifications: staff screens only
     if flt.is_all:
         return desc
     if flt.ticket_token is not None:
-        if desc.get("ticket") != ticket_id and desc["type"] != "day_started":
+        if desc.get("ticket") == ticket_id or desc["type"] == "day_started":
+            return dict(desc)
+        mine = ticket_view(ticket_id) if ticket_view is not None and ticket_id else None
+        if mine is None or mine.get("state") != "waiting":
             return None
-    else:
-        tv = desc.get("ticket_view") or {}
-        queues_touched = {tv.get("queue"), desc.get("data", {}).get("from_queue")} - {None}
-        relevant = desc["type"] == "day_started"
-        if flt.windows is not None and desc.get("window") in flt.windows:
-            relevant = True
-        if flt.queues is not None and queues_touched & flt.queues:
-            relevant = True
-        if not relevant:
+        queues = [q for q in desc.get("queues", []) if q["code"] == mine["queue"]]
+        if not queues:
             return None
+        return {"type": desc["type"], "at": desc["at"], "actor": "", "ticket": None, "window": None,
+                "data": {}, "queues": queues, "ticket_view": mine}
+    tv = desc.get("ticket_view") or {}
+    wv = desc.get("window_view") or {}
+    queues_touched = {tv.get("queue"), desc.get("data", {}).get("from_queue")} - {None}
+    relevant = desc["type"] == "day_started"
+    if flt.windows is not None and desc.get("window") in flt.windows:
+        relevant = True
+    if flt.queues is not None and (queues_touched | set(wv.get("queues", ()))) & flt.queues:
+        relevant = True  # includes the windows that serve the subscriber's queues
+    if not relevant:
+        return None
     out = dict(desc)
     if flt.queues is not None:
         out["queues"] = [q for q in desc.get("queues", []) if q["code"] in flt.queues]
-    if flt.ticket_token is not None:
-        out.pop("window_view", None) if desc.get("ticket") != ticket_id else None
     return out
 
 
@@ -110,7 +125,7 @@ class Fanout(Protocol):
     def subscribe(self, conn: ServerConnection, flt: Filter, ticket_id: str | None,
                   snapshot: dict[str, Any]) -> None: ...
     def unsubscribe(self, conn: ServerConnection) -> None: ...
-    def publish(self, descs: Iterable[dict[str, Any]]) -> None: ...
+    def publish(self, descs: Iterable[dict[str, Any]], ticket_view: TicketView | None = None) -> None: ...
 
 
 class LocalFanout:
@@ -141,11 +156,11 @@ class LocalFanout:
         if not group.members:
             self._groups.pop((group.flt, group.ticket_id), None)
 
-    def publish(self, descs: Iterable[dict[str, Any]]) -> None:
+    def publish(self, descs: Iterable[dict[str, Any]], ticket_view: TicketView | None = None) -> None:
         descs = list(descs)
         for group in list(self._groups.values()):
             for desc in descs:
-                seen = filter_event(desc, group.flt, group.ticket_id)
+                seen = filter_event(desc, group.flt, group.ticket_id, ticket_view)
                 if seen is None:
                     continue
                 group.seq += 1

@@ -120,7 +120,8 @@ class HttpRoutes:
         """What pages need before the websocket: hall name, queues, windows, rules. No staff."""
         cfg = self.server.config
         return {
-            "hall": {"code": cfg.code, "name": cfg.name, "timezone": cfg.timezone, "notice": cfg.notice},
+            "hall": {"code": cfg.code, "name": cfg.name, "timezone": cfg.timezone, "notice": cfg.notice,
+                     "public_url": cfg.public_url},
             "rules": {"recent_calls": cfg.rules.recent_calls, "announce_repeat": cfg.rules.announce_repeat,
                       "recall_limit": cfg.rules.recall_limit},
             "queues": [{"code": q.code, "name": q.name, "kind": q.kind.value, "department": q.department,

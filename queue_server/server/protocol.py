@@ -216,6 +216,8 @@ def parse_request(raw: str | bytes) -> tuple[Any, dict[str, Any]]:
         msg = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError("malformed_json", f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ProtocolError("malformed_json", "not valid JSON: nested too deeply") from None
     if not isinstance(msg, dict):
         raise ProtocolError("not_an_object", "a request must be a JSON object")
     rid = msg.get("id")

@@ -22,7 +22,7 @@ import pytest_asyncio
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from conftest import SMALL_HALL, STAFF_PASSWORD
+from _support import SMALL_HALL, STAFF_PASSWORD
 from queue_server.config_file import load_hall_config
 from queue_server.hall.config import HallConfig, WeeklyHours
 from queue_server.server.app import HallServer

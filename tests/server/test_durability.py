@@ -25,7 +25,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from conftest import SMALL_HALL
+from _support import SMALL_HALL
 from queue_server.hall.events import Event
 from queue_server.store import SqliteStore
 from queue_server.store.base import Batch

@@ -18,7 +18,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from conftest import STAFF_PASSWORD, Client
+from _support import STAFF_PASSWORD, Client
 from queue_server.hall.config import HallConfig
 from queue_server.server.app import HallServer
 from queue_server.server.auth import hash_token, new_token
@@ -307,9 +307,33 @@ async def test_a_ticket_token_subscription_sees_only_its_ticket(connect_client, 
             ok(await mgr.request("finish_service", window=1))
             pushes = await drain(citizen)
     assert_consecutive(snap, pushes)
-    assert [p["event"]["type"] for p in pushes] == ["ticket_called", "service_started", "service_finished"]
-    assert all(p["event"]["ticket"] == mine["id"] for p in pushes)
+    own = [p["event"] for p in pushes if p["event"]["ticket"] is not None]
+    assert [e["type"] for e in own] == ["ticket_called", "service_started", "service_finished"]
+    assert all(e["ticket"] == mine["id"] for e in own)
+    # while it waited, queue movements came as reduced events: its own fresh view, nobody else's
+    updates = [p["event"] for p in pushes if p["event"]["ticket"] is None]
+    assert [e["type"] for e in updates] == ["window_opened", "window_opened"]
+    for e in updates:
+        assert e["ticket_view"]["id"] == mine["id"] and "position" in e["ticket_view"]
+        assert [q["code"] for q in e["queues"]] == ["A"]
+        assert e["data"] == {} and e["window"] is None
     assert other["id"] not in json.dumps(pushes)
+
+
+async def test_a_status_page_sees_its_position_move_when_others_are_called(connect_client, device, staff):
+    async with device("kiosk") as kiosk, staff("manager") as mgr:
+        ok(await kiosk.request("issue_ticket", queue="A"))
+        mine = ok(await kiosk.request("issue_ticket", queue="A"))["ticket"]
+        assert mine["position"] == 2
+        async with connect_client() as citizen:
+            snap = await subscribe(citizen, ticket_token=mine["status_token"])
+            ok(await mgr.request("open_window", window=1))
+            ok(await mgr.request("call_next", window=1))  # the ticket ahead
+            pushes = await drain(citizen)
+    assert_consecutive(snap, pushes)
+    last = pushes[-1]["event"]
+    assert last["type"] == "ticket_called" and last["ticket"] is None
+    assert last["ticket_view"]["position"] == 1
 
 
 # ---------------------------------------------------------------------- applicant data

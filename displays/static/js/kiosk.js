@@ -32,7 +32,13 @@
     history.replaceState(null, '', location.pathname); // keep the token out of the address bar
   }
   var token = load(TOKEN_KEY);
+  // where phones reach the hall: the kiosk's own setting, else the hall's public_url, else here
   var statusBase = load(BASE_KEY) || location.origin;
+  if (!load(BASE_KEY)) {
+    fetch('/config.json', { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (cfg) {
+      if (cfg && cfg.hall && cfg.hall.public_url) statusBase = cfg.hall.public_url.replace(/\/+$/, '');
+    }).catch(function () { /* keep the kiosk's own address */ });
+  }
   var autoprint = load(AUTOPRINT_KEY) === '1';
 
   // ---------------------------------------------------------------- screens
