@@ -211,10 +211,10 @@ def manager(hall: ThreadedHall) -> Iterator[WsClient]:
         c.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # per module: sync Playwright's loop must not outlive it (async tests follow)
 def browser():
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)")
+        pytest.fail(f"no Chromium at {CHROMIUM}: the browser tests need it (apt-get install chromium fonts-noto-cjk)")
     from playwright.sync_api import sync_playwright
 
     pw = sync_playwright().start()
