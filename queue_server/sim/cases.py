@@ -234,6 +234,7 @@ class CaseBehaviour:
         self._later(day, rng.choice((0, 1)), rng, self._start_review, plan)
         if deficient:
             supply = self._working_day(day, 4 if rng.random() < self.p.deficiency_late_share else rng.randint(1, 3))
+            plan.supply_day = supply
             self.agenda[supply].append((_office_minute(rng), self._supply, (plan,)))
 
     def _decide_here(self, ts: float, desk: Desk, receipt: str) -> Request:
@@ -308,6 +309,8 @@ class CaseBehaviour:
                 extra = min(5, self.m.config.rules.max_extension_working_days)
                 self._later(day, max(0, plan.days - 2), rng, self._extend, plan, extra)
                 decide_in = plan.days + rng.randint(1, extra)
+            if plan.supply_day is not None:  # the decision waits for the 容缺 item
+                decide_in = max(decide_in, self.m.calendar.working_days_between(day, plan.supply_day) + 1)
             self._later(day, decide_in, rng, self._decide, plan)
 
         return self._bo(plan, c.StartReview(receipt_no=plan.receipt), then)
@@ -384,14 +387,15 @@ class CaseBehaviour:
         reasons: tuple[str, ...] = ()
         if score <= 2:
             reasons = ("等候时间过长",) if waited > 1800 else (BAD_REASONS[rng.randrange(len(BAD_REASONS))],)
-        self.m.push(ts + rng.uniform(3.0, 40.0), self._rate, desk, cit, score, reasons, rng)
+        # the pad of the window that served, even if its staff member moves on meanwhile
+        self.m.push(ts + rng.uniform(3.0, 40.0), self._rate, desk, desk.session.window, cit, score, reasons, rng)
 
-    def _rate(self, ts: float, desk: Desk, cit: Citizen, score: int, reasons: tuple[str, ...],
+    def _rate(self, ts: float, desk: Desk, window: int, cit: Citizen, score: int, reasons: tuple[str, ...],
               rng: random.Random) -> Request:
         from .engine import Request  # noqa: PLC0415
 
-        pad = c.Actor(kind="device", id=f"pad-{desk.session.window}", name=f"{desk.session.window}号窗口评价器")
-        cmd = c.RateService(score=score, reasons=reasons, window=desk.session.window, ticket=cit.ticket or "")
+        pad = c.Actor(kind="device", id=f"pad-{window}", name=f"{window}号窗口评价器")
+        cmd = c.RateService(score=score, reasons=reasons, window=window, ticket=cit.ticket or "")
 
         def then(out: Outcome, ts: float) -> None:
             if not out.ok:
@@ -496,3 +500,4 @@ class CasePlan:
     department: str
     days: int
     rng: random.Random
+    supply_day: date | None = None  # 容缺: when the missing item comes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from datetime import date
@@ -104,3 +105,14 @@ def test_simulate_plan_from_the_command_line(tmp_path):
         cwd=tmp_path, capture_output=True, text=True, timeout=60,
     )
     assert out.returncode == 1 and "no window 77" in out.stderr
+
+
+def test_a_plan_switching_windows_runs_without_unexpected_refusals(demo_config, tmp_path, run_sim):
+    """Staff moving between window 5 and its logical window 105 mid-morning: every command
+    (and, with cases, every rating on the pad of the window that served) is accepted."""
+    plan = load_plan(ROOT / "data" / "plans" / "borrow-5-6.toml", demo_config)
+    result = run_sim(demo_config, tmp_path / "borrow.db", plan=plan)
+    assert not result.unexpected, result.unexpected
+    logins = sqlite3.connect(tmp_path / "borrow.db").execute(
+        "SELECT window FROM events WHERE type = 'staff_logged_in' AND actor = 'staff:w05' ORDER BY id").fetchall()
+    assert [w for (w,) in logins] == [5, 105, 5]
