@@ -159,36 +159,39 @@ def daily_trend(df: pd.DataFrame) -> go.Figure:
     title = "每日取号、办结与平均等候"
     if df.empty:
         return empty(title)
+    days = pd.to_datetime(df["service_date"]).dt.strftime("%m-%d")  # one label per service day
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Bar(x=df["service_date"], y=df["issued"], name="取号", marker_color="#9ECAE1"))
-    fig.add_trace(go.Bar(x=df["service_date"], y=df["served"], name="办结", marker_color="#0072B2"))
-    fig.add_trace(go.Scatter(x=df["service_date"], y=df["avg_wait_s"] / 60, name="平均等候(分钟)",
+    fig.add_trace(go.Bar(x=days, y=df["issued"], name="取号", marker_color="#9ECAE1"))
+    fig.add_trace(go.Bar(x=days, y=df["served"], name="办结", marker_color="#0072B2"))
+    fig.add_trace(go.Scatter(x=days, y=df["avg_wait_s"] / 60, name="平均等候(分钟)",
                              mode="lines+markers", line={"color": theme.WARN, "width": 3}),
                   secondary_y=True)
     fig.update_layout(barmode="group")
-    fig.update_yaxes(title_text="张", secondary_y=False, rangemode="tozero")
-    fig.update_yaxes(title_text="分钟", secondary_y=True, rangemode="tozero", showgrid=False)
-    fig.update_xaxes(tickformat="%m-%d")
+    fig.update_yaxes(secondary_y=False, rangemode="tozero")
+    fig.update_yaxes(secondary_y=True, rangemode="tozero", showgrid=False, tickmode="auto", nticks=5,
+                     ticksuffix=" 分")
+    fig.update_xaxes(type="category")
     return _layout(fig, height=340, title=title)
 
 
 def queue_waits(df: pd.DataFrame) -> go.Figure:
-    """Average and 90th-percentile wait per queue (minutes), colour = kind.
+    """Average and 90th-percentile wait per queue (minutes), colour = kind, first queue on top.
     Columns: name, kind, avg_wait_s, p90_wait_s."""
     title = "各队列平均等候与90%分位(分钟)"
     d = df.dropna(subset=["avg_wait_s"]) if not df.empty else df
     if d.empty:
         return empty(title)
-    colors = [theme.kind_color(k) for k in d["kind"]]
+    d = d.iloc[::-1]
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=d["name"], y=d["avg_wait_s"] / 60, name="平均等候", marker_color=colors,
-                         hovertemplate="%{x} 平均 %{y:.1f} 分钟<extra></extra>", showlegend=False))
-    fig.add_trace(go.Scatter(x=d["name"], y=d["p90_wait_s"] / 60, mode="markers", name="90%分位",
-                             marker={"symbol": "line-ew", "size": 26, "line": {"width": 3, "color": theme.NEUTRAL}},
-                             hovertemplate="%{x} 90%分位 %{y:.1f} 分钟<extra></extra>"))
+    fig.add_trace(go.Bar(y=d["name"], x=d["avg_wait_s"] / 60, name="平均等候", orientation="h",
+                         marker_color=[theme.kind_color(k) for k in d["kind"]], showlegend=False,
+                         hovertemplate="%{y} 平均 %{x:.1f} 分钟<extra></extra>"))
+    fig.add_trace(go.Scatter(y=d["name"], x=d["p90_wait_s"] / 60, mode="markers", name="90%分位",
+                             marker={"symbol": "line-ns", "size": 18, "line": {"width": 3, "color": theme.NEUTRAL}},
+                             hovertemplate="%{y} 90%分位 %{x:.1f} 分钟<extra></extra>"))
     _kind_legend(fig, list(d["kind"]))
-    fig.update_yaxes(title_text="分钟", rangemode="tozero")
-    return _layout(fig, height=340, title=title)
+    fig.update_xaxes(title_text="分钟", rangemode="tozero")
+    return _layout(fig, height=max(260, 26 * len(d) + 60), title=title)
 
 
 def time_split(df: pd.DataFrame, label: str, title: str) -> go.Figure:

@@ -204,6 +204,19 @@ _FIRST_CALLS = """
     QUALIFY ROW_NUMBER() OVER (PARTITION BY e.ticket ORDER BY e.id) = 1
 """
 
+# every call with the end of its stay at the counter (the first finish, no-show, transfer
+# or cancellation of that ticket after it): the windows' busy time; kept up to date by refresh()
+_CALL_ENDS = "('service_finished', 'ticket_no_show', 'ticket_transferred', 'ticket_cancelled')"
+_CALLS = f"""
+    WITH c AS (SELECT id, ticket, win, staff, ts, sec_of_day, service_date FROM events WHERE type = 'ticket_called'),
+    n AS (
+        SELECT c.id, MIN(e.ts) AS end_ts
+        FROM c JOIN events e ON e.ticket = c.ticket AND e.id > c.id AND e.type IN {_CALL_ENDS}
+        GROUP BY c.id
+    )
+    SELECT c.*, n.end_ts FROM c LEFT JOIN n ON n.id = c.id ORDER BY c.id
+"""
+
 _EVENT_FILTER = "type IN (" + ", ".join(f"'{t}'" for t in EVENT_TYPES) + ")"
 
 TABLES: dict[str, _Table] = {
@@ -374,6 +387,7 @@ class HallWarehouse:
                             self._whole[name] = pa.concat_tables(chunks) if chunks else None
                     self._create_config_tables()
                     self.con.execute(f"CREATE OR REPLACE TABLE first_calls AS {_FIRST_CALLS}")
+                    self.con.execute(f"CREATE OR REPLACE TABLE calls AS {_CALLS}")
                     self.con.execute("COMMIT")
                 except BaseException:
                     self.con.execute("ROLLBACK")
@@ -545,6 +559,20 @@ class HallWarehouse:
                       AND NOT EXISTS (SELECT 1 FROM first_calls f WHERE f.ticket = e.ticket
                                       AND f.service_date = e.service_date AND f.service_date >= $day)
                     QUALIFY ROW_NUMBER() OVER (PARTITION BY e.ticket ORDER BY e.id) = 1
+                """, {"last": self.last_event_id, "day": _first_day(new_events)})
+                # new calls, and the end of the calls the new events close
+                self.con.execute("""
+                    INSERT INTO calls SELECT id, ticket, win, staff, ts, sec_of_day, service_date, NULL FROM events
+                    WHERE id > $last AND type = 'ticket_called'
+                """, {"last": self.last_event_id})
+                self.con.execute(f"""
+                    UPDATE calls SET end_ts = n.end_ts FROM (
+                        SELECT c.id, MIN(e.ts) AS end_ts
+                        FROM calls c JOIN events e ON e.ticket = c.ticket AND e.id > c.id
+                        WHERE c.end_ts IS NULL AND c.service_date >= $day AND e.id > $last
+                          AND e.type IN {_CALL_ENDS}
+                        GROUP BY c.id
+                    ) n WHERE calls.id = n.id
                 """, {"last": self.last_event_id, "day": _first_day(new_events)})
             for name, chunks in changed.items():
                 table = TABLES[name]

@@ -266,8 +266,6 @@ def live_hall(wh: HallWarehouse, config: HallConfig, day: date) -> Hall:
 
 
 _WINDOW_STATE_EVENTS = "('window_opened', 'window_paused', 'window_resumed', 'window_closed')"
-_CALL_EVENTS = ("('ticket_called', 'service_finished', 'ticket_no_show', 'ticket_transferred', "
-                "'ticket_cancelled')")
 
 
 def _in_scope(types: str) -> str:
@@ -297,23 +295,14 @@ def _state_intervals(scope: Scope, now_ts: float, src: str = "wev") -> str:
     """
 
 
-def _busy_intervals(scope: Scope, now_ts: float, src: str = "cev") -> str:
+def _busy_intervals(scope: Scope, now_ts: float) -> str:
     """SQL: a window is busy from a call until the ticket is finished, marked no-show,
-    transferred or cancelled (or the day ends, or now). The end of a call is the first
-    ending event of the same ticket after it (a hash join: cheaper than a window function
-    over all the calls)."""
+    transferred or cancelled (the warehouse's ``calls``), or the day ends, or now."""
     wf = _window_filter("win", scope)
     return f"""
-    WITH calls AS (SELECT * FROM {src} WHERE type = 'ticket_called' {wf}),
-    ends AS (
-        SELECT c.id, MIN(e.ts) AS end_ts
-        FROM calls c JOIN {src} e ON e.ticket = c.ticket AND e.id > c.id AND e.type <> 'ticket_called'
-        GROUP BY c.id
-    )
-    SELECT c.win, c.staff, c.service_date,
-           GREATEST(0, LEAST(COALESCE(n.end_ts, {now_ts!r}), c.ts - c.sec_of_day + 86400, {now_ts!r}) - c.ts)
-               AS busy_s
-    FROM calls c LEFT JOIN ends n ON n.id = c.id
+    SELECT win, staff, service_date,
+           GREATEST(0, LEAST(COALESCE(end_ts, {now_ts!r}), ts - sec_of_day + 86400, {now_ts!r}) - ts) AS busy_s
+    FROM calls WHERE service_date BETWEEN $start AND $end {wf}
     """
 
 
@@ -325,7 +314,6 @@ def activity(wh: HallWarehouse, scope: Scope, now_ts: float) -> pd.DataFrame:
     wf = _window_filter("win", scope)
     return wh.query(f"""
     WITH wev AS ({_in_scope(_WINDOW_STATE_EVENTS)}),
-    cev AS ({_in_scope(_CALL_EVENTS)}),
     st AS ({_state_intervals(scope, now_ts)}),
     busy AS ({_busy_intervals(scope, now_ts)}),
     times AS (
@@ -380,15 +368,16 @@ def window_activity(wh: HallWarehouse, scope: Scope, now_ts: float, base: pd.Dat
 
 
 def staff_activity(wh: HallWarehouse, scope: Scope, now_ts: float, base: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The same per staff member (username; name from their last login), over every window
-    they worked at."""
+    """The same per staff member (username; name from their last login in the scope), over
+    every window they worked at."""
     act = activity(wh, scope, now_ts) if base is None else base
     act = act[act["staff"].notna()]
     sums = act.groupby("staff")[_SUMS].sum()
     windows = act[(act["open_s"] > 0) | (act["served"] > 0)].groupby("staff")["win"].apply(
         lambda w: "、".join(str(int(x)) for x in sorted(set(w))))
     names = wh.query("SELECT staff, arg_max(staff_name, id) AS staff_name FROM events"
-                     " WHERE type = 'staff_logged_in' GROUP BY staff")
+                     " WHERE type = 'staff_logged_in' AND service_date BETWEEN $start AND $end GROUP BY staff",
+                     scope.params())  # whoever worked in the scope logged in within it
     out = sums.reset_index().merge(names, on="staff", how="left")
     out["staff_name"] = out["staff_name"].fillna(out["staff"])
     out["windows"] = out["staff"].map(windows).fillna("")
@@ -517,17 +506,17 @@ def case_summary(wh: HallWarehouse, scope: Scope, now: datetime, due_soon_hours:
     now_ts, today = now.timestamp(), now.date()
     row = wh.execute(f"""
     SELECT
-        (SELECT COUNT(*) FROM cases WHERE service_date BETWEEN $start AND $end {df}),
-        (SELECT COUNT(*) FROM cases WHERE accepted_date BETWEEN $start AND $end {df}),
-        (SELECT COUNT(*) FROM cases WHERE decided_date BETWEEN $start AND $end {df}),
-        (SELECT COUNT(*) FROM cases WHERE decided_date BETWEEN $start AND $end AND decided_on_time = 1 {df}),
-        (SELECT COUNT(*) FROM cases WHERE accepted_date BETWEEN $start AND $end AND case_type = '即办件' {df}),
-        (SELECT COUNT(*) FROM cases WHERE accepted_date BETWEEN $start AND $end AND one_window = 1 {df}),
-        (SELECT COUNT(*) FROM cases WHERE state IN ('accepted', 'in_review') AND due_ts < $now {df}),
-        (SELECT COUNT(*) FROM cases WHERE state IN ('accepted', 'in_review') AND due_ts >= $now
-            AND due_ts < $now + $soon {df}),
-        (SELECT COUNT(*) FROM cases WHERE deficiency_item <> '' AND deficiency_supplied_ts IS NULL
-            AND state NOT IN ('completed', 'rejected') AND deficiency_promised_date < $today {df})
+        COUNT(*) FILTER (WHERE service_date BETWEEN $start AND $end),
+        COUNT(*) FILTER (WHERE accepted_date BETWEEN $start AND $end),
+        COUNT(*) FILTER (WHERE decided_date BETWEEN $start AND $end),
+        COUNT(*) FILTER (WHERE decided_date BETWEEN $start AND $end AND decided_on_time = 1),
+        COUNT(*) FILTER (WHERE accepted_date BETWEEN $start AND $end AND case_type = '即办件'),
+        COUNT(*) FILTER (WHERE accepted_date BETWEEN $start AND $end AND one_window = 1),
+        COUNT(*) FILTER (WHERE state IN ('accepted', 'in_review') AND due_ts < $now),
+        COUNT(*) FILTER (WHERE state IN ('accepted', 'in_review') AND due_ts >= $now AND due_ts < $now + $soon),
+        COUNT(*) FILTER (WHERE deficiency_item <> '' AND deficiency_supplied_ts IS NULL
+                         AND state NOT IN ('completed', 'rejected') AND deficiency_promised_date < $today)
+    FROM cases WHERE TRUE {df}
     """, {**scope.params(), "now": now_ts, "soon": due_soon_hours * 3600.0, "today": today.isoformat()}).fetchone()
     received, accepted, decided, on_time, instant, one_window, overdue, soon, deficiency = row
     return CaseSummary(
@@ -691,7 +680,8 @@ def rating_summary(wh: HallWarehouse, scope: Scope, now_ts: float) -> RatingSumm
     """, p).fetchone()
     u = wh.execute(f"""
     SELECT COUNT(*), COUNT(*) FILTER (WHERE NOT EXISTS (
-               SELECT 1 FROM ratings r WHERE r.ticket = t.id AND r.follow_up_of IS NULL))
+               SELECT 1 FROM ratings r WHERE r.ticket = t.id AND r.follow_up_of IS NULL
+                   AND r.service_date >= $start))  -- a rating never comes before its service
     FROM tickets t LEFT JOIN window_cfg c ON c.number = t.win
     WHERE t.service_date BETWEEN $start AND $end AND t.state = 'done' {dw}
     """, p).fetchone()

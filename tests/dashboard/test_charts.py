@@ -26,7 +26,7 @@ def test_one_colour_per_kind_on_every_queue_chart() -> None:
     for fig in (charts.queue_waiting(QUEUES), charts.queue_longest_wait(QUEUES)):
         assert bar_colors(fig) == want[::-1]  # horizontal: first queue on top
     waits = charts.queue_waits(QUEUES)
-    assert list(waits.data[0].marker.color) == want[:2]  # the queue without waits is left out
+    assert list(waits.data[0].marker.color) == want[:2][::-1]  # the queue without waits is left out
     legend = {t.name for t in charts.queue_waiting(QUEUES).data if t.showlegend}
     assert {"无差别综合", "分领域", "出件"} <= legend and "专窗" not in legend
 
@@ -122,3 +122,11 @@ def test_empty_input_gives_a_figure_that_says_so(build) -> None:
     fig = build()
     assert isinstance(fig, go.Figure) and not fig.data
     assert any("没有数据" in a.text or "暂无数据" in a.text for a in fig.layout.annotations)
+
+
+def test_daily_trend_one_label_per_day() -> None:
+    df = pd.DataFrame({"service_date": pd.to_datetime(["2026-11-18", "2026-11-19", "2026-11-20"]).date,
+                       "issued": [400, 380, 150], "served": [390, 350, 120], "avg_wait_s": [600.0, 2400.0, 300.0]})
+    fig = charts.daily_trend(df)
+    assert list(fig.data[0].x) == ["11-18", "11-19", "11-20"] and fig.layout.xaxis.type == "category"
+    assert list(fig.data[2].y) == [10.0, 40.0, 5.0]  # minutes, on the right axis

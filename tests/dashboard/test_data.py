@@ -18,7 +18,7 @@ from queue_server.store.schema import MIGRATIONS
 from .conftest import DEMO_HALL, NOW, SMALL_HALL, TZ
 from .drive import drive_days
 
-COMPARED = ("events", "first_calls", "tickets", "windows", "service_times", "meta", "cases", "ratings", "rectifications")
+COMPARED = ("events", "first_calls", "calls", "tickets", "windows", "service_times", "meta", "cases", "ratings", "rectifications")
 
 
 def snapshot(wh: HallWarehouse, table: str):
