@@ -6,23 +6,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from queue_server.config_file import load_hall_config
 from queue_server.hall.config import HallConfig
 
-from .drive import drive_days
+from dashboard_drive import DAYS, DEMO_HALL, NOW, drive_days
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO_HALL = ROOT / "data" / "halls" / "demo.toml"
-SMALL_HALL = ROOT / "tests" / "fixtures" / "halls" / "small.toml"
-TZ = ZoneInfo("Asia/Shanghai")
-NOW = datetime(2026, 11, 20, 10, 30, tzinfo=TZ)
-DAYS = [date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)]
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,8 @@ from dashboard.data import EVENT_TYPES, HallWarehouse
 from queue_server.config_file import load_hall_config
 from queue_server.store.schema import MIGRATIONS
 
-from .conftest import DEMO_HALL, NOW, SMALL_HALL, TZ
-from .drive import drive_days
+from dashboard_drive import DEMO_HALL, NOW, SMALL_HALL, TZ
+from dashboard_drive import drive_days
 
 COMPARED = ("events", "first_calls", "calls", "tickets", "windows", "service_times", "meta", "cases", "ratings", "rectifications")
 
@@ -176,7 +176,7 @@ def test_figures_over_a_simulated_day(tmp_path: Path, demo_config) -> None:
 
     from dashboard import queries as q
 
-    from . import expected as ex
+    import dashboard_expected as ex
 
     path = tmp_path / "sim.db"
     hallops = Path(sys.executable).with_name("hallops")

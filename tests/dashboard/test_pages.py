@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.theme import parse_number
 
-from . import expected as ex
-from .conftest import NOW, ROOT
+import dashboard_expected as ex
+from dashboard_drive import NOW, ROOT
 
 APP = ROOT / "dashboard" / "streamlit_app.py"
 START, END = date(2026, 11, 18), date(2026, 11, 20)  # the default range: the recorded days

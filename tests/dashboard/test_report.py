@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from dashboard import report as rpt
 from dashboard.data import HallWarehouse
 
-from . import expected as ex
-from .conftest import NOW
+import dashboard_expected as ex
+from dashboard_drive import NOW
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DEMO_HALL, NOW, ROOT
+from dashboard_drive import DEMO_HALL, NOW, ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -40,6 +40,14 @@ SCORE_WEIGHTS = (64, 18, 8, 6, 4)
 BACK_OFFICE = c.Actor(kind="staff", id="backoffice", name="后台审批")
 MANAGER = c.Actor(kind="staff", id="manager", name="值班主任")
 
+# The recorded hall of the dashboard tests (see conftest.py)
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_HALL = ROOT / "data" / "halls" / "demo.toml"
+SMALL_HALL = ROOT / "tests" / "fixtures" / "halls" / "small.toml"
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 20, 10, 30, tzinfo=TZ)
+DAYS = [date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)]
+
 
 @dataclass
 class _Desk:
