@@ -108,7 +108,7 @@ class Rules:
     priority_ratio: int = 2  # consecutive 绿色通道 calls before a normal ticket goes next
     appointment_early_min: int = 15  # a checked-in appointment is due from slot - this
     reactivate_same_day: bool = True
-    ewma_alpha: float = 0.2  # weight of the newest service time in the estimate
+    ewma_alpha: float = 0.05  # weight of the newest window-cycle sample in the estimate
     issue_rate_per_min: int = 30  # tickets a kiosk may issue per minute
     recent_calls: int = 8  # calls kept on the wall display
     announce_repeat: int = 2  # times each call is spoken

@@ -9,6 +9,7 @@ changes nothing. Time is a value passed in; this module never reads a clock.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -21,10 +22,18 @@ from . import ratings as rating_rules
 from .calendar import WorkCalendar
 from .config import HallConfig, QueueConfig, WindowConfig
 from .errors import HallError
-from .estimate import Capacity, ServiceTime, wait_seconds
+from .estimate import (
+    Capacity,
+    Release,
+    ServiceTime,
+    WindowCycle,
+    release_times,
+    remaining_service,
+    wait_seconds,
+)
 from .events import Event, EventType as E
 from .model import Case, Rating, Rectification, Ticket, Window
-from .scheduling import pick_next, queue_rank
+from .scheduling import is_due_appointment, pick_next, queue_rank
 from .states import (
     CaseState as CS,
     RectificationState as RS,
@@ -100,6 +109,7 @@ class Hall:
         if self.service_date is not None:
             self._prune(self.service_date)
         self.changes = Changes()
+        self.cycles: dict[int, WindowCycle] = {}  # in memory only: a restart skips one sample
 
     # ------------------------------------------------------------------ public API
 
@@ -202,12 +212,62 @@ class Hall:
             key=lambda t: queue_rank(t, now, rules),
         )
 
-    def estimates(self, queue: str, now: datetime) -> dict[str, tuple[int, float]]:
-        """ticket id -> (position, estimated wait in seconds) for a queue's waiting tickets."""
-        order = self.queue_order(queue, now)
-        cap = self.capacity(queue)
+    def releases(self, queue: str, now: datetime) -> list[Release]:
+        """When each open window serving ``queue`` is next free for it, and how often after.
+
+        A window with nobody at the counter is free now; otherwise when the ticket at its
+        counter is expected to be done, judged by how long it has taken already. After
+        that it takes one of this queue's citizens every ``mean / share`` seconds, with
+        its share of attention as in ``capacity``."""
+        waiting_queues = {t.queue for t in self.tickets.values() if t.state is T.WAITING}
         mean = self.service_times[queue].mean_s
-        return {t.id: (i + 1, wait_seconds(i, mean, cap)) for i, t in enumerate(order)}
+        out: list[Release] = []
+        for wcfg in self.config.windows:
+            weights = {wq.queue: wq.weight for wq in wcfg.queues}
+            win = self.windows[wcfg.number]
+            if queue not in weights or win.state is not W.OPEN:
+                continue
+            busy_with = {q for q in weights if q in waiting_queues} | {queue}
+            period = mean * sum(weights[q] for q in busy_with) / weights[queue]
+            first = 0.0
+            if win.current_ticket is not None:
+                cur = self.tickets[win.current_ticket]
+                elapsed = (now - cur.called_at).total_seconds() if cur.called_at else 0.0
+                first = remaining_service(self.service_times[cur.queue].mean_s, elapsed)
+            out.append(Release(first=first, period=period))
+        return out
+
+    def _waits(self, queue: str, now: datetime, n: int) -> list[float]:
+        """Estimated waits of the first ``n`` places of a queue's line."""
+        releases = self.releases(queue, now)
+        if not releases:  # nobody open: the windows that serve the queue are expected to open
+            cap, mean = self.capacity(queue), self.service_times[queue].mean_s
+            return [wait_seconds(i, mean, cap) for i in range(n)]
+        return release_times(releases, n)
+
+    def estimates(self, queue: str, now: datetime) -> dict[str, tuple[int, float]]:
+        """ticket id -> (position, estimated wait in seconds) for a queue's waiting tickets.
+
+        Checked-in appointments that are not due yet stand at the end of the line, but one
+        that falls due before a walk-in ticket's call goes first: it pushes that ticket's
+        call one release later."""
+        rules = self.config.rules
+        order = self.queue_order(queue, now)
+        early = timedelta(minutes=rules.appointment_early_min)
+        comes_due = sorted(
+            t.appointment_slot - early for t in order  # type: ignore[operator]
+            if t.priority == c.Priority.APPOINTMENT.value and t.appointment_slot is not None
+            and not is_due_appointment(t, now, rules)
+        )
+        waits = self._waits(queue, now, len(order) + len(comes_due))
+        out: dict[str, tuple[int, float]] = {}
+        for i, t in enumerate(order):
+            wait = waits[i]
+            if t.priority != c.Priority.APPOINTMENT.value and comes_due:
+                first_due = bisect_right(comes_due, now + timedelta(seconds=wait))
+                wait = waits[i + first_due]
+            out[t.id] = (i + 1, wait)
+        return out
 
     def queue_summary(self, queue: str, now: datetime) -> dict[str, Any]:
         qcfg = self._queues[queue]
@@ -223,7 +283,7 @@ class Hall:
             "open": self._queue_open(qcfg, now),
             "waiting": len(waiting),
             "longest_wait_s": round(longest),
-            "estimated_wait_s": round(wait_seconds(len(waiting), mean, cap)),
+            "estimated_wait_s": round(self._waits(queue, now, len(waiting) + 1)[-1]),
             "issued_today": issued,
             "remaining_today": max(0, min(qcfg.daily_cap, MAX_NUMBERS_PER_DAY) - issued),
         }
@@ -774,10 +834,22 @@ def _a_called(h: Hall, ev: Event) -> None:
     if ev.data.get("reason"):
         t.note = ev.data["reason"]
     win.current_ticket = t.id
+    _observe_cycle(h, win.number, ev.at, t.queue)
     if not ev.data.get("reason"):  # out-of-order calls leave the fairness count alone
         win.priority_streak = win.priority_streak + 1 if t.priority != "normal" else 0
     h._touch_ticket(t)
     h._touch_window(win.number)
+
+
+def _observe_cycle(h: Hall, window: int, at: datetime, queue: str) -> None:
+    """A call right after the window's previous citizen left closes one window cycle
+    (call to next call): a sample of the previous ticket's queue (see estimate.py)."""
+    cyc = h.cycles.setdefault(window, WindowCycle())
+    sample = cyc.sample(at)
+    if sample is not None and cyc.last_queue in h.service_times:
+        h.service_times[cyc.last_queue].observe(sample, h.config.rules.ewma_alpha)
+        h.changes.service_times.add(cyc.last_queue)
+    cyc.last_call_at, cyc.last_queue = at, queue
 
 
 def _a_recalled(h: Hall, ev: Event) -> None:
@@ -793,26 +865,25 @@ def _a_started(h: Hall, ev: Event) -> None:
     h._touch_ticket(t)
 
 
-def _release(h: Hall, t: Ticket) -> None:
+def _release(h: Hall, t: Ticket, at: datetime) -> None:
     if t.window is not None and h.windows[t.window].current_ticket == t.id:
         h.windows[t.window].current_ticket = None
         h._touch_window(t.window)
+        h.cycles.setdefault(t.window, WindowCycle()).released_at = at
 
 
 def _a_finished(h: Hall, ev: Event) -> None:
     t = h.tickets[ev.ticket]  # type: ignore[index]
     t.state = T.DONE
     t.finished_at = ev.at
-    _release(h, t)
-    h.service_times[t.queue].observe(float(ev.data["occupancy_s"]), h.config.rules.ewma_alpha)
-    h.changes.service_times.add(t.queue)
+    _release(h, t, ev.at)
     h._touch_ticket(t)
 
 
 def _a_no_show(h: Hall, ev: Event) -> None:
     t = h.tickets[ev.ticket]  # type: ignore[index]
     t.state = T.NO_SHOW
-    _release(h, t)
+    _release(h, t, ev.at)
     h._touch_ticket(t)
 
 
@@ -825,7 +896,7 @@ def _a_reactivated(h: Hall, ev: Event) -> None:
 
 def _a_transferred(h: Hall, ev: Event) -> None:
     t = h.tickets[ev.ticket]  # type: ignore[index]
-    _release(h, t)
+    _release(h, t, ev.at)
     t.state = T.WAITING
     t.queue = ev.data["to_queue"]
     t.target_window = ev.data.get("to_window")
@@ -837,7 +908,7 @@ def _a_transferred(h: Hall, ev: Event) -> None:
 
 def _a_cancelled(h: Hall, ev: Event) -> None:
     t = h.tickets[ev.ticket]  # type: ignore[index]
-    _release(h, t)
+    _release(h, t, ev.at)
     t.state = T.CANCELLED
     t.note = ev.data.get("reason", "")
     h._touch_ticket(t)
@@ -851,6 +922,7 @@ def _window_state(state: W):
         win.pause_reason = ev.data.get("reason", "") if state is W.PAUSED else ""
         if state is not W.OPEN:
             win.priority_streak = 0 if state is W.CLOSED else win.priority_streak
+            h.cycles.pop(win.number, None)  # a break is no part of a service cycle
         h._touch_window(win.number)
 
     return apply

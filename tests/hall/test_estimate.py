@@ -55,40 +55,66 @@ def test_samples_are_clamped():
     assert _after(120.0, 0.0) == _after(120.0, MIN_SAMPLE_S)
 
 
-def test_finishing_updates_the_queue_mean_with_the_window_occupancy(desk, clock):
+def test_the_queue_mean_learns_from_window_cycles(desk, clock):
+    """A call soon after the counter emptied closes a cycle (call to next call) of the
+    previous ticket's queue; the walk-up and the gap between citizens are part of it."""
+    alpha = desk.hall.config.rules.ewma_alpha
     desk.open(1)
-    desk.issue("A")
-    desk.issue("A")
+    for _ in range(4):
+        desk.issue("A")
     desk.call(1)  # 09:00
     clock.advance(minutes=2)
     desk.do(c.StartService(window=1))
     clock.advance(minutes=8)
-    desk.do(c.FinishService(window=1))  # occupancy, call to finish: 600 s
+    desk.do(c.FinishService(window=1))
     mean = desk.hall.service_times["A"]
-    assert (mean.mean_s, mean.samples) == (_after(600.0), 1)
+    assert mean.samples == 0  # the cycle closes only with the next call
+    clock.advance(seconds=30)
+    desk.call(1)  # 09:10:30: a 630 s cycle
+    assert (mean.mean_s, mean.samples) == (pytest.approx(_after(630.0, alpha=alpha)), 1)
     assert "A" in desk.hall.take_changes().service_times
 
-    desk.call(1)
-    desk.do(c.StartService(window=1))
-    clock.advance(minutes=5)
-    desk.do(c.FinishService(window=1))  # 300 s
-    assert mean.mean_s == pytest.approx(_after(600.0, 300.0))  # ewma_alpha = 0.2
+    clock.advance(minutes=3)
+    desk.do(c.NoShow(window=1))  # a no-show occupies the window too
+    desk.call(1)  # a 180 s cycle
+    assert mean.mean_s == pytest.approx(_after(630.0, 180.0, alpha=alpha))
     assert desk.hall.service_times["B"].samples == 0
+
+
+def test_a_break_or_an_idle_counter_is_no_cycle(desk, clock):
+    desk.open(1)
+    for _ in range(3):
+        desk.issue("A")
+    desk.call(1)
+    clock.advance(minutes=5)
+    desk.do(c.NoShow(window=1))
+    clock.advance(minutes=20)  # nobody called for 20 minutes: the counter stood idle
+    desk.call(1)
+    assert desk.hall.service_times["A"].samples == 0
+    clock.advance(minutes=5)
+    desk.do(c.NoShow(window=1))
+    desk.do(c.PauseWindow(window=1, reason="午休"))
+    desk.do(c.ResumeWindow(window=1))
+    desk.call(1)
+    assert desk.hall.service_times["A"].samples == 0
 
 
 def test_a_slower_queue_gives_longer_estimates(desk, clock):
     desk.open(1)
-    desk.issue("A")
-    desk.issue("A")
+    for _ in range(3):
+        desk.issue("A")
+    desk.call(1)  # A001 at the counter; A002 is next
     before = desk.hall.estimates("A", clock())["20261123-A002"][1]
-    desk.call(1)
-    desk.do(c.StartService(window=1))
-    clock.advance(minutes=10)
-    desk.do(c.FinishService(window=1))  # 600 s, twice the prior
-    desk.issue("A")  # A003: again one ahead (A002) and a free window
-    after = desk.hall.estimates("A", clock())["20261123-A003"][1]
-    assert before == 150.0  # half a service of the 300 s prior
-    assert after == pytest.approx(0.5 * desk.hall.service_times["A"].mean_s) and after > before
+    for _ in range(2):
+        desk.do(c.StartService(window=1))
+        clock.advance(minutes=20)  # four times the prior
+        desk.do(c.FinishService(window=1))
+        desk.call(1)  # closes a 1200 s cycle of A
+    desk.issue("A")  # A004: next, with A003 at the counter: the same place A002 was in
+    after = desk.hall.estimates("A", clock())["20261123-A004"][1]
+    assert desk.hall.service_times["A"].samples == 2
+    assert before == 300.0  # the counter's ticket was just called: a whole 300 s prior cycle
+    assert after == pytest.approx(desk.hall.service_times["A"].mean_s) and after > before
 
 
 # ---------------------------------------------------------------------- wait formula
@@ -134,7 +160,8 @@ def test_more_open_windows_lower_the_estimate(desk):
     one = _waits(desk)["A004"][1]
     desk.open(2)
     two = _waits(desk)["A004"][1]
-    assert (one, two) == (750.0, 225.0)
+    # one window: A004 goes at its 4th release (0, 300, 600, 900 s); two: 0, 0, 300, 300
+    assert (one, two) == (900.0, 300.0)
     assert two < one
 
 
@@ -142,9 +169,20 @@ def test_busy_windows_are_not_free(desk):
     desk.open(1)
     desk.issue("A")
     desk.issue("A")
-    assert _waits(desk)["A002"] == (2, 150.0)
+    assert _waits(desk)["A002"] == (2, 300.0)  # A001 goes at once, A002 one cycle later
     desk.call(1)
-    assert _waits(desk)["A002"] == (1, 150.0)  # one ahead fewer, but the window is busy
+    assert _waits(desk)["A002"] == (1, 300.0)  # one ahead fewer, but the window is busy
+
+
+def test_a_long_service_at_the_counter_is_expected_to_end_soon(desk, clock):
+    desk.open(1)
+    desk.issue("A")
+    desk.issue("A")
+    desk.call(1)
+    clock.advance(minutes=4)  # 240 s into a 300 s mean
+    assert _waits(desk)["A002"][1] == pytest.approx(max(0.62 * 300 - 120, 60, 75))
+    clock.advance(minutes=30)  # running long: never below a quarter of the mean
+    assert _waits(desk)["A002"][1] == pytest.approx(75.0)
 
 
 def test_with_no_window_open_the_windows_serving_the_queue_are_assumed_to_open(desk):
@@ -198,3 +236,14 @@ def test_the_queue_summary(desk, clock):
     assert (s["code"], s["name"], s["open"], s["waiting"]) == ("B", "税务", True, 2)
     assert (s["longest_wait_s"], s["issued_today"], s["remaining_today"]) == (420, 2, 1)
     assert s["estimated_wait_s"] > 0
+
+
+def test_an_appointment_falling_due_before_a_call_pushes_it_one_release_later(desk, clock):
+    desk.open(1)
+    desk.issue("A")  # A001
+    desk.issue("A")  # A002: at once and after one 300 s cycle, without appointments
+    assert _waits(desk)["A002"][1] == 300.0
+    # an appointment due (slot − appointment_early_min) within the next 300 s goes first
+    desk.do(c.IssueTicket(queue="A", channel=Channel.APPOINTMENT, priority=Priority.APPOINTMENT,
+                          appointment_slot=clock() + timedelta(minutes=desk.hall.config.rules.appointment_early_min + 2)))
+    assert _waits(desk)["A002"] == (2, 600.0)

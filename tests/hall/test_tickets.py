@@ -217,9 +217,9 @@ def test_the_issue_result_gives_position_and_estimated_wait(desk, clock):
     green = desk.do(c.IssueTicket(queue="A", priority=Priority.GREEN))[-1]
 
     assert (first.data["position"], first.data["estimated_wait_s"]) == (1, 0)
-    assert (second.data["position"], second.data["estimated_wait_s"]) == (2, 150)
+    assert (second.data["position"], second.data["estimated_wait_s"]) == (2, 300)  # one cycle later
     assert green.data["position"] == 1  # 绿色通道 goes ahead of both
-    assert desk.hall.tickets[second.ticket].estimated_wait_s == 150.0
+    assert desk.hall.tickets[second.ticket].estimated_wait_s == 300.0
 
 
 def test_issue_records_channel_priority_and_the_full_applicant(desk):

@@ -85,9 +85,14 @@ async def observe(server: HallServer, db: Path) -> dict[str, Any]:
             got["reply" if "re" in msg else msg["type"]] = msg
     ok(got["reply"])
     state = got["snapshot"]["state"]
+    # what moves with the clock alone: now, the longest wait, and the estimates (the service
+    # at a busy counter is expected to end sooner the longer it has run)
     state["hall"].pop("now")
     for q in state["queues"]:
         q.pop("longest_wait_s")
+        q.pop("estimated_wait_s")
+    for t in state["tickets"]:
+        t.pop("estimated_wait_s", None)
     with contextlib.closing(sqlite3.connect(db)) as con:
         tables = {
             "events": con.execute("SELECT COUNT(*), MAX(id) FROM events").fetchone(),
