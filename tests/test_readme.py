@@ -17,7 +17,7 @@ def readme_commands() -> list[str]:
 def test_readme_starts_with_two_commands():
     install_and_run, install_and_test = readme_commands()
     assert "python3 -m venv .venv" in install_and_run
-    assert "hallops" in install_and_run
+    assert install_and_run.endswith(".venv/bin/hallops demo")
     assert "python3 -m venv .venv" in install_and_test
     assert ".venv/bin/pytest" in install_and_test
     assert "chromium" in install_and_test

@@ -12,7 +12,6 @@ are about 2.5%, more after a long wait. The core opens a rectification for each,
 owners work the closed loop: resolved on the spot, explained, appealed by the rated staff
 member, or contacted → rectified → revisited, mostly within the rules' working days.
 
-Everything here is only switched on when the hall core has these commands (``AVAILABLE``).
 Its draws come from streams of their own (``"<seed>:<receipt_no>"`` …). Citizens coming back
 for a case (补正 materials, 出件) take the place of drawn arrivals of their queue
 (``engine.take_places``), so the queues keep the profile's volumes.
@@ -35,11 +34,6 @@ from .arrivals import Citizen, DayKind, lognormal, midnight_ts
 if TYPE_CHECKING:
     from .engine import Desk, HallModel, Outcome, Request
 
-_NEEDED = ("AcceptCase", "RejectCase", "RequestMaterials", "ResumeCase", "SupplyMaterials", "StartReview",
-           "SuspendCase", "ResumeReview", "ExtendCase", "DecideCase", "DeliverCase", "RateService",
-           "ContactRater", "Rectify", "Revisit", "ResolveOnTheSpot", "ExplainRating", "AppealRating",
-           "DecideAppeal")
-AVAILABLE = all(hasattr(c, name) for name in _NEEDED)
 
 PICKUP_QUEUE_KIND = "出件"
 MISSING = ("申请人身份证明复印件", "申请表(签字)", "授权委托书", "营业执照副本复印件", "房屋权属证明", "户口簿")

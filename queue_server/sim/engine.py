@@ -137,10 +137,9 @@ class HallModel:
         self._day: date | None = None
         self.cases: Any = None
         if matters:
-            from . import cases  # noqa: PLC0415 - only with the core's cases
+            from . import cases  # noqa: PLC0415 - cases.py imports this module's types
 
-            if cases.AVAILABLE:
-                self.cases = cases.CaseBehaviour(self, matters)
+            self.cases = cases.CaseBehaviour(self, matters)
 
     # ------------------------------------------------------------------ the heap
 
@@ -635,16 +634,11 @@ async def simulate(
     simulated minutes, or ``batch_events`` events, whichever comes first; each batch is one
     transaction, like a group of commands in the server's writer."""
     sim_config = plan.hall_config(config)
-    from . import cases  # noqa: PLC0415
+    if matters is None:  # the core needs its calendar and catalogue for cases
+        from ..matters import load_matters  # noqa: PLC0415
 
-    if cases.AVAILABLE:  # the core needs its calendar and catalogue for cases
-        if matters is None:
-            from ..matters import load_matters  # noqa: PLC0415
-
-            matters = {m.code: m for m in load_matters()}
-        hall = rebuild_hall(sim_config, await store.load(), calendar=calendar, matters=matters)
-    else:
-        hall = rebuild_hall(sim_config, await store.load())
+        matters = {m.code: m for m in load_matters()}
+    hall = rebuild_hall(sim_config, await store.load(), calendar=calendar, matters=matters)
     model = HallModel(sim_config, config, profile, plan, seed, calendar, matters=matters)
     backend = CoreBackend(hall, store, observers)
     result = SimResult(first_day=start)

@@ -1,4 +1,4 @@
-"""Cases (办件) and 好差评 in the simulated days, when the hall core has them."""
+"""Cases (办件) and 好差评 in the simulated days."""
 
 from __future__ import annotations
 
@@ -7,11 +7,7 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
-import pytest
 
-from queue_server.sim import cases
-
-pytestmark = pytest.mark.skipif(not cases.AVAILABLE, reason="the hall core has no case and rating commands")
 
 
 def _rows(db: Path, sql: str) -> list[tuple]:
