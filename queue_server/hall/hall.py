@@ -185,25 +185,26 @@ class Hall:
 
     # ------------------------------------------------------------------ estimates
 
-    def capacity(self, queue: str) -> Capacity:
+    def shares(self, queue: str) -> list[tuple[Window, float]]:
+        """Every window serving ``queue`` with its share of attention for it:
+        ``weight(queue) / sum of the weights of the queues it serves that have someone waiting``."""
         waiting_queues = {t.queue for t in self.tickets.values() if t.state is T.WAITING}
-        servers = free = 0.0
-        fallback = 0.0
+        out: list[tuple[Window, float]] = []
         for wcfg in self.config.windows:
             weights = {wq.queue: wq.weight for wq in wcfg.queues}
             if queue not in weights:
                 continue
             busy_with = {q for q in weights if q in waiting_queues} | {queue}
-            share = weights[queue] / sum(weights[q] for q in busy_with)
-            fallback += share
-            win = self.windows[wcfg.number]
-            if win.state is W.OPEN:
-                servers += share
-                if win.current_ticket is None:
-                    free += share
-        if servers == 0:
-            return Capacity(servers=fallback, free=0.0)
-        return Capacity(servers=servers, free=free)
+            out.append((self.windows[wcfg.number], weights[queue] / sum(weights[q] for q in busy_with)))
+        return out
+
+    def capacity(self, queue: str) -> Capacity:
+        shares = self.shares(queue)
+        open_ = [(win, share) for win, share in shares if win.state is W.OPEN]
+        if not open_:  # nobody open yet: the windows serving the queue are expected to open
+            return Capacity(servers=sum(share for _, share in shares), free=0.0)
+        return Capacity(servers=sum(share for _, share in open_),
+                        free=sum(share for win, share in open_ if win.current_ticket is None))
 
     def queue_order(self, queue: str, now: datetime) -> list[Ticket]:
         rules = self.config.rules
@@ -217,24 +218,18 @@ class Hall:
 
         A window with nobody at the counter is free now; otherwise when the ticket at its
         counter is expected to be done, judged by how long it has taken already. After
-        that it takes one of this queue's citizens every ``mean / share`` seconds, with
-        its share of attention as in ``capacity``."""
-        waiting_queues = {t.queue for t in self.tickets.values() if t.state is T.WAITING}
+        that it takes one of this queue's citizens every ``mean / share`` seconds."""
         mean = self.service_times[queue].mean_s
         out: list[Release] = []
-        for wcfg in self.config.windows:
-            weights = {wq.queue: wq.weight for wq in wcfg.queues}
-            win = self.windows[wcfg.number]
-            if queue not in weights or win.state is not W.OPEN:
+        for win, share in self.shares(queue):
+            if win.state is not W.OPEN:
                 continue
-            busy_with = {q for q in weights if q in waiting_queues} | {queue}
-            period = mean * sum(weights[q] for q in busy_with) / weights[queue]
             first = 0.0
             if win.current_ticket is not None:
                 cur = self.tickets[win.current_ticket]
                 elapsed = (now - cur.called_at).total_seconds() if cur.called_at else 0.0
                 first = remaining_service(self.service_times[cur.queue].mean_s, elapsed)
-            out.append(Release(first=first, period=period))
+            out.append(Release(first=first, period=mean / share))
         return out
 
     def _waits(self, queue: str, now: datetime, n: int) -> list[float]:
