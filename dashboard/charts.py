@@ -396,3 +396,22 @@ def rating_rates(df: pd.DataFrame, label: str, title: str) -> go.Figure:
     fig.update_layout(barmode="stack")
     fig.update_xaxes(range=[0, 100], ticksuffix="%")
     return _layout(fig, height=max(260, 24 * len(d) + 100), title=title)
+
+
+def whatif_waits(df: pd.DataFrame) -> go.Figure:
+    """Mean wait per queue, the hall's plan against the what-if plan (minutes).
+    Columns: queue, mean_wait_min_base, mean_wait_min_plan (the "all" row is left out)."""
+    title = "各队列平均等候:现行安排 vs 备选方案(分钟)"
+    d = df[df["queue"] != "all"] if not df.empty else df
+    if d.empty:
+        return empty(title)
+    d = d.iloc[::-1]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(y=d["queue"], x=d["mean_wait_min_base"], name="现行安排", orientation="h",
+                         marker_color=theme.NEUTRAL, hovertemplate="%{y} 现行 %{x:.1f} 分钟<extra></extra>"))
+    fig.add_trace(go.Bar(y=d["queue"], x=d["mean_wait_min_plan"], name="备选方案", orientation="h",
+                         marker_color=theme.KIND_COLORS["无差别综合"],
+                         hovertemplate="%{y} 备选 %{x:.1f} 分钟<extra></extra>"))
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(title_text="分钟", rangemode="tozero")
+    return _layout(fig, height=max(260, 40 * len(d) + 80), title=title)

@@ -255,7 +255,8 @@ def live_hall(wh: HallWarehouse, config: HallConfig, day: date) -> Hall:
         if int(r.number) not in known:
             continue
         windows.append(Window(number=int(r.number), state=WindowState(r.state), pause_reason=r.pause_reason or "",
-                              staff=r.staff, staff_name=r.staff_name or "", current_ticket=r.current_ticket,
+                              staff=None if pd.isna(r.staff) else r.staff, staff_name=r.staff_name or "",
+                              current_ticket=None if pd.isna(r.current_ticket) else r.current_ticket,
                               state_since=dt(r.state_since_ts)))
     times = {r.queue: ServiceTime(mean_s=float(r.mean_s), samples=int(r.samples))
              for r in wh.query("SELECT * FROM service_times").itertuples(index=False)}

@@ -38,6 +38,7 @@ PAGES = [
     st.Page("app_pages/ratings.py", title="好差评", url_path="ratings"),
     st.Page("app_pages/windows.py", title="窗口与人员", url_path="windows"),
     st.Page("app_pages/report.py", title="报表", url_path="report"),
+    st.Page("app_pages/whatif.py", title="排班模拟", url_path="whatif"),
 ]
 
 page = st.navigation(PAGES)

@@ -129,3 +129,51 @@ def test_report_page(app: AppTest, sql) -> None:
     assert value["办结量(叫号服务)"] == d["served"]
     assert abs(value["平均等候时长"] - d["avg_wait_s"] / 60) <= 0.051
     assert len(app.get("download_button")) == 2  # .xlsx and .csv (their bytes: test_report.py)
+
+
+def test_whatif_page_compares_a_plan_with_the_same_citizens(app: AppTest, tmp_path) -> None:
+    import asyncio
+    import sqlite3
+    from datetime import datetime
+
+    from queue_server.calendar_data import load_calendar
+    from queue_server.config_file import load_hall_config
+    from queue_server.sim.behaviour.profile import default_profile
+    from queue_server.sim.engine import simulate
+    from queue_server.sim.plan import DEFAULT_PLAN
+    from queue_server.store import SqliteStore
+
+    app.switch_page("app_pages/whatif.py").run()
+    assert not app.exception, app.exception
+    plan = ROOT / "data" / "plans" / "peak-extra-a.toml"
+    app.selectbox(key="whatif_plan").set_value(plan)
+    app.date_input(key="whatif_start").set_value(date(2026, 11, 23))
+    app.number_input(key="whatif_days").set_value(1)
+    app.number_input(key="whatif_seed").set_value(7)
+    app.button(key="whatif_run").click().run(timeout=180)
+    assert not app.exception, app.exception
+    table = app.dataframe[0].value
+    hall = table[table["队列"] == "全厅"].iloc[0]
+    a_row = table[table["队列"].str.startswith("A ")].iloc[0]
+    assert a_row["平均等候(备选,分)"] < a_row["平均等候(现行,分)"]  # two more A windows at the peak
+
+    # the hall's own plan, simulated again into a file, and its mean wait by plain SQL
+    config = load_hall_config(ROOT / "data" / "halls" / "demo.toml")
+    db = tmp_path / "base.db"
+
+    async def base_run() -> None:
+        store = SqliteStore(db, synchronous="OFF")
+        await store.open()
+        try:
+            await simulate(config, store, start=date(2026, 11, 23), days=1, seed=7, profile=default_profile(config),
+                           plan=DEFAULT_PLAN, calendar=load_calendar(), batch_minutes=15)
+        finally:
+            await store.close()
+
+    asyncio.run(base_run())
+    with sqlite3.connect(db) as con:
+        rows = con.execute(
+            "SELECT i.at, MIN(c.at) FROM events i JOIN events c ON c.ticket = i.ticket AND c.type = 'ticket_called'"
+            " WHERE i.type = 'ticket_issued' GROUP BY i.ticket").fetchall()
+    waits = [(datetime.fromisoformat(c) - datetime.fromisoformat(i)).total_seconds() for i, c in rows]
+    assert abs(hall["平均等候(现行,分)"] - sum(waits) / len(waits) / 60) <= 0.051
