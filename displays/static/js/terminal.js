@@ -5,6 +5,8 @@
  * terminal authenticates with it instead of the password and subscribes again.
  * Full applicant data of the ticket at the counter comes from command replies (and
  * get_ticket after a reload); the waiting list shows masked names only.
+ * The 办件 panel creates cases for the ticket being served (受理 / 容缺受理 / 不予受理 / 补正),
+ * resumes a 补正 case by its receipt number (续办) and, at a 出件 window, hands out results (出件).
  */
 (function () {
   'use strict';
@@ -17,6 +19,8 @@
   var session = loadSession(); // {token, window, name, role, username}
   var detail = null; // full ticket detail from a reply: {id, ..., applicant: {name, phone, id_number}, note}
   var busy = false;
+  var matters = null; // list_matters reply: [{code, name, case_type, queues, ...}]
+  var caseMode = 'accept'; // accept | reject | materials
   var bannerTimer = null;
 
   function loadSession() {
@@ -107,6 +111,7 @@
         try { localStorage.setItem('hallops.terminal.window', String(win)); } catch (err) { /* ignore */ }
         saveSession({ token: r.token, window: r.window || win, name: r.name, role: r.role, username: username });
         detail = null;
+        matters = null;
         clearBanner();
         showDesk();
         return client.resubscribe();
@@ -191,6 +196,7 @@
     render.can = can;
 
     renderWaiting(n, w);
+    renderCases(n, w, tstate);
   }
 
   function renderWaiting(n, w) {
@@ -230,7 +236,9 @@
   var LABEL = {
     call_next: '呼叫下一位', recall: '重呼', start_service: '开始办理', finish_service: '办结', no_show: '过号',
     transfer: '转移', call_ticket: '指定呼叫', pause_window: '暂停', resume_window: '恢复',
-    open_window: '开窗', close_window: '关窗'
+    open_window: '开窗', close_window: '关窗',
+    accept_case: '受理', reject_case: '不予受理', request_materials: '补正告知', resume_case: '续办',
+    deliver_case: '出件'
   };
 
   function act(name) {
@@ -261,6 +269,7 @@
         }
         var what = LABEL[type] || type;
         var num = r.ticket && r.ticket.number ? ' ' + r.ticket.number : '';
+        if (r.case) { num = ' ' + r.case.receipt_no; showCase(r.case); }
         banner(what + num + ' 成功', 'ok', 2500);
         return r;
       })
@@ -330,6 +339,146 @@
     send('transfer', fields);
   });
 
+  // ---------------------------------------------------------------- cases (办件)
+
+  var CASE_STATE_TEXT = {
+    materials_requested: '待补正', accepted: '已受理', in_review: '审查中', suspended: '已中止',
+    decided: '已办结', completed: '已出件', rejected: '不予受理'
+  };
+  var CASE_SUBMIT = { accept: '受理', reject: '不予受理', materials: '发出补正告知' };
+
+  function loadMatters() {
+    if (matters || loadMatters.pending || !session) return;
+    loadMatters.pending = true;
+    client.request('list_matters', {})
+      .then(function (r) { matters = r.matters || []; fillMatters(); render(); })
+      .catch(function (err) { banner('读取事项目录失败:' + U.errorText(err)); })
+      .then(function () { loadMatters.pending = false; });
+  }
+
+  // The matters of the window's queues when the hall links matters to queues, else all.
+  function windowMatters() {
+    if (!matters || !session) return [];
+    var w = myWindow();
+    var wc = windowConfig(session.window);
+    var queues = (w && w.queues) || (wc && wc.queues) || [];
+    var mine = matters.filter(function (m) {
+      return (m.queues || []).some(function (q) { return queues.indexOf(q) >= 0; });
+    });
+    return mine.length ? mine : matters;
+  }
+
+  function fillMatters() {
+    var sel = $('case-matter');
+    var keep = sel.value;
+    var q = $('case-search').value.trim().toLowerCase();
+    var list = windowMatters().filter(function (m) {
+      return !q || m.name.toLowerCase().indexOf(q) >= 0 || m.code.toLowerCase().indexOf(q) >= 0 ||
+        (m.department || '').indexOf(q) >= 0;
+    });
+    sel.innerHTML = (list.length ? '' : '<option value="">(无匹配事项)</option>') + list.slice(0, 500).map(function (m) {
+      var days = m.case_type === '即办件' ? '即办' : m.promised_working_days + ' 个工作日';
+      return '<option value="' + U.escapeHtml(m.code) + '">' + U.escapeHtml(m.code + ' ' + m.name + '(' + days + ')') + '</option>';
+    }).join('');
+    if (keep && list.some(function (m) { return m.code === keep; })) sel.value = keep;
+  }
+
+  function isDeliveryWindow(n, w) {
+    var wc = windowConfig(n);
+    return ((w && w.kind) || (wc && wc.kind)) === '出件';
+  }
+
+  function renderCases(n, w, tstate) {
+    var serving = tstate === 'serving';
+    $('case-hint').textContent = serving ? '为 ' + ((w && w.ticket) || '') + ' 办件' : '开始办理后可受理';
+    $('case-search').disabled = !serving;
+    $('case-matter').disabled = !serving;
+    $('case-submit').disabled = !serving || busy || !$('case-matter').value;
+    $('case-resume').disabled = busy;
+    $('case-deliver').disabled = busy;
+    $('case-deliver').hidden = !isDeliveryWindow(n, w);
+  }
+
+  function setCaseMode(mode) {
+    caseMode = mode;
+    document.querySelectorAll('.tm-case-mode').forEach(function (b) {
+      b.classList.toggle('active', b.dataset.mode === mode);
+    });
+    document.querySelectorAll('.tm-case-fields').forEach(function (f) { f.hidden = f.dataset.for !== mode; });
+    var submit = $('case-submit');
+    submit.textContent = CASE_SUBMIT[mode];
+    submit.className = 'btn ' + (mode === 'accept' ? 'green' : mode === 'reject' ? 'red' : 'amber');
+  }
+
+  function showCase(cv) {
+    var tz = client.state.hall && client.state.hall.timezone;
+    $('case-result').hidden = false;
+    $('case-no').textContent = cv.receipt_no;
+    var st = $('case-state');
+    st.className = 'tm-case-state ' + cv.state;
+    st.textContent = CASE_STATE_TEXT[cv.state] || cv.state;
+    $('case-matter-name').textContent = cv.matter_name || '';
+    var due = '';
+    if (cv.due_at) due = '办结时限 ' + U.fmtDateTime(cv.due_at, tz).slice(0, 16) + (cv.provisional ? '(暂定)' : '');
+    else if (cv.state === 'materials_requested') due = '补正:' + (cv.missing_materials || []).join('、');
+    else if (cv.state === 'rejected') due = '原因:' + (cv.rejection_reason || '');
+    if (cv.deficiency_item) due += ' · 容缺:' + cv.deficiency_item + (cv.deficiency_promised_date ? '(' + cv.deficiency_promised_date + ' 前补齐)' : '');
+    $('case-due').textContent = due;
+  }
+
+  $('case-search').addEventListener('input', function () { fillMatters(); render(); });
+  $('case-matter').addEventListener('change', render);
+  $('case-modes').addEventListener('click', function (e) {
+    var b = e.target.closest('.tm-case-mode');
+    if (b) setCaseMode(b.dataset.mode);
+  });
+
+  $('case-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    if (!session || busy) return;
+    var matter = $('case-matter').value;
+    if (!matter) { banner('请选择事项', 'info', 4000); $('case-search').focus(); return; }
+    var fields = { window: session.window, matter: matter };
+    var type;
+    if (caseMode === 'accept') {
+      type = 'accept_case';
+      var item = $('case-def-item').value.trim();
+      var date = $('case-def-date').value;
+      if (item || date) {
+        if (!item || !date) { banner('容缺受理需同时填写容缺材料和承诺补齐日期'); return; }
+        fields.deficiency_item = item;
+        fields.deficiency_promised_date = date;
+      }
+    } else if (caseMode === 'reject') {
+      type = 'reject_case';
+      fields.reason = $('case-reason').value.trim();
+      if (!fields.reason) { banner('不予受理须填写原因'); $('case-reason').focus(); return; }
+    } else {
+      type = 'request_materials';
+      fields.missing_materials = $('case-materials').value.split('\n')
+        .map(function (x) { return x.trim(); }).filter(Boolean);
+      if (!fields.missing_materials.length) { banner('请填写需补正的材料,每行一项'); $('case-materials').focus(); return; }
+    }
+    send(type, fields).then(function (r) {
+      if (!r) return;
+      ['case-def-item', 'case-def-date', 'case-reason', 'case-materials'].forEach(function (id) { $(id).value = ''; });
+    });
+  });
+
+  function receiptAction(type, extra) {
+    if (!session || busy) return;
+    var receipt = $('case-receipt').value.trim().toUpperCase();
+    if (!receipt) { banner('请输入受理编号', 'info', 4000); $('case-receipt').focus(); return; }
+    var fields = { window: session.window, receipt_no: receipt };
+    Object.keys(extra || {}).forEach(function (k) { fields[k] = extra[k]; });
+    send(type, fields).then(function (r) { if (r) $('case-receipt').value = ''; });
+  }
+  $('case-resume').addEventListener('click', function () { receiptAction('resume_case'); });
+  $('case-deliver').addEventListener('click', function () { receiptAction('deliver_case', { method: 'window' }); });
+  $('case-receipt').addEventListener('keydown', function (e) {
+    if (e.key === 'Enter') { e.preventDefault(); receiptAction('resume_case'); }
+  });
+
   // Keyboard shortcuts for the frequent actions (not while typing or in a dialog).
   var KEYS = { F1: 'call_next', n: 'call_next', r: 'recall', s: 'start_service', f: 'finish_service', x: 'no_show',
     t: 'transfer', k: 'call_ticket', o: 'open_window', c: 'close_window' };
@@ -375,7 +524,7 @@
       if (wc && wc.queues && wc.queues.length) sub.queues = wc.queues;
       return sub;
     },
-    onSnapshot: function () { render(); fetchDetail(); },
+    onSnapshot: function () { render(); fetchDetail(); loadMatters(); },
     onEvent: function (ev) {
       render();
       if (session && ev.window === session.window) fetchDetail();
