@@ -39,8 +39,6 @@ def demo_config():
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory, threaded_hall) -> Iterator[dict]:
-    if not DEMO_HALL.exists():
-        pytest.skip("data/halls/demo.toml is missing")
     h = threaded_hall(demo_config(), tmp_path_factory.mktemp("demo") / "demo.db")
     h.start()
     m = h.client()
