@@ -23,6 +23,13 @@ def test_readme_starts_with_two_commands():
     assert "chromium" in install_and_test
 
 
+def test_lint_format_and_types_run_before_the_tests():
+    _, install_and_test = readme_commands()
+    steps = [s.strip() for s in install_and_test.split("&&")]
+    checks = [".venv/bin/ruff check .", ".venv/bin/ruff format --check .", ".venv/bin/mypy"]
+    assert steps[-4:] == [*checks, ".venv/bin/pytest"]
+
+
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     _, install_and_test = readme_commands()
