@@ -25,15 +25,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..hall import commands as c
 from ..hall.config import StaffRole
 from .arrivals import Citizen, DayKind, lognormal, midnight_ts
-
-if TYPE_CHECKING:
-    from .engine import Desk, HallModel, Outcome, Request
-
+from .steps import Desk, ModelView, Outcome, Request
 
 PICKUP_QUEUE_KIND = "出件"
 MISSING = ("申请人身份证明复印件", "申请表(签字)", "授权委托书", "营业执照副本复印件", "房屋权属证明", "户口簿")
@@ -73,9 +70,9 @@ def _office_minute(rng: random.Random) -> float:
 
 
 class CaseBehaviour:
-    """The hall model's plug-in for cases and ratings (see ``HallModel.cases``)."""
+    """The hall model's plug-in for cases and ratings (see ``engine.HallModel.cases``)."""
 
-    def __init__(self, model: HallModel, matters: dict[str, Any], profile: CaseProfile | None = None) -> None:
+    def __init__(self, model: ModelView, matters: dict[str, Any], profile: CaseProfile | None = None) -> None:
         from ..hall.cases import department_matches  # noqa: PLC0415 - only with the core's cases
 
         self.m = model
@@ -158,14 +155,12 @@ class CaseBehaviour:
         self.m.push(start + 0.5 * (end - start), step, desk, cit, matter, rng, end)
 
     def _reject_here(self, ts: float, desk: Desk, cit: Citizen, matter: Any, rng: random.Random, end: float) -> Request:
-        from .engine import Request  # noqa: PLC0415
 
         reason = REJECT_REASONS[rng.randrange(len(REJECT_REASONS))]
         return Request(c.RejectCase(window=desk.session.window, matter=matter.code, reason=reason),
                        desk.actor, desk.number, self._check("reject_case"))
 
     def _request_here(self, ts: float, desk: Desk, cit: Citizen, matter: Any, rng: random.Random, end: float) -> Request:
-        from .engine import Request  # noqa: PLC0415
 
         missing = tuple(rng.sample(MISSING, rng.randint(1, 3)))
 
@@ -181,7 +176,6 @@ class CaseBehaviour:
                        desk.actor, desk.number, then)
 
     def _accept_here(self, ts: float, desk: Desk, cit: Citizen, matter: Any, rng: random.Random, end: float) -> Request:
-        from .engine import Request  # noqa: PLC0415
 
         day = datetime.fromtimestamp(ts, self.m.tz).date()
         deficient = not matter.is_instant and rng.random() < self.p.deficiency_share
@@ -201,7 +195,6 @@ class CaseBehaviour:
         return Request(cmd, desk.actor, desk.number, then)
 
     def _resume_here(self, ts: float, desk: Desk, cit: Citizen, end: float) -> Request:
-        from .engine import Request  # noqa: PLC0415
 
         rng = random.Random(f"{self.m.seed}:{cit.receipt}:resume")
         matter = self.matters.get(cit.matter)
@@ -232,19 +225,16 @@ class CaseBehaviour:
             self.agenda[supply].append((_office_minute(rng), self._supply, (plan,)))
 
     def _decide_here(self, ts: float, desk: Desk, receipt: str) -> Request:
-        from .engine import Request  # noqa: PLC0415
 
         return Request(c.DecideCase(receipt_no=receipt, decision=c.Decision.APPROVED, window=desk.session.window),
                        desk.actor, desk.number, self._check("decide_case"))
 
     def _deliver_own(self, ts: float, desk: Desk, receipt: str) -> Request:
-        from .engine import Request  # noqa: PLC0415
 
         return Request(c.DeliverCase(receipt_no=receipt, method=c.DeliveryMethod.WINDOW, window=desk.session.window),
                        desk.actor, desk.number, self._check("deliver_case"))
 
     def _deliver_here(self, ts: float, desk: Desk, cit: Citizen) -> Request:
-        from .engine import Request  # noqa: PLC0415
 
         return Request(c.DeliverCase(receipt_no=cit.receipt, method=c.DeliveryMethod.WINDOW, window=desk.session.window),
                        desk.actor, desk.number, self._check("deliver_case"))
@@ -276,7 +266,6 @@ class CaseBehaviour:
 
     def _bo(self, plan: CasePlan, cmd: Any, then: Callable[[Outcome, float], None] | None = None,
             name: str = "") -> Request:
-        from .engine import Request  # noqa: PLC0415
 
         actor, scope = self._backoffice_actor(plan.department)
         if hasattr(cmd, "scope"):
@@ -386,7 +375,6 @@ class CaseBehaviour:
 
     def _rate(self, ts: float, desk: Desk, window: int, cit: Citizen, score: int, reasons: tuple[str, ...],
               rng: random.Random) -> Request:
-        from .engine import Request  # noqa: PLC0415
 
         pad = c.Actor(kind="device", id=f"pad-{window}", name=f"{window}号窗口评价器")
         cmd = c.RateService(score=score, reasons=reasons, window=window, ticket=cit.ticket or "")
@@ -445,7 +433,6 @@ class CaseBehaviour:
         return self._bo(plan, cmd, then)
 
     def _appeal(self, ts: float, plan: CasePlan, username: str, name: str) -> Request:
-        from .engine import Request  # noqa: PLC0415
 
         rid = int(plan.receipt)
         day = datetime.fromtimestamp(ts, self.m.tz).date()
@@ -460,7 +447,6 @@ class CaseBehaviour:
         return Request(cmd, c.Actor(kind="staff", id=username, name=name), None, then)
 
     def _decide_appeal(self, ts: float, plan: CasePlan) -> Request:
-        from .engine import Request  # noqa: PLC0415
 
         rid, rng = int(plan.receipt), plan.rng
         upheld = rng.random() < self.p.appeal_upheld_share

@@ -42,58 +42,15 @@ from .arrivals import (
     Citizen, DayKind, absent_probability, base_rates, day_citizens, day_kind, lognormal, midnight_ts,
 )
 from .behaviour.profile import Profile
-from .plan import Session, StaffingPlan, desk_accounts
+from .cases import CaseBehaviour
+from .plan import StaffingPlan, desk_accounts
+from .steps import Desk, Outcome, Request
 
 KIOSK = c.Actor(kind="device", id="kiosk-1", name="kiosk-1")
 LUNCH = "午休"
 BREAK = "临时离开"
 AWAY = "暂停服务"
 TRANSFER_REASON = "非本窗口事项,转分领域窗口办理"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    ok: bool
-    code: str = ""
-    ticket: str | None = None  # the ticket the command was about (issued, called ...)
-    issued_ts: float | None = None  # when that ticket was issued, if the reply says
-    data: dict[str, Any] = field(default_factory=dict)  # the data of its events (receipt_no ...)
-
-
-@dataclass
-class Request:
-    cmd: Any  # a command of queue_server.hall.commands
-    actor: c.Actor
-    desk: int | None = None  # the desk (physical window) whose terminal sends it
-    then: Callable[[Outcome, float], None] | None = None
-
-
-@dataclass(eq=False)
-class Desk:
-    number: int  # the physical window
-    username: str
-    name: str
-    speed: float  # service time factor of this staff member
-    rng: random.Random = field(default_factory=random.Random)
-    sessions: list[Session] = field(default_factory=list)
-    midnight: float = 0.0
-    idx: int = -1
-    logical: int | None = None  # the window the staff member is logged in at
-    wstate: str = "closed"  # that window's state as the desk believes it
-    phase: str = "off"  # off | ready (a call is due) | idle (nobody waits) | busy | break
-    cit: Citizen | None = None
-    recalls: int = 0
-
-    @property
-    def actor(self) -> c.Actor:
-        return c.Actor(kind="staff", id=self.username, name=self.name)
-
-    @property
-    def session(self) -> Session:
-        return self.sessions[self.idx]
-
-    def ts(self, minute: int) -> float:
-        return self.midnight + minute * 60.0
 
 
 class HallModel:
@@ -135,11 +92,7 @@ class HallModel:
         self._seq = 0
         self._queues = {q.code: q for q in config.queues}
         self._day: date | None = None
-        self.cases: Any = None
-        if matters:
-            from . import cases  # noqa: PLC0415 - cases.py imports this module's types
-
-            self.cases = cases.CaseBehaviour(self, matters)
+        self.cases: CaseBehaviour | None = CaseBehaviour(self, matters) if matters else None
 
     # ------------------------------------------------------------------ the heap
 

@@ -34,8 +34,9 @@ from ..hall.calendar import WorkCalendar
 from ..hall.config import HallConfig
 from .arrivals import day_kind, midnight_ts
 from .behaviour.profile import Profile
-from .engine import HallModel, Outcome, Request
+from .engine import HallModel
 from .plan import DEFAULT_PLAN
+from .steps import Outcome, Request
 
 SKIP_IDLE_S = 600.0  # jump the clock over quiet stretches longer than this (simulated)
 DEMO_PASSWORD = "hallops-demo"  # the demo hall's accounts (data/halls/demo.toml)
@@ -324,19 +325,6 @@ async def drive(model: HallModel, backend: LiveBackend, clock: ScaledClock, stop
         raise failure[0]
 
 
-def dashboard_available() -> bool:
-    """Whether this HallOps has the ``hallops dashboard`` command (a colleague's part)."""
-    import argparse
-
-    from ..cli import build_parser
-
-    return any(
-        "dashboard" in action.choices
-        for action in build_parser()._actions  # noqa: SLF001 - argparse has no public accessor
-        if isinstance(action, argparse._SubParsersAction)  # noqa: SLF001
-    )
-
-
 @dataclass(kw_only=True)
 class DemoOptions:
     config_path: Path
@@ -404,16 +392,13 @@ async def run_demo(config: HallConfig, profile: Profile, calendar: WorkCalendar,
     dash: subprocess.Popen[bytes] | None = None
     dash_line = "not started (--no-dashboard)"
     if opts.dashboard:
-        if dashboard_available():
-            log = open(opts.db.parent / "demo-dashboard.log", "ab")  # noqa: SIM115 - lives as long as the child
-            dash = subprocess.Popen(
-                [sys.executable, "-m", "queue_server.cli", "dashboard", "--db", str(opts.db),
-                 "--config", str(opts.config_path), "--port", str(opts.dashboard_port)],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )
-            dash_line = f"http://{opts.host}:{opts.dashboard_port}"
-        else:
-            dash_line = "not started: this HallOps has no `hallops dashboard` command yet"
+        log = open(opts.db.parent / "demo-dashboard.log", "ab")  # noqa: SIM115 - lives as long as the child
+        dash = subprocess.Popen(
+            [sys.executable, "-m", "queue_server.cli", "dashboard", "--db", str(opts.db),
+             "--config", str(opts.config_path), "--port", str(opts.dashboard_port)],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        dash_line = f"http://{opts.host}:{opts.dashboard_port}"
     first_window = min((w.number for w in config.windows), default=1)
     print(f"HallOps demo · {config.name} ({config.code}) · database {opts.db}", flush=True)
     print(f"  simulated clock {'continues at' if resume else 'starts at'} {start:%Y-%m-%d %H:%M:%S} "
