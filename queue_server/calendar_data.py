@@ -69,9 +69,7 @@ def load_year_files(data_dir: Path) -> dict[int, YearData]:
     for path in sorted(data_dir.glob("*.toml")):
         data = read_year_file(path)
         if path.stem != str(data.year):
-            raise ValueError(
-                f"{path}: holds year {data.year}; a year file must be named {data.year}.toml"
-            )
+            raise ValueError(f"{path}: holds year {data.year}; a year file must be named {data.year}.toml")
         years[data.year] = data
     return years
 
@@ -94,22 +92,16 @@ def parse_year_doc(doc: Mapping[str, object], where: str = "calendar file") -> Y
     problems: list[str] = []
     unknown = sorted(set(doc) - set(_REQUIRED) - set(_OPTIONAL))
     if unknown:
-        problems.append(
-            f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(_REQUIRED + _OPTIONAL)})"
-        )
+        problems.append(f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(_REQUIRED + _OPTIONAL)})")
     problems += [f"missing key '{key}'" for key in _REQUIRED if key not in doc]
 
     year = doc.get("year")
     if "year" in doc and (type(year) is not int or not _MIN_YEAR <= year <= _MAX_YEAR):
-        problems.append(
-            f"'year' must be a whole number from {_MIN_YEAR} to {_MAX_YEAR}, got {year!r}"
-        )
+        problems.append(f"'year' must be a whole number from {_MIN_YEAR} to {_MAX_YEAR}, got {year!r}")
         year = None
     source = doc.get("source", "")
     if "source" in doc and (not isinstance(source, str) or not source.strip()):
-        problems.append(
-            "'source' must name the notice, e.g. 国务院办公厅关于2027年部分节假日安排的通知"
-        )
+        problems.append("'source' must name the notice, e.g. 国务院办公厅关于2027年部分节假日安排的通知")
     official = doc.get("official", True)
     if not isinstance(official, bool):
         problems.append(f"'official' must be true or false, got {official!r}")

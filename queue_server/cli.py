@@ -9,8 +9,12 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .hall.config import HallConfig
 
 DEFAULT_CONFIG = "data/halls/demo.toml"
 DEFAULT_DB = "var/hall.db"
@@ -21,7 +25,7 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
-def _load_config(path: str):
+def _load_config(path: str) -> HallConfig | None:
     from .config_file import ConfigError, load_hall_config
 
     try:
@@ -45,7 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 0
 
 
-async def _serve(config, args: argparse.Namespace) -> int:
+async def _serve(config: HallConfig, args: argparse.Namespace) -> int:
     from .server.app import HallServer
     from .store import SqliteStore
 
@@ -95,7 +99,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     return asyncio.run(_token(config, args))
 
 
-async def _token(config, args: argparse.Namespace) -> int:
+async def _token(config: HallConfig, args: argparse.Namespace) -> int:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -113,8 +117,11 @@ async def _token(config, args: argparse.Namespace) -> int:
         return _fail(str(exc))
     try:
         token = new_token()
-        await store.add_token(hash_token(token), DeviceToken(role=args.role, window=args.window, name=name),
-                              datetime.now(ZoneInfo(config.timezone)).isoformat())
+        await store.add_token(
+            hash_token(token),
+            DeviceToken(role=args.role, window=args.window, name=name),
+            datetime.now(ZoneInfo(config.timezone)).isoformat(),
+        )
     finally:
         await store.close()
     print(token)
@@ -139,15 +146,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--db", default=DEFAULT_DB, help=f"SQLite database file (default {DEFAULT_DB})")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8765)
-    s.add_argument("--synchronous", choices=["FULL", "NORMAL"], default="FULL",
-                   help="SQLite synchronous mode (FULL: every acknowledged command survives power loss)")
+    s.add_argument(
+        "--synchronous",
+        choices=["FULL", "NORMAL"],
+        default="FULL",
+        help="SQLite synchronous mode (FULL: every acknowledged command survives power loss)",
+    )
     s.set_defaults(func=cmd_serve)
 
     t = sub.add_parser("token", help="mint a device token (prints only the token)")
     t.add_argument("--config", default=DEFAULT_CONFIG)
     t.add_argument("--db", default=DEFAULT_DB)
-    t.add_argument("--role", required=True, choices=["kiosk", "display", "window", "rating_pad", "manager"],
-                   help="rating_pad: the 好差评 pad of one window (with --window N)")
+    t.add_argument(
+        "--role",
+        required=True,
+        choices=["kiosk", "display", "window", "rating_pad", "manager"],
+        help="rating_pad: the 好差评 pad of one window (with --window N)",
+    )
     t.add_argument("--window", type=int)
     t.add_argument("--name")
     t.set_defaults(func=cmd_token)

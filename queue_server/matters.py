@@ -152,8 +152,7 @@ def _parse_row(row: dict[str, str | None]) -> tuple[Matter | None, list[str]]:
 
     if promised is not None and statutory is not None and promised > statutory:
         problems.append(
-            f"promised {promised} working days exceed the statutory {statutory} "
-            "(承诺时限 ≤ 法定时限)"
+            f"promised {promised} working days exceed the statutory {statutory} (承诺时限 ≤ 法定时限)"
         )
     if case_type is not None and promised is not None:
         if case_type is CaseType.INSTANT and promised != 0:

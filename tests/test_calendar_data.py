@@ -31,12 +31,7 @@ def year_file(tmp_path: Path, body: str, name: str = "src.toml") -> Path:
 
 def valid_body(year: int = 2027, holidays: list[str] | None = None, workdays: str = "[]") -> str:
     days = holidays if holidays is not None else FIXED_2027
-    return (
-        f"year = {year}\n"
-        'source = "test notice"\n'
-        f"holidays = [{', '.join(days)}]\n"
-        f"workdays = {workdays}\n"
-    )
+    return f'year = {year}\nsource = "test notice"\nholidays = [{", ".join(days)}]\nworkdays = {workdays}\n'
 
 
 # --------------------------------------------------------------------------- loading
@@ -62,9 +57,7 @@ def test_shipped_files_are_never_test_data() -> None:
         assert "TEST DATA" not in path.read_text(encoding="utf-8"), path
 
 
-def test_environment_variable_names_the_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_environment_variable_names_the_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import_year_file(FIXTURE, tmp_path)
     monkeypatch.setenv(calendar_data.ENV_VAR, str(tmp_path))
     assert calendar_data.calendar_dir() == tmp_path
@@ -129,9 +122,7 @@ def test_a_file_overrides_a_package_year(tmp_path: Path) -> None:
 
 
 def test_string_dates_and_december_of_the_previous_year(tmp_path: Path) -> None:
-    body = valid_body(
-        holidays=[f'"{d}"' for d in FIXED_2027] + ['"2026-12-31"'], workdays='["2026-12-26"]'
-    )
+    body = valid_body(holidays=[f'"{d}"' for d in FIXED_2027] + ['"2026-12-31"'], workdays='["2026-12-26"]')
     import_year_file(year_file(tmp_path, body), tmp_path / "cal")
     cal = load_calendar(tmp_path / "cal")
     assert not cal.is_working_day(date(2026, 12, 31))

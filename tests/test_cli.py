@@ -13,16 +13,22 @@ from pathlib import Path
 
 import pytest
 
-from _support import DEMO_HALL, SMALL_HALL
 from queue_server import __version__
 from queue_server.store.schema import SCHEMA_VERSION
+
+from _support import DEMO_HALL, SMALL_HALL
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def hallops(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "queue_server.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "queue_server.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_version():
@@ -45,15 +51,24 @@ def test_serve_on_a_port_already_in_use(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = hallops("serve", "--config", str(SMALL_HALL), "--db", str(tmp_path / "hall.db"),
-                         "--port", str(port), timeout=20)
+        result = hallops(
+            "serve",
+            "--config",
+            str(SMALL_HALL),
+            "--db",
+            str(tmp_path / "hall.db"),
+            "--port",
+            str(port),
+            timeout=20,
+        )
     assert result.returncode == 1
     assert "already in use" in result.stderr and str(port) in result.stderr
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("command", [("serve", "--port", "0"), ("token", "--role", "kiosk")],
-                         ids=["serve", "token"])
+@pytest.mark.parametrize(
+    "command", [("serve", "--port", "0"), ("token", "--role", "kiosk")], ids=["serve", "token"]
+)
 def test_a_database_of_a_newer_schema_is_refused_with_a_message(tmp_path, command):
     db = tmp_path / "hall.db"
     with closing(sqlite3.connect(db)) as con:
@@ -71,16 +86,21 @@ def test_a_database_of_a_newer_schema_is_refused_with_a_message(tmp_path, comman
 
 
 def test_token_for_a_window_needs_the_window(tmp_path):
-    result = hallops("token", "--config", str(SMALL_HALL), "--db", str(tmp_path / "hall.db"), "--role", "window")
+    result = hallops(
+        "token", "--config", str(SMALL_HALL), "--db", str(tmp_path / "hall.db"), "--role", "window"
+    )
     assert result.returncode != 0
     assert "--window" in result.stderr
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize(("args", "role", "window"), [
-    (("--role", "kiosk"), "kiosk", None),
-    (("--role", "window", "--window", "3"), "window", 3),
-])
+@pytest.mark.parametrize(
+    ("args", "role", "window"),
+    [
+        (("--role", "kiosk"), "kiosk", None),
+        (("--role", "window", "--window", "3"), "window", 3),
+    ],
+)
 def test_token_prints_only_the_token(tmp_path, args, role, window):
     db = tmp_path / "hall.db"
     result = hallops("token", "--config", str(SMALL_HALL), "--db", str(db), *args)
@@ -89,8 +109,10 @@ def test_token_prints_only_the_token(tmp_path, args, role, window):
     token = result.stdout.strip()
     assert re.fullmatch(r"[A-Za-z0-9_-]{24,}", token), result.stdout
     with closing(sqlite3.connect(db)) as con:
-        row = con.execute("SELECT role, window FROM device_tokens WHERE token_hash = ?",
-                          (hashlib.sha256(token.encode()).hexdigest(),)).fetchone()
+        row = con.execute(
+            "SELECT role, window FROM device_tokens WHERE token_hash = ?",
+            (hashlib.sha256(token.encode()).hexdigest(),),
+        ).fetchone()
     assert row == (role, window)
 
 

@@ -58,12 +58,8 @@ def test_deadline_prints_one_line(
 def test_import_then_deadline_is_no_longer_provisional(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert (
-        deadline(tmp_path, capsys, "2027-02-03", "5") == "2027-02-10T17:30:00+08:00 provisional\n"
-    )
-    code, out, err = run(
-        ["calendar", "import", str(FIXTURE), "--calendar-dir", str(tmp_path)], capsys
-    )
+    assert deadline(tmp_path, capsys, "2027-02-03", "5") == "2027-02-10T17:30:00+08:00 provisional\n"
+    code, out, err = run(["calendar", "import", str(FIXTURE), "--calendar-dir", str(tmp_path)], capsys)
     assert code == 0, err
     assert out.startswith("loaded 2027 (official)")
     assert "29 holidays, 5 make-up working days" in out
@@ -72,13 +68,9 @@ def test_import_then_deadline_is_no_longer_provisional(
     assert deadline(tmp_path, capsys, "2026-12-30", "5") == "2027-01-07T17:30:00+08:00\n"
 
 
-def test_calendar_dir_before_the_subcommand(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_calendar_dir_before_the_subcommand(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run(["calendar", "--calendar-dir", str(tmp_path), "import", str(FIXTURE)], capsys)
-    code, out, _ = run(
-        ["calendar", "--calendar-dir", str(tmp_path), "deadline", "2027-02-03", "5"], capsys
-    )
+    code, out, _ = run(["calendar", "--calendar-dir", str(tmp_path), "deadline", "2027-02-03", "5"], capsys)
     assert (code, out) == (0, "2027-02-17T17:30:00+08:00\n")
 
 
@@ -93,9 +85,7 @@ def test_show_official_year(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "December dates stay provisional until 2027" in out
 
 
-def test_show_provisional_then_imported_year(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_show_provisional_then_imported_year(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["calendar", "show", "2027", "--calendar-dir", str(tmp_path)], capsys)
     assert code == 0
     assert "provisional" in out
@@ -106,9 +96,7 @@ def test_show_provisional_then_imported_year(
     assert "2027-02-14  Sun 周日" in out
 
 
-def test_import_of_a_bad_file_fails_with_exit_1(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_import_of_a_bad_file_fails_with_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(
         'year = 2027\nsource = "x"\nholidays = [2027-01-01]\nworkdays = [2027-02-15]\n',
@@ -122,13 +110,9 @@ def test_import_of_a_bad_file_fails_with_exit_1(
     assert not data_dir.exists() or not any(data_dir.iterdir())
 
 
-def test_broken_data_dir_fails_with_exit_1(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_broken_data_dir_fails_with_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "2027.toml").write_text("year = 2027\n", encoding="utf-8")
-    code, out, err = run(
-        ["calendar", "deadline", "2026-09-30", "1", "--calendar-dir", str(tmp_path)], capsys
-    )
+    code, out, err = run(["calendar", "deadline", "2026-09-30", "1", "--calendar-dir", str(tmp_path)], capsys)
     assert (code, out) == (1, "")
     assert "missing key 'source'" in err
 

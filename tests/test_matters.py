@@ -37,9 +37,7 @@ MATTERS = load_matters()
 
 
 def test_default_path_is_the_repo_catalogue() -> None:
-    assert (
-        Path(__file__).resolve().parent.parent / "data" / "matters" / "matters.csv" == DEFAULT_PATH
-    )
+    assert Path(__file__).resolve().parent.parent / "data" / "matters" / "matters.csv" == DEFAULT_PATH
     assert (DEFAULT_PATH.parent / "README.md").is_file()
 
 

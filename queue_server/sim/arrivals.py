@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from ..hall.calendar import WorkCalendar
 from ..hall.commands import Channel, Priority
 from ..hall.config import HallConfig
-from ..hall.calendar import WorkCalendar
 from .behaviour.profile import Profile
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢钟姜崔谭廖范汪陆金石戴贾韦夏邱方侯邹熊孟秦白江阎薛尹段雷黎史龙陶贺顾毛郝龚邵万钱严覃武"
@@ -78,8 +78,12 @@ def day_kind(day: date, calendar: WorkCalendar, profile: Profile) -> DayKind:
         return DayKind(day=day, factor=factor, working=True, label="weekday")
     # Saturday (5+X service) or a weekend make-up day: only the queues open that weekday,
     # at the weekend intensity.
-    return DayKind(day=day, factor=profile.saturday_factor * profile.weekday_factor[wd],
-                   working=working, label="saturday" if wd == 5 else "weekend")
+    return DayKind(
+        day=day,
+        factor=profile.saturday_factor * profile.weekday_factor[wd],
+        working=working,
+        label="saturday" if wd == 5 else "weekend",
+    )
 
 
 _HOLIDAY_CACHE: dict[tuple[int, int], frozenset[date]] = {}
@@ -161,9 +165,18 @@ def day_citizens(
                 if rng.random() * fmax >= profile.intensity(t / 3600.0):
                     continue
                 n += 1
-                out.append(_citizen(profile, q.code, f"{kind.day.isoformat()}/{q.code}/{n}",
-                                    midnight + t, iv.end_min * 60.0 + midnight, rng,
-                                    recalls, transfer_targets))
+                out.append(
+                    _citizen(
+                        profile,
+                        q.code,
+                        f"{kind.day.isoformat()}/{q.code}/{n}",
+                        midnight + t,
+                        iv.end_min * 60.0 + midnight,
+                        rng,
+                        recalls,
+                        transfer_targets,
+                    )
+                )
     out.sort(key=lambda c: (c.arrive_ts, c.key))
     return out
 
@@ -185,7 +198,12 @@ def _citizen(
     absent_u, u_late, late_k = rng.random(), rng.random(), rng.randint(1, max(1, recalls))
     u_return, return_after = rng.random(), rng.uniform(600.0, 2400.0)
     u_transfer, u_target = rng.random(), rng.random()
-    u_named, name_i, given_i, phone = rng.random(), rng.randrange(10_000), rng.randrange(10_000), rng.randrange(10**9)
+    u_named, name_i, given_i, phone = (
+        rng.random(),
+        rng.randrange(10_000),
+        rng.randrange(10_000),
+        rng.randrange(10**9),
+    )
 
     slot: float | None = None
     if u_kind < p.appointment_share.get(queue, 0.0):
@@ -222,11 +240,21 @@ def _citizen(
             name += _GIVEN[(given_i // 7) % len(_GIVEN)]
         phone_s = f"1{3 + phone % 7}{phone:09d}"
     return Citizen(
-        key=key, arrive_ts=at, queue=queue, priority=priority, channel=channel, slot_ts=slot,
-        service_s=service, walk_s=walk, absent_u=absent_u,
+        key=key,
+        arrive_ts=at,
+        queue=queue,
+        priority=priority,
+        channel=channel,
+        slot_ts=slot,
+        service_s=service,
+        walk_s=walk,
+        absent_u=absent_u,
         late_after=late_k if u_late < p.late_share and recalls > 0 else 0,
         return_after_s=return_after if u_return < p.return_share else None,
-        transfer_to=target, transfer_service_s=transfer_service, name=name, phone=phone_s,
+        transfer_to=target,
+        transfer_service_s=transfer_service,
+        name=name,
+        phone=phone_s,
     )
 
 

@@ -73,7 +73,7 @@ class CaseBehaviour:
     """The hall model's plug-in for cases and ratings (see ``engine.HallModel.cases``)."""
 
     def __init__(self, model: ModelView, matters: dict[str, Any], profile: CaseProfile | None = None) -> None:
-        from ..hall.cases import department_matches  # noqa: PLC0415 - only with the core's cases
+        from ..hall.cases import department_matches  # only with the core's cases
 
         self.m = model
         self.p = profile or CaseProfile()

@@ -38,28 +38,62 @@ def add_parser(subparsers: Any) -> None:
         ),
     )
     s.add_argument("--config", default=DEFAULT_CONFIG, help=f"hall config TOML (default {DEFAULT_CONFIG})")
-    s.add_argument("--db", help=f"SQLite database to write (default {DEFAULT_SIM_DB}; with --plan: none, "
-                                "in memory); an existing one is continued from the day after its last")
-    s.add_argument("--days", type=_positive, default=1, help="working days (工作日) to simulate; the "
-                   "weekends and holidays between them are simulated too (default 1)")
-    s.add_argument("--start", type=_date, help="first day, YYYY-MM-DD (default: the day after the "
-                   "database's last day, else today)")
+    s.add_argument(
+        "--db",
+        help=f"SQLite database to write (default {DEFAULT_SIM_DB}; with --plan: none, "
+        "in memory); an existing one is continued from the day after its last",
+    )
+    s.add_argument(
+        "--days",
+        type=_positive,
+        default=1,
+        help="working days (工作日) to simulate; the "
+        "weekends and holidays between them are simulated too (default 1)",
+    )
+    s.add_argument(
+        "--start",
+        type=_date,
+        help="first day, YYYY-MM-DD (default: the day after the database's last day, else today)",
+    )
     s.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    s.add_argument("--plan", type=Path, help="what-if staffing plan TOML: run the same arrivals with the "
-                   "config's staffing and with the plan, print both side by side")
+    s.add_argument(
+        "--plan",
+        type=Path,
+        help="what-if staffing plan TOML: run the same arrivals with the "
+        "config's staffing and with the plan, print both side by side",
+    )
     s.add_argument("--plan-db", help="SQLite database for the --plan run (default: in memory)")
     s.add_argument("--profile", type=Path, help="TOML overriding model parameters (docs/simulator.md)")
-    s.add_argument("--mix", help="queue mix as relative weights, e.g. A=40,B=10,C=20 (default from the config)")
-    s.add_argument("--tickets-per-day", type=float, help="tickets on a plain weekday, all queues (default "
-                   "from the config: 75%% of what the windows can serve)")
+    s.add_argument(
+        "--mix", help="queue mix as relative weights, e.g. A=40,B=10,C=20 (default from the config)"
+    )
+    s.add_argument(
+        "--tickets-per-day",
+        type=float,
+        help="tickets on a plain weekday, all queues (default "
+        "from the config: 75%% of what the windows can serve)",
+    )
     s.add_argument("--fresh", action="store_true", help="delete the database(s) first")
-    s.add_argument("--batch-minutes", type=_positive, default=1,
-                   help="commit the events of this many simulated minutes per transaction (default 1)")
-    s.add_argument("--synchronous", choices=["FULL", "NORMAL"], default="NORMAL",
-                   help="SQLite synchronous mode (default NORMAL: simulated data, speed first)")
+    s.add_argument(
+        "--batch-minutes",
+        type=_positive,
+        default=1,
+        help="commit the events of this many simulated minutes per transaction (default 1)",
+    )
+    s.add_argument(
+        "--synchronous",
+        choices=["FULL", "NORMAL"],
+        default="NORMAL",
+        help="SQLite synchronous mode (default NORMAL: simulated data, speed first)",
+    )
     prog = s.add_mutually_exclusive_group()
-    prog.add_argument("--progress", dest="progress", action="store_true", default=None,
-                      help="show progress on stderr (default: when stderr is a terminal)")
+    prog.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="show progress on stderr (default: when stderr is a terminal)",
+    )
     prog.add_argument("--no-progress", dest="progress", action="store_false")
     s.set_defaults(func=cmd_simulate)
 
@@ -73,18 +107,28 @@ def add_parser(subparsers: Any) -> None:
         ),
     )
     d.add_argument("--config", default=DEFAULT_CONFIG, help=f"hall config TOML (default {DEFAULT_CONFIG})")
-    d.add_argument("--db", type=Path, default=Path(DEFAULT_DEMO_DB), help=f"SQLite database (default {DEFAULT_DEMO_DB})")
+    d.add_argument(
+        "--db", type=Path, default=Path(DEFAULT_DEMO_DB), help=f"SQLite database (default {DEFAULT_DEMO_DB})"
+    )
     d.add_argument("--host", default="127.0.0.1")
     d.add_argument("--port", type=int, default=8765, help="server port (0: any free port)")
     d.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)")
     d.add_argument("--seed", type=int, default=1)
     d.add_argument("--fresh", action="store_true", help="start a new database instead of continuing")
-    d.add_argument("--no-dashboard", dest="dashboard", action="store_false", help="do not start the dashboard")
+    d.add_argument(
+        "--no-dashboard", dest="dashboard", action="store_false", help="do not start the dashboard"
+    )
     d.add_argument("--dashboard-port", type=int, default=8501)
     d.add_argument("--seconds", type=float, help="stop after this many real seconds")
-    d.add_argument("--start", type=_date, help="first day of a new database, YYYY-MM-DD (default: today "
-                   "if a working day, else the next one); a continued database goes on where it stopped")
-    d.add_argument("--password", default="hallops-demo", help="the staff accounts' password (demo hall: hallops-demo)")
+    d.add_argument(
+        "--start",
+        type=_date,
+        help="first day of a new database, YYYY-MM-DD (default: today "
+        "if a working day, else the next one); a continued database goes on where it stopped",
+    )
+    d.add_argument(
+        "--password", default="hallops-demo", help="the staff accounts' password (demo hall: hallops-demo)"
+    )
     d.add_argument("--synchronous", choices=["FULL", "NORMAL"], default="NORMAL")
     d.add_argument("--profile", type=Path, help="TOML overriding model parameters")
     d.set_defaults(func=cmd_demo)
@@ -160,7 +204,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             return _fail(str(err))
     db = args.db or (MEMORY if plan is not None else DEFAULT_SIM_DB)
     try:
-        return asyncio.run(_simulate(config, profile, calendar, args, db, plan or DEFAULT_PLAN, plan is not None))
+        return asyncio.run(
+            _simulate(config, profile, calendar, args, db, plan or DEFAULT_PLAN, plan is not None)
+        )
     except KeyboardInterrupt:
         print("\ninterrupted: the days committed so far are in the database", file=sys.stderr)
         return 130
@@ -192,7 +238,9 @@ async def _simulate(config, profile, calendar, args, db: str, plan, compare: boo
                 return _fail(f"{path} already holds events: a comparison needs new databases (add --fresh)")
             run_start = start
             if run_start is None:
-                run_start = last + timedelta(days=1) if last else datetime.now(ZoneInfo(config.timezone)).date()
+                run_start = (
+                    last + timedelta(days=1) if last else datetime.now(ZoneInfo(config.timezone)).date()
+                )
             elif last is not None and run_start <= last:
                 return _fail(f"{path} already holds days up to {last}: use a later --start or --fresh")
             start = run_start
@@ -201,8 +249,16 @@ async def _simulate(config, profile, calendar, args, db: str, plan, compare: boo
             progress = _Progress(f"{label}", args.days, tty=sys.stderr.isatty()) if show else None
             t0 = time.perf_counter()
             result = await simulate(
-                config, store, start=run_start, days=args.days, seed=args.seed, profile=profile,
-                plan=run_plan, calendar=calendar, observers=[stats.observe], progress=progress,
+                config,
+                store,
+                start=run_start,
+                days=args.days,
+                seed=args.seed,
+                profile=profile,
+                plan=run_plan,
+                calendar=calendar,
+                observers=[stats.observe],
+                progress=progress,
                 batch_minutes=args.batch_minutes,
             )
             elapsed = time.perf_counter() - t0
@@ -211,9 +267,11 @@ async def _simulate(config, profile, calendar, args, db: str, plan, compare: boo
         if progress is not None:
             progress.done()
         where = "in memory" if path == MEMORY else path
-        print(f"{label}: {result.first_day} … {result.last_day}, {result.days} days ({result.working_days} "
-              f"working), {result.events} events in {result.commits} transactions, {elapsed:.1f} s "
-              f"({result.events / max(elapsed, 1e-9):,.0f} events/s) → {where}")
+        print(
+            f"{label}: {result.first_day} … {result.last_day}, {result.days} days ({result.working_days} "
+            f"working), {result.events} events in {result.commits} transactions, {elapsed:.1f} s "
+            f"({result.events / max(elapsed, 1e-9):,.0f} events/s) → {where}"
+        )
         if result.turned_away:
             print(f"  turned away at the kiosk: {dict(sorted(result.turned_away.items()))}")
         if result.unexpected:
@@ -243,12 +301,18 @@ class _Progress:
         eta = elapsed / frac - elapsed if frac > 0 else 0.0
         if self.tty:
             bar = "#" * int(frac * 30) + "." * (30 - int(frac * 30))
-            sys.stderr.write(f"\r{self.label} [{bar}] {done}/{total} working days · {day} · "
-                             f"{elapsed:.0f} s, about {eta:.0f} s left ")
+            sys.stderr.write(
+                f"\r{self.label} [{bar}] {done}/{total} working days · {day} · "
+                f"{elapsed:.0f} s, about {eta:.0f} s left "
+            )
             sys.stderr.flush()
         elif int(frac * 10) > self._last_decile:
             self._last_decile = int(frac * 10)
-            print(f"{self.label}: {done}/{total} working days ({day}), {elapsed:.0f} s", file=sys.stderr, flush=True)
+            print(
+                f"{self.label}: {done}/{total} working days ({day}), {elapsed:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def done(self) -> None:
         if self.tty:
@@ -269,9 +333,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .live import DemoOptions, run_demo
 
     opts = DemoOptions(
-        config_path=Path(args.config), db=args.db, host=args.host, port=args.port, speed=args.speed,
-        seed=args.seed, fresh=args.fresh, dashboard=args.dashboard, dashboard_port=args.dashboard_port,
-        seconds=args.seconds, start=args.start, password=args.password, synchronous=args.synchronous,
+        config_path=Path(args.config),
+        db=args.db,
+        host=args.host,
+        port=args.port,
+        speed=args.speed,
+        seed=args.seed,
+        fresh=args.fresh,
+        dashboard=args.dashboard,
+        dashboard_port=args.dashboard_port,
+        seconds=args.seconds,
+        start=args.start,
+        password=args.password,
+        synchronous=args.synchronous,
     )
     args.db.parent.mkdir(parents=True, exist_ok=True)
     try:

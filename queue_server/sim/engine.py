@@ -39,7 +39,14 @@ from ..hall.hall import Hall
 from ..recorder import batch_for, rebuild_hall
 from ..store.base import Store
 from .arrivals import (
-    Citizen, DayKind, absent_probability, base_rates, day_citizens, day_kind, lognormal, midnight_ts,
+    Citizen,
+    DayKind,
+    absent_probability,
+    base_rates,
+    day_citizens,
+    day_kind,
+    lognormal,
+    midnight_ts,
 )
 from .behaviour.profile import Profile
 from .cases import CaseBehaviour
@@ -363,11 +370,12 @@ class HallModel:
     def _transfer(self, ts: float, desk: Desk) -> Request:
         cit = desk.cit
         assert cit is not None and cit.ticket is not None and cit.transfer_to is not None
+        target = cit.transfer_to
 
         def then(out: Outcome, ts: float) -> None:
             if out.ok:
                 cit.transferred = True
-                cit.queue = cit.transfer_to  # type: ignore[assignment]
+                cit.queue = target
                 cit.wait_since = ts
                 self._free(ts, desk)
                 self._wake(ts, cit.queue)
@@ -588,7 +596,7 @@ async def simulate(
     transaction, like a group of commands in the server's writer."""
     sim_config = plan.hall_config(config)
     if matters is None:  # the core needs its calendar and catalogue for cases
-        from ..matters import load_matters  # noqa: PLC0415
+        from ..matters import load_matters
 
         matters = {m.code: m for m in load_matters()}
     hall = rebuild_hall(sim_config, await store.load(), calendar=calendar, matters=matters)

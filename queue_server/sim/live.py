@@ -13,6 +13,7 @@ staff account (``login``) and sends ``call_next``, ``start_service`` ...
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -66,17 +67,27 @@ class ScaledClock:
 def to_message(cmd: Any) -> dict[str, Any] | None:
     """The protocol request for a hall command (``None``: the server does it itself)."""
     if isinstance(cmd, c.IssueTicket):
-        msg: dict[str, Any] = {"type": "issue_ticket", "queue": cmd.queue, "priority": cmd.priority.value,
-                               "channel": cmd.channel.value, "checked_in": cmd.checked_in}
+        msg: dict[str, Any] = {
+            "type": "issue_ticket",
+            "queue": cmd.queue,
+            "priority": cmd.priority.value,
+            "channel": cmd.channel.value,
+            "checked_in": cmd.checked_in,
+        }
         if cmd.appointment_slot is not None:
             msg["appointment_slot"] = cmd.appointment_slot.isoformat()
         if cmd.applicant is not None:
             msg["applicant"] = {"name": cmd.applicant.name, "phone": cmd.applicant.phone}
         return msg
     window_commands = {
-        c.CallNext: "call_next", c.Recall: "recall", c.StartService: "start_service",
-        c.FinishService: "finish_service", c.NoShow: "no_show", c.OpenWindow: "open_window",
-        c.ResumeWindow: "resume_window", c.CloseWindow: "close_window",
+        c.CallNext: "call_next",
+        c.Recall: "recall",
+        c.StartService: "start_service",
+        c.FinishService: "finish_service",
+        c.NoShow: "no_show",
+        c.OpenWindow: "open_window",
+        c.ResumeWindow: "resume_window",
+        c.CloseWindow: "close_window",
     }
     if type(cmd) in window_commands:
         return {"type": window_commands[type(cmd)], "window": cmd.window}
@@ -146,8 +157,9 @@ class LiveCounts:
 class LiveBackend:
     """Sends the model's requests to a running server as its clients would."""
 
-    def __init__(self, url: str, kiosk_token: Any, issue_limit: int, *, password: str,
-                 window_token: Any) -> None:
+    def __init__(
+        self, url: str, kiosk_token: Any, issue_limit: int, *, password: str, window_token: Any
+    ) -> None:
         self.url = url
         self.kiosk_token = kiosk_token  # async (n) -> token of kiosk n (1, 2, ...)
         self.issue_limit = issue_limit  # per kiosk per minute (rules.issue_rate_per_min)
@@ -202,7 +214,8 @@ class LiveBackend:
                     break
                 conn.sent = [time.monotonic()] * self.issue_limit  # full for this minute
         else:
-            conn = await self._desk(req.desk or getattr(cmd, "window", 0))
+            desk = req.desk if req.desk is not None else int(getattr(cmd, "window", 0))
+            conn = await self._desk(desk)
             reply = await conn.request(msg)
         if reply.get("type") != "ok":
             code = str(reply.get("code", "error"))
@@ -216,12 +229,15 @@ class LiveBackend:
             self.counts.called += 1
         elif isinstance(cmd, c.FinishService):
             self.counts.finished += 1
-        return Outcome(True, "", ticket.get("id"), datetime.fromisoformat(issued).timestamp() if issued else None)
+        return Outcome(
+            True, "", ticket.get("id"), datetime.fromisoformat(issued).timestamp() if issued else None
+        )
 
     async def _login(self, desk: int, cmd: c.StaffLogin) -> Outcome:
         conn = await self._desk(desk)
-        reply = await conn.request({"type": "login", "username": cmd.username, "password": self.password,
-                                    "window": cmd.window})
+        reply = await conn.request(
+            {"type": "login", "username": cmd.username, "password": self.password, "window": cmd.window}
+        )
         if reply.get("type") == "ok":
             return Outcome(True)
         if reply.get("code") != "unauthenticated":
@@ -232,10 +248,8 @@ class LiveBackend:
 
     async def close(self) -> None:
         for conn in [*self.kiosks, *self.desks.values()]:
-            try:
+            with contextlib.suppress(Exception):  # closing anyway
                 await conn.close()
-            except Exception:  # noqa: BLE001 - closing anyway
-                pass
 
 
 def last_event_at(db: Path) -> datetime | None:
@@ -252,7 +266,9 @@ def last_event_at(db: Path) -> datetime | None:
     return datetime.fromisoformat(row[0]) if row else None
 
 
-def first_opening(config: HallConfig, calendar: WorkCalendar, profile: Profile, day: date, lead_s: float = 600.0) -> datetime:
+def first_opening(
+    config: HallConfig, calendar: WorkCalendar, profile: Profile, day: date, lead_s: float = 600.0
+) -> datetime:
     """``lead_s`` before the first opening of ``day`` if it is a working day, else of the next one."""
     tz = ZoneInfo(config.timezone)
     for i in range(60):
@@ -267,8 +283,15 @@ def first_opening(config: HallConfig, calendar: WorkCalendar, profile: Profile, 
     raise RuntimeError("the hall has no opening hours in the next 60 days")
 
 
-async def drive(model: HallModel, backend: LiveBackend, clock: ScaledClock, stop: asyncio.Event,
-                start: datetime, *, resume: bool) -> None:
+async def drive(
+    model: HallModel,
+    backend: LiveBackend,
+    clock: ScaledClock,
+    stop: asyncio.Event,
+    start: datetime,
+    *,
+    resume: bool,
+) -> None:
     """Run the model against the server, day after day, until ``stop`` is set.
 
     Each due step's request goes out at once, without waiting for the replies of others:
@@ -281,7 +304,7 @@ async def drive(model: HallModel, backend: LiveBackend, clock: ScaledClock, stop
     async def run(req: Request, ts: float) -> None:
         try:
             out = await backend.execute(req)
-        except Exception as exc:  # noqa: BLE001 - reported by drive()
+        except Exception as exc:  # reported by drive()
             if not stop.is_set():
                 failure.append(exc)
                 stop.set()
@@ -309,10 +332,8 @@ async def drive(model: HallModel, backend: LiveBackend, clock: ScaledClock, stop
             if due - now > SKIP_IDLE_S and not inflight:
                 clock.jump_to(due - 30.0)
                 continue
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=min((due - now) / clock.speed, 0.25))
-            except TimeoutError:
-                pass
             continue
         ts, req = model.pop()
         if req is not None:
@@ -370,8 +391,9 @@ async def run_demo(config: HallConfig, profile: Profile, calendar: WorkCalendar,
 
     async def mint(role: str, name: str, window: int | None = None) -> str:
         token = new_token()
-        await store.add_token(hash_token(token), DeviceToken(role=role, window=window, name=name),
-                              clock().isoformat())
+        await store.add_token(
+            hash_token(token), DeviceToken(role=role, window=window, name=name), clock().isoformat()
+        )
         return token
 
     kiosk_tokens: dict[int, str] = {1: await mint("kiosk", "kiosk-1")}
@@ -394,15 +416,30 @@ async def run_demo(config: HallConfig, profile: Profile, calendar: WorkCalendar,
     if opts.dashboard:
         log = open(opts.db.parent / "demo-dashboard.log", "ab")  # noqa: SIM115 - lives as long as the child
         dash = subprocess.Popen(
-            [sys.executable, "-m", "queue_server.cli", "dashboard", "--db", str(opts.db),
-             "--config", str(opts.config_path), "--port", str(opts.dashboard_port)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "queue_server.cli",
+                "dashboard",
+                "--db",
+                str(opts.db),
+                "--config",
+                str(opts.config_path),
+                "--port",
+                str(opts.dashboard_port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         dash_line = f"http://{opts.host}:{opts.dashboard_port}"
     first_window = min((w.number for w in config.windows), default=1)
     print(f"HallOps demo · {config.name} ({config.code}) · database {opts.db}", flush=True)
-    print(f"  simulated clock {'continues at' if resume else 'starts at'} {start:%Y-%m-%d %H:%M:%S} "
-          f"and runs {opts.speed:g}× real time", flush=True)
+    print(
+        f"  simulated clock {'continues at' if resume else 'starts at'} {start:%Y-%m-%d %H:%M:%S} "
+        f"and runs {opts.speed:g}× real time",
+        flush=True,
+    )
     print(f"  wall display    {base}/display/wall", flush=True)
     print(f"  window display  {base}/display/window/{first_window}", flush=True)
     print(f"  kiosk           {base}/kiosk?token={kiosk_tokens[1]}", flush=True)
@@ -420,26 +457,30 @@ async def run_demo(config: HallConfig, profile: Profile, calendar: WorkCalendar,
         loop.call_later(opts.seconds, stop.set)
 
     model = HallModel(config, config, profile, DEFAULT_PLAN, opts.seed, calendar)
-    backend = LiveBackend(f"ws://{opts.host}:{server.port}/ws", kiosk_token, config.rules.issue_rate_per_min,
-                          password=opts.password, window_token=window_token)
+    backend = LiveBackend(
+        f"ws://{opts.host}:{server.port}/ws",
+        kiosk_token,
+        config.rules.issue_rate_per_min,
+        password=opts.password,
+        window_token=window_token,
+    )
     driver = asyncio.create_task(drive(model, backend, clock, stop, start, resume=resume))
     status = asyncio.create_task(_status(backend, clock, stop))
     code = 0
     try:
-        done, _ = await asyncio.wait({driver, asyncio.create_task(stop.wait())},
-                                     return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {driver, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED
+        )
         if driver in done and driver.exception() is not None:
-            exc = driver.exception()
-            print(f"hallops: the simulator stopped: {exc!r}", file=sys.stderr)
+            failure = driver.exception()
+            print(f"hallops: the simulator stopped: {failure!r}", file=sys.stderr)
             code = 1
     finally:
         stop.set()
         for task in (driver, status):
             task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # shutting down
                 await task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
-                pass
         await backend.close()
         await server.stop()
         if dash is not None:
@@ -447,8 +488,11 @@ async def run_demo(config: HallConfig, profile: Profile, calendar: WorkCalendar,
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
     c_ = backend.counts
-    print(f"stopped at simulated {clock():%Y-%m-%d %H:%M:%S}: {c_.issued} tickets issued, {c_.called} called, "
-          f"{c_.finished} served this run", flush=True)
+    print(
+        f"stopped at simulated {clock():%Y-%m-%d %H:%M:%S}: {c_.issued} tickets issued, {c_.called} called, "
+        f"{c_.finished} served this run",
+        flush=True,
+    )
     if c_.errors:
         print(f"  refused: {dict(sorted(c_.errors.items()))}", flush=True)
     if model.unexpected:
@@ -462,8 +506,10 @@ async def _status(backend: LiveBackend, clock: ScaledClock, stop: asyncio.Event)
             await asyncio.wait_for(stop.wait(), timeout=15.0)
         except TimeoutError:
             c_ = backend.counts
-            print(f"  [{clock():%m-%d %H:%M}] issued {c_.issued} · called {c_.called} · served {c_.finished}",
-                  flush=True)
+            print(
+                f"  [{clock():%m-%d %H:%M}] issued {c_.issued} · called {c_.called} · served {c_.finished}",
+                flush=True,
+            )
 
 
 def _stop_process(proc: subprocess.Popen[bytes]) -> None:

@@ -76,7 +76,8 @@ class StaffingPlan:
     closed: tuple[Rule, ...] = ()
     logical: dict[tuple[int, tuple[str, ...]], int] = field(default_factory=dict)
     _cache: dict[tuple[HallConfig, int], dict[int, list[Session]]] = field(
-        default_factory=dict, compare=False, repr=False)
+        default_factory=dict, compare=False, repr=False
+    )
 
     def hall_config(self, config: HallConfig) -> HallConfig:
         """The config of the simulated hall: extra and logical windows added."""
@@ -85,12 +86,17 @@ class StaffingPlan:
         for (physical, queues), number in sorted(self.logical.items(), key=lambda kv: kv[1]):
             base = by_number[physical]
             kinds = [q.kind for q in config.queues if q.code in queues]
-            windows.append(WindowConfig(
-                number=number, name=f"{physical}号窗口(临时: {'/'.join(queues)})",
-                kind=kinds[0] if kinds else base.kind, zone=base.zone,
-                queues=tuple(WindowQueue(queue=q) for q in queues), department=base.department,
-                accessible=base.accessible,
-            ))
+            windows.append(
+                WindowConfig(
+                    number=number,
+                    name=f"{physical}号窗口(临时: {'/'.join(queues)})",
+                    kind=kinds[0] if kinds else base.kind,
+                    zone=base.zone,
+                    queues=tuple(WindowQueue(queue=q) for q in queues),
+                    department=base.department,
+                    accessible=base.accessible,
+                )
+            )
         return dataclasses.replace(config, windows=tuple(windows))
 
     def desks(self, config: HallConfig) -> list[int]:
@@ -129,9 +135,9 @@ class StaffingPlan:
                         line[m] = None
             for rule in self.shifts:
                 if number in rule.windows and wd in rule.days:
-                    assign = OWN if rule.queues is None or rule.queues == own else rule.queues
+                    shift = OWN if rule.queues is None or rule.queues == own else rule.queues
                     for m in range(rule.start_min, rule.end_min):
-                        line[m] = assign
+                        line[m] = shift
             sessions: list[Session] = []
             m = 0
             while m < 1440:
@@ -144,8 +150,15 @@ class StaffingPlan:
                     m += 1
                 served = own if assign == OWN else assign
                 window = number if assign == OWN else self.logical[(number, assign)]
-                sessions.append(Session(start_min=start, end_min=m, window=window, queues=served,
-                                        drain=not open_at(served, m) if m < 1440 else True))
+                sessions.append(
+                    Session(
+                        start_min=start,
+                        end_min=m,
+                        window=window,
+                        queues=served,
+                        drain=not open_at(served, m) if m < 1440 else True,
+                    )
+                )
             if sessions:
                 out[number] = sessions
         return out
@@ -200,7 +213,7 @@ def parse_plan(data: dict[str, Any], config: HallConfig, *, source: str = "plan"
     base = data.get("base", "config")
     if base not in ("config", "none"):
         problems.append('base must be "config" or "none"')
-    queue_codes = {q.code for q in config.queues}
+    queue_kinds = {q.code: q.kind for q in config.queues}
     config_numbers = {w.number for w in config.windows}
 
     extra: list[WindowConfig] = []
@@ -214,20 +227,25 @@ def parse_plan(data: dict[str, Any], config: HallConfig, *, source: str = "plan"
         if number in config_numbers or any(x.number == number for x in extra):
             problems.append(f"{where}: window {number} already exists")
             continue
-        if not isinstance(qs, list) or not qs or not all(q in queue_codes for q in qs):
-            problems.append(f"{where}: queues must list queue codes of this hall ({', '.join(sorted(queue_codes))})")
+        if not isinstance(qs, list) or not qs or not all(q in queue_kinds for q in qs):
+            problems.append(
+                f"{where}: queues must list queue codes of this hall ({', '.join(sorted(queue_kinds))})"
+            )
             continue
         kind_text = w.get("kind")
         kinds = {k.value: k for k in QueueKind}
         if kind_text is not None and kind_text not in kinds:
             problems.append(f"{where}: kind must be one of {', '.join(kinds)}")
             continue
-        first = config.queue(qs[0])
-        extra.append(WindowConfig(
-            number=number, name=w.get("name", f"{number}号窗口(临时)"),
-            kind=kinds[kind_text] if kind_text else first.kind,  # type: ignore[union-attr]
-            zone=w.get("zone", "临时"), queues=tuple(WindowQueue(queue=q) for q in qs),
-        ))
+        extra.append(
+            WindowConfig(
+                number=number,
+                name=w.get("name", f"{number}号窗口(临时)"),
+                kind=kinds[kind_text] if kind_text else queue_kinds[qs[0]],
+                zone=w.get("zone", "临时"),
+                queues=tuple(WindowQueue(queue=q) for q in qs),
+            )
+        )
     numbers = config_numbers | {w.number for w in extra}
 
     def rules(key: str, with_queues: bool) -> list[Rule]:
@@ -242,7 +260,10 @@ def parse_plan(data: dict[str, Any], config: HallConfig, *, source: str = "plan"
             if missing:
                 problems.append(f"{where}: no window {', '.join(map(str, missing))} in the hall or the plan")
                 continue
-            start, end = _minute(r.get("from"), f"{where}.from", problems), _minute(r.get("to"), f"{where}.to", problems)
+            start, end = (
+                _minute(r.get("from"), f"{where}.from", problems),
+                _minute(r.get("to"), f"{where}.to", problems),
+            )
             if start is None or end is None:
                 continue
             if end <= start:
@@ -253,7 +274,7 @@ def parse_plan(data: dict[str, Any], config: HallConfig, *, source: str = "plan"
                 if not with_queues:
                     problems.append(f"{where}: closed takes no queues")
                     continue
-                if not isinstance(qs, list) or not qs or not all(q in queue_codes for q in qs):
+                if not isinstance(qs, list) or not qs or not all(q in queue_kinds for q in qs):
                     problems.append(f"{where}: queues must list queue codes of this hall")
                     continue
             days = r.get("days", list(WEEKDAYS))
@@ -262,9 +283,15 @@ def parse_plan(data: dict[str, Any], config: HallConfig, *, source: str = "plan"
                 continue
             for k in sorted(set(r) - {"windows", "from", "to", "queues", "days"}):
                 problems.append(f"{where}: unknown key {k!r}")
-            out.append(Rule(windows=tuple(wins), start_min=start, end_min=end,
-                            queues=tuple(qs) if qs is not None else None,
-                            days=frozenset(WEEKDAYS.index(d) for d in days)))
+            out.append(
+                Rule(
+                    windows=tuple(wins),
+                    start_min=start,
+                    end_min=end,
+                    queues=tuple(qs) if qs is not None else None,
+                    days=frozenset(WEEKDAYS.index(d) for d in days),
+                )
+            )
         return out
 
     shifts = rules("shifts", True)
@@ -279,26 +306,31 @@ def parse_plan(data: dict[str, Any], config: HallConfig, *, source: str = "plan"
         if rule.queues is None:
             continue
         for n in rule.windows:
-            key = (n, rule.queues)
-            if rule.queues == own[n] or key in logical:
+            window_queues = (n, rule.queues)
+            if rule.queues == own[n] or window_queues in logical:
                 continue
             number = n + 100
             while number in taken:
                 number += 100
             taken.add(number)
-            logical[key] = number
-    return StaffingPlan(name=str(data.get("name", Path(source).stem)), base=base == "config",
-                        extra_windows=tuple(extra), shifts=tuple(shifts), closed=tuple(closed),
-                        logical=logical)
+            logical[window_queues] = number
+    return StaffingPlan(
+        name=str(data.get("name", Path(source).stem)),
+        base=base == "config",
+        extra_windows=tuple(extra),
+        shifts=tuple(shifts),
+        closed=tuple(closed),
+        logical=logical,
+    )
 
 
 def _minute(text: Any, where: str, problems: list[str]) -> int | None:
     if not isinstance(text, str):
-        problems.append(f"{where}: must be a time \"HH:MM\"")
+        problems.append(f'{where}: must be a time "HH:MM"')
         return None
     hh, sep, mm = text.partition(":")
     if not sep or not hh.isdigit() or not mm.isdigit() or not (0 <= int(hh) <= 24 and 0 <= int(mm) < 60):
-        problems.append(f"{where}: {text!r} is not a time \"HH:MM\"")
+        problems.append(f'{where}: {text!r} is not a time "HH:MM"')
         return None
     value = int(hh) * 60 + int(mm)
     if value > 1440:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ..hall.config import HallConfig
-from ..hall.events import Event, EventType as E
+from ..hall.events import Event
+from ..hall.events import EventType as E
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -204,7 +206,7 @@ def _width(s: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)  # CJK characters take two columns
 
 
-def _render(rows: list[tuple[str, ...]]) -> str:
+def _render(rows: Sequence[tuple[str, ...]]) -> str:
     widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for r in rows:

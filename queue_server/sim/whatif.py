@@ -28,19 +28,27 @@ class Comparison:
     def rows(self) -> list[dict[str, Any]]:
         """One row a queue that had tickets in either run, then the whole hall ("all")."""
         out = []
-        pairs = [(f"{q.code} {q.name}", self.base.queues[q.code], self.plan.queues.get(q.code))
-                 for q in self.base.config.queues]
+        pairs = [
+            (f"{q.code} {q.name}", self.base.queues[q.code], self.plan.queues.get(q.code))
+            for q in self.base.config.queues
+        ]
         pairs.append(("all", self.base.total(), self.plan.total()))
         for label, a, b in pairs:
             if b is None or not (a.issued or b.issued):
                 continue
-            out.append({
-                "queue": label,
-                "served_base": a.served, "served_plan": b.served,
-                "mean_wait_min_base": round(a.mean_wait / 60, 1), "mean_wait_min_plan": round(b.mean_wait / 60, 1),
-                "p90_wait_min_base": round(a.p90_wait / 60, 1), "p90_wait_min_plan": round(b.p90_wait / 60, 1),
-                "max_waiting_base": a.max_waiting, "max_waiting_plan": b.max_waiting,
-            })
+            out.append(
+                {
+                    "queue": label,
+                    "served_base": a.served,
+                    "served_plan": b.served,
+                    "mean_wait_min_base": round(a.mean_wait / 60, 1),
+                    "mean_wait_min_plan": round(b.mean_wait / 60, 1),
+                    "p90_wait_min_base": round(a.p90_wait / 60, 1),
+                    "p90_wait_min_plan": round(b.p90_wait / 60, 1),
+                    "max_waiting_base": a.max_waiting,
+                    "max_waiting_plan": b.max_waiting,
+                }
+            )
         return out
 
 
@@ -61,8 +69,18 @@ async def compare_plans(
         store = SqliteStore(":memory:", synchronous="OFF")
         await store.open()
         try:
-            await simulate(config, store, start=start, days=days, seed=seed, profile=profile, plan=run_plan,
-                           calendar=calendar, observers=[run.observe], batch_minutes=15)
+            await simulate(
+                config,
+                store,
+                start=start,
+                days=days,
+                seed=seed,
+                profile=profile,
+                plan=run_plan,
+                calendar=calendar,
+                observers=[run.observe],
+                batch_minutes=15,
+            )
         finally:
             await store.close()
         stats.append(run)

@@ -38,16 +38,32 @@ def calendar():
     return load_calendar()
 
 
-def _run_sim(config: HallConfig, db: Path | str, *, start: date = MONDAY, days: int = 1, seed: int = 1,
-            profile: Profile | None = None, plan: StaffingPlan = DEFAULT_PLAN,
-            observers=()) -> SimResult:
+def _run_sim(
+    config: HallConfig,
+    db: Path | str,
+    *,
+    start: date = MONDAY,
+    days: int = 1,
+    seed: int = 1,
+    profile: Profile | None = None,
+    plan: StaffingPlan = DEFAULT_PLAN,
+    observers=(),
+) -> SimResult:
     async def go() -> SimResult:
         store = SqliteStore(db, synchronous="OFF")
         await store.open()
         try:
-            return await simulate(config, store, start=start, days=days, seed=seed,
-                                  profile=profile or default_profile(config), plan=plan,
-                                  calendar=load_calendar(), observers=observers)
+            return await simulate(
+                config,
+                store,
+                start=start,
+                days=days,
+                seed=seed,
+                profile=profile or default_profile(config),
+                plan=plan,
+                calendar=load_calendar(),
+                observers=observers,
+            )
         finally:
             await store.close()
 

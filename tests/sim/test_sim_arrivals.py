@@ -42,7 +42,12 @@ def test_more_arrivals_per_hour_in_the_peaks(ten_days):
         per_half_hour[t.hour * 2 + t.minute // 30] += 1
     peak_morning = (per_half_hour[19] + per_half_hour[20] + per_half_hour[21]) / 3  # 9:30-11:00
     peak_afternoon = (per_half_hour[29] + per_half_hour[30] + per_half_hour[31]) / 3  # 14:30-16:00
-    quiet = [per_half_hour[17], per_half_hour[23], per_half_hour[28], per_half_hour[34]]  # 8:30, 11:30, 14:00, 17:00
+    quiet = [
+        per_half_hour[17],
+        per_half_hour[23],
+        per_half_hour[28],
+        per_half_hour[34],
+    ]  # 8:30, 11:30, 14:00, 17:00
     assert min(peak_morning, peak_afternoon) > 1.4 * max(quiet)
     # nobody takes a ticket while the hall is closed
     assert all(k in range(17, 24) or k in range(28, 35) for k in per_half_hour)

@@ -18,9 +18,28 @@ DEMO = ROOT / "data" / "halls" / "demo.toml"
 
 def _demo(db: Path, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "queue_server.cli", "demo", "--config", str(DEMO), "--db", str(db), "--port", "0",
-         "--speed", "600", "--no-dashboard", "--start", "2026-11-23", *extra],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "queue_server.cli",
+            "demo",
+            "--config",
+            str(DEMO),
+            "--db",
+            str(db),
+            "--port",
+            "0",
+            "--speed",
+            "600",
+            "--no-dashboard",
+            "--start",
+            "2026-11-23",
+            *extra,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -60,7 +79,14 @@ def test_demo_serves_the_hall_through_the_websocket_and_stops_on_ctrl_c(tmp_path
     proc = _demo(db)
     try:
         urls = _urls(proc)
-        assert set(urls) >= {"wall display", "window display", "kiosk", "staff terminal", "rating pad", "health"}
+        assert set(urls) >= {
+            "wall display",
+            "window display",
+            "kiosk",
+            "staff terminal",
+            "rating pad",
+            "health",
+        }
         assert re.search(r"/kiosk\?token=[\w-]{20,}$", urls["kiosk"])
         with urllib.request.urlopen(urls["health"], timeout=10) as resp:
             health = json.loads(resp.read())
@@ -76,9 +102,16 @@ def test_demo_serves_the_hall_through_the_websocket_and_stops_on_ctrl_c(tmp_path
     assert proc.returncode == 0, out
     assert "stopped at simulated 2026-11-23" in out
     # what the websocket clients did, as the server recorded it
-    assert _count(db, "SELECT COUNT(*) FROM events WHERE type = 'ticket_issued' AND actor LIKE 'device:kiosk-%'") > 0
-    assert _count(db, "SELECT COUNT(*) FROM events WHERE type = 'staff_logged_in' AND actor = 'staff:w01'") == 1
-    assert _count(db, "SELECT COUNT(*) FROM events WHERE type = 'ticket_called' AND actor LIKE 'staff:w%'") > 0
+    assert (
+        _count(db, "SELECT COUNT(*) FROM events WHERE type = 'ticket_issued' AND actor LIKE 'device:kiosk-%'")
+        > 0
+    )
+    assert (
+        _count(db, "SELECT COUNT(*) FROM events WHERE type = 'staff_logged_in' AND actor = 'staff:w01'") == 1
+    )
+    assert (
+        _count(db, "SELECT COUNT(*) FROM events WHERE type = 'ticket_called' AND actor LIKE 'staff:w%'") > 0
+    )
     assert _count(db, "SELECT COUNT(*) FROM events WHERE at < '2026-11-23T08:00'") == 0
 
     # a second run continues the same day and its numbering
@@ -89,9 +122,14 @@ def test_demo_serves_the_hall_through_the_websocket_and_stops_on_ctrl_c(tmp_path
     out, _ = again.communicate(timeout=60)
     assert again.returncode == 0, out
     assert "continues at 2026-11-23" in out
-    new_a = [n for (n,) in sqlite3.connect(db).execute(
-        "SELECT json_extract(data, '$.seq') FROM events WHERE type = 'ticket_issued' AND id > ?"
-        " AND json_extract(data, '$.queue') = 'A'", (last_id,))]
+    new_a = [
+        n
+        for (n,) in sqlite3.connect(db).execute(
+            "SELECT json_extract(data, '$.seq') FROM events WHERE type = 'ticket_issued' AND id > ?"
+            " AND json_extract(data, '$.queue') = 'A'",
+            (last_id,),
+        )
+    ]
     assert new_a and min(new_a) == last_a + 1
     assert _count(db, f"SELECT COUNT(*) FROM events WHERE id > {last_id} AND at < '{last_at}'") == 0
     assert _count(db, f"SELECT COUNT(*) FROM events WHERE id > {last_id} AND type = 'day_started'") == 0

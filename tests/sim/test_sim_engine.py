@@ -48,22 +48,43 @@ def test_every_ticket_ends_done_or_no_show(week):
 
 def test_the_event_kinds_of_a_real_day(week):
     kinds = dict(_rows(week.db, "SELECT type, COUNT(*) FROM events GROUP BY type"))
-    for kind in (E.DAY_STARTED, E.TICKET_ISSUED, E.TICKET_CALLED, E.TICKET_RECALLED, E.SERVICE_STARTED,
-                 E.SERVICE_FINISHED, E.TICKET_NO_SHOW, E.TICKET_REACTIVATED, E.TICKET_TRANSFERRED,
-                 E.WINDOW_OPENED, E.WINDOW_PAUSED, E.WINDOW_RESUMED, E.WINDOW_CLOSED,
-                 E.STAFF_LOGGED_IN, E.STAFF_LOGGED_OUT):
+    for kind in (
+        E.DAY_STARTED,
+        E.TICKET_ISSUED,
+        E.TICKET_CALLED,
+        E.TICKET_RECALLED,
+        E.SERVICE_STARTED,
+        E.SERVICE_FINISHED,
+        E.TICKET_NO_SHOW,
+        E.TICKET_REACTIVATED,
+        E.TICKET_TRANSFERRED,
+        E.WINDOW_OPENED,
+        E.WINDOW_PAUSED,
+        E.WINDOW_RESUMED,
+        E.WINDOW_CLOSED,
+        E.STAFF_LOGGED_IN,
+        E.STAFF_LOGGED_OUT,
+    ):
         assert kinds.get(kind.value, 0) > 0, kind
     assert kinds[E.DAY_STARTED] == 3
     # 20 windows, each opened once a day by its own staff member, who logs out at the end
     assert kinds[E.WINDOW_OPENED] == kinds[E.STAFF_LOGGED_IN] == kinds[E.STAFF_LOGGED_OUT] == 60
-    actors = dict(_rows(week.db, "SELECT actor, COUNT(*) FROM events WHERE window = 5 AND (type LIKE 'ticket_%'"
-                                 " OR type LIKE 'window_%' OR type LIKE 'staff_%' OR type LIKE 'service_%') GROUP BY actor"))
+    actors = dict(
+        _rows(
+            week.db,
+            "SELECT actor, COUNT(*) FROM events WHERE window = 5 AND (type LIKE 'ticket_%'"
+            " OR type LIKE 'window_%' OR type LIKE 'staff_%' OR type LIKE 'service_%') GROUP BY actor",
+        )
+    )
     assert "staff:w05" in actors and set(actors) <= {"staff:w05", "device:pad-5"}  # the window's rating pad
 
 
 def test_lunch_and_opening_hours(week):
-    rows = _rows(week.db, "SELECT substr(at, 12, 5), type, data FROM events WHERE service_date = '2026-11-23'"
-                          " AND type IN ('ticket_issued', 'window_opened', 'window_paused', 'window_resumed')")
+    rows = _rows(
+        week.db,
+        "SELECT substr(at, 12, 5), type, data FROM events WHERE service_date = '2026-11-23'"
+        " AND type IN ('ticket_issued', 'window_opened', 'window_paused', 'window_resumed')",
+    )
     issued = [t for t, kind, _ in rows if kind == "ticket_issued"]
     assert all("08:30" <= t < "12:00" or "14:00" <= t < "17:30" for t in issued)
     assert all("08:29" <= t <= "08:32" for t, kind, _ in rows if kind == "window_opened")
@@ -74,20 +95,28 @@ def test_lunch_and_opening_hours(week):
 def test_no_show_share_about_five_percent(week):
     total = week.stats.total()
     assert 0.03 < total.no_shows / total.issued < 0.075
-    recalled_first = _rows(week.db, """
+    recalled_first = _rows(
+        week.db,
+        """
         SELECT COUNT(*) FROM events n WHERE n.type = 'ticket_no_show'
-        AND EXISTS (SELECT 1 FROM events r WHERE r.type = 'ticket_recalled' AND r.ticket = n.ticket AND r.id < n.id)""")
+        AND EXISTS (SELECT 1 FROM events r WHERE r.type = 'ticket_recalled' AND r.ticket = n.ticket AND r.id < n.id)""",
+    )
     no_shows = _rows(week.db, "SELECT COUNT(*) FROM events WHERE type = 'ticket_no_show'")
     assert recalled_first == no_shows  # staff recall before marking no-show
 
 
 def test_service_times_have_the_queue_means(week, demo_profile):
     by_queue: dict[str, list[float]] = {}
-    for queue, service in _rows(week.db, "SELECT json_extract(data, '$.queue'), json_extract(data, '$.service_s')"
-                                         " FROM events WHERE type = 'service_finished'"):
+    for queue, service in _rows(
+        week.db,
+        "SELECT json_extract(data, '$.queue'), json_extract(data, '$.service_s')"
+        " FROM events WHERE type = 'service_finished'",
+    ):
         by_queue.setdefault(queue, []).append(service)
     for queue in ("C", "D", "P", "Z"):  # no transfers in or out, several desks
-        assert statistics.fmean(by_queue[queue]) == pytest.approx(demo_profile.service_mean_s[queue], rel=0.15), queue
+        assert statistics.fmean(by_queue[queue]) == pytest.approx(
+            demo_profile.service_mean_s[queue], rel=0.15
+        ), queue
 
 
 def test_green_share_and_appointments_in_the_events(week):
@@ -112,9 +141,13 @@ def test_the_store_holds_what_the_hall_holds(week, demo_config):
     loaded = asyncio.run(load())
     hall = rebuild_hall(demo_config, loaded)
     assert hall.service_date == date(2026, 11, 25)
-    issued_today = _rows(week.db, "SELECT COUNT(*) FROM events WHERE type = 'ticket_issued' AND service_date = '2026-11-25'")[0][0]
+    issued_today = _rows(
+        week.db, "SELECT COUNT(*) FROM events WHERE type = 'ticket_issued' AND service_date = '2026-11-25'"
+    )[0][0]
     assert len(hall.tickets) == issued_today
-    numbers = dict(_rows(week.db, "SELECT queue, last_seq FROM ticket_numbers WHERE service_date = '2026-11-25'"))
+    numbers = dict(
+        _rows(week.db, "SELECT queue, last_seq FROM ticket_numbers WHERE service_date = '2026-11-25'")
+    )
     per_queue = Counter(t.queue for t in hall.tickets.values() if t.transfers == 0)
     assert all(numbers[q] >= n for q, n in per_queue.items())
     assert all(w.state.value == "closed" and w.staff is None for w in hall.windows.values())
@@ -142,9 +175,29 @@ def test_same_seed_same_events_table(tmp_path, demo_config, demo_profile, run_si
     run_sim(demo_config, tmp_path / "a.db", days=1, seed=5, profile=small)
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     subprocess.run(
-        [sys.executable, "-m", "queue_server.cli", "simulate", "--config", str(DEMO), "--db", str(tmp_path / "b.db"),
-         "--days", "1", "--start", "2026-11-23", "--seed", "5", "--tickets-per-day", "300", "--no-progress"],
-        check=True, env=env, cwd=ROOT, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "queue_server.cli",
+            "simulate",
+            "--config",
+            str(DEMO),
+            "--db",
+            str(tmp_path / "b.db"),
+            "--days",
+            "1",
+            "--start",
+            "2026-11-23",
+            "--seed",
+            "5",
+            "--tickets-per-day",
+            "300",
+            "--no-progress",
+        ],
+        check=True,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
     )
     run_sim(demo_config, tmp_path / "c.db", days=1, seed=6, profile=small)
     a, b, c = _events(tmp_path / "a.db"), _events(tmp_path / "b.db"), _events(tmp_path / "c.db")

@@ -22,7 +22,10 @@ def test_the_config_plan_staffs_every_window_in_its_queues_hours(demo_config):
     sessions = DEFAULT_PLAN.sessions(demo_config, MONDAY)
     assert sorted(sessions) == list(range(1, 21))
     s5 = sessions[5]
-    assert [(s.start_min, s.end_min, s.window, s.drain) for s in s5] == [(510, 720, 5, True), (840, 1050, 5, True)]
+    assert [(s.start_min, s.end_min, s.window, s.drain) for s in s5] == [
+        (510, 720, 5, True),
+        (840, 1050, 5, True),
+    ]
     saturday = DEFAULT_PLAN.sessions(demo_config, SATURDAY)
     # 5+X: only windows with a queue open on Saturday (A, C, L, P, Z)
     assert sorted(saturday) == [1, 2, 3, 4, 6, 7, 18, 19, 20]
@@ -37,7 +40,11 @@ def test_switching_windows_to_another_queue_makes_logical_windows(demo_config):
     assert sim.window(105).kind.value == "无差别综合" and sim.window(105).zone == "B区"
     s5 = plan.sessions(sim, MONDAY)[5]
     assert [(s.start_min, s.end_min, s.window, s.drain) for s in s5] == [
-        (510, 540, 5, False), (540, 660, 105, False), (660, 720, 5, True), (840, 1050, 5, True)]
+        (510, 540, 5, False),
+        (540, 660, 105, False),
+        (660, 720, 5, True),
+        (840, 1050, 5, True),
+    ]
     friday = plan.sessions(sim, date(2026, 11, 27))
     assert [(s.start_min, s.end_min) for s in friday[3]] == [(510, 720)]  # closed Friday afternoon
     assert plan.sessions(sim, SATURDAY)[6][0].window == 6  # the shift is for weekdays only
@@ -55,19 +62,31 @@ def test_extra_windows(demo_config):
 
 def test_plan_problems_are_all_listed(demo_config):
     with pytest.raises(PlanError) as err:
-        parse_plan({
-            "base": "maybe",
-            "windows": [{"number": 3, "queues": ["A"]}],
-            "shifts": [{"windows": [99], "from": "9:00", "to": "10:00"},
-                       {"windows": [1], "from": "11:00", "to": "10:00"},
-                       {"windows": [1], "from": "09:00", "to": "10:00", "queues": ["Q"]}],
-            "closed": [{"windows": [1], "from": "25:00", "to": "26:00", "days": ["monday"]}],
-            "extra": 1,
-        }, demo_config, source="bad.toml")
+        parse_plan(
+            {
+                "base": "maybe",
+                "windows": [{"number": 3, "queues": ["A"]}],
+                "shifts": [
+                    {"windows": [99], "from": "9:00", "to": "10:00"},
+                    {"windows": [1], "from": "11:00", "to": "10:00"},
+                    {"windows": [1], "from": "09:00", "to": "10:00", "queues": ["Q"]},
+                ],
+                "closed": [{"windows": [1], "from": "25:00", "to": "26:00", "days": ["monday"]}],
+                "extra": 1,
+            },
+            demo_config,
+            source="bad.toml",
+        )
     text = str(err.value)
-    for problem in ("unknown key 'extra'", 'base must be "config" or "none"', "window 3 already exists",
-                    "no window 99", "to must be after from", "queues must list queue codes",
-                    "'25:00' is not a time"):
+    for problem in (
+        "unknown key 'extra'",
+        'base must be "config" or "none"',
+        "window 3 already exists",
+        "no window 99",
+        "to must be after from",
+        "queues must list queue codes",
+        "'25:00' is not a time",
+    ):
         assert problem in text, problem
 
 
@@ -88,10 +107,27 @@ def test_comparison_table_side_by_side(demo_config, demo_profile, tmp_path, run_
 
 def test_simulate_plan_from_the_command_line(tmp_path):
     out = subprocess.run(
-        [sys.executable, "-m", "queue_server.cli", "simulate", "--config", str(DEMO), "--days", "1",
-         "--start", "2026-11-23", "--tickets-per-day", "300", "--no-progress",
-         "--plan", str(ROOT / "data" / "plans" / "peak-extra-a.toml")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "queue_server.cli",
+            "simulate",
+            "--config",
+            str(DEMO),
+            "--days",
+            "1",
+            "--start",
+            "2026-11-23",
+            "--tickets-per-day",
+            "300",
+            "--no-progress",
+            "--plan",
+            str(ROOT / "data" / "plans" / "peak-extra-a.toml"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     assert "早高峰加开两个无差别综合窗口: 2026-11-23" in out.stdout
@@ -102,7 +138,10 @@ def test_simulate_plan_from_the_command_line(tmp_path):
     bad.write_text('[[shifts]]\nwindows = [77]\nfrom = "09:00"\nto = "10:00"\n')
     out = subprocess.run(
         [sys.executable, "-m", "queue_server.cli", "simulate", "--config", str(DEMO), "--plan", str(bad)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 1 and "no window 77" in out.stderr
 
@@ -113,6 +152,11 @@ def test_a_plan_switching_windows_runs_without_unexpected_refusals(demo_config, 
     plan = load_plan(ROOT / "data" / "plans" / "borrow-5-6.toml", demo_config)
     result = run_sim(demo_config, tmp_path / "borrow.db", plan=plan)
     assert not result.unexpected, result.unexpected
-    logins = sqlite3.connect(tmp_path / "borrow.db").execute(
-        "SELECT window FROM events WHERE type = 'staff_logged_in' AND actor = 'staff:w05' ORDER BY id").fetchall()
+    logins = (
+        sqlite3.connect(tmp_path / "borrow.db")
+        .execute(
+            "SELECT window FROM events WHERE type = 'staff_logged_in' AND actor = 'staff:w05' ORDER BY id"
+        )
+        .fetchall()
+    )
     assert [w for (w,) in logins] == [5, 105, 5]

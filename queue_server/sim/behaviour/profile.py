@@ -9,6 +9,7 @@ below, and the queue mix and daily volume with ``--mix`` and ``--tickets-per-day
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +22,22 @@ from ...hall.config import HallConfig, QueueKind
 # open hours of a weekday is about 1. Only the shape matters: the level comes from the
 # daily volume of each queue.
 DEFAULT_HOURLY: tuple[tuple[float, float], ...] = (
-    (8.5, 0.55), (9.0, 1.15), (9.5, 1.45), (10.0, 1.5), (10.5, 1.4), (11.0, 1.1),
-    (11.5, 0.7), (12.0, 0.4),
-    (14.0, 0.65), (14.5, 1.15), (15.0, 1.35), (15.5, 1.3), (16.0, 1.05), (16.5, 0.7),
-    (17.0, 0.45), (17.5, 0.25),
+    (8.5, 0.55),
+    (9.0, 1.15),
+    (9.5, 1.45),
+    (10.0, 1.5),
+    (10.5, 1.4),
+    (11.0, 1.1),
+    (11.5, 0.7),
+    (12.0, 0.4),
+    (14.0, 0.65),
+    (14.5, 1.15),
+    (15.0, 1.35),
+    (15.5, 1.3),
+    (16.0, 1.05),
+    (16.5, 0.7),
+    (17.0, 0.45),
+    (17.5, 0.25),
 )
 
 # Monday is the busiest weekday, Friday the quietest (0 = Monday).
@@ -32,8 +45,11 @@ DEFAULT_WEEKDAY_FACTOR = (1.15, 1.0, 1.0, 0.95, 0.9, 1.0, 1.0)
 
 # Queues whose citizens often book a slot ahead (预约): 不动产, 婚姻, 商事, 税务 ...
 _APPOINTMENT_BY_KIND = {
-    QueueKind.GENERAL: 0.05, QueueKind.FIELD: 0.08, QueueKind.SPECIAL: 0.05,
-    QueueKind.PICKUP: 0.0, QueueKind.CONSULT: 0.0,
+    QueueKind.GENERAL: 0.05,
+    QueueKind.FIELD: 0.08,
+    QueueKind.SPECIAL: 0.05,
+    QueueKind.PICKUP: 0.0,
+    QueueKind.CONSULT: 0.0,
 }
 _APPOINTMENT_HEAVY_WORDS = ("不动产", "婚姻", "商事")
 
@@ -83,7 +99,7 @@ class Profile:
         pts = self.hourly
         if hour <= pts[0][0]:
             return pts[0][1]
-        for (h0, v0), (h1, v1) in zip(pts, pts[1:]):
+        for (h0, v0), (h1, v1) in itertools.pairwise(pts):
             if hour <= h1:
                 return v0 + (v1 - v0) * (hour - h0) / (h1 - h0) if h1 > h0 else v1
         return pts[-1][1]
@@ -188,7 +204,7 @@ def apply_overrides(profile: Profile, data: dict[str, Any], *, source: str = "pr
             changes[key] = {**current, **{str(k): float(v) for k, v in value.items()}}
         elif key == "hourly":
             pts = tuple((float(h), float(v)) for h, v in value)
-            if len(pts) < 2 or any(b[0] < a[0] for a, b in zip(pts, pts[1:])):
+            if len(pts) < 2 or any(b[0] < a[0] for a, b in itertools.pairwise(pts)):
                 raise ValueError(f"{source}: hourly needs two or more [hour, intensity] pairs in hour order")
             changes[key] = pts
         elif key == "weekday_factor":
