@@ -102,7 +102,7 @@ def add_parser(subparsers: Any) -> None:
         help="live demo: queue server on a simulated clock fed by the simulator over the websocket",
         description=(
             "Starts the queue server on a simulated clock, the simulator as its kiosk and window "
-            "clients, and the dashboard if this HallOps has one; prints the URLs. Ctrl-C stops. "
+            "clients, and the dashboard; prints the URLs. Ctrl-C stops. "
             "A second run continues the same database where the first stopped."
         ),
     )
