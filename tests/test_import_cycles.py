@@ -1,5 +1,6 @@
 """No import cycles in ``queue_server`` or ``dashboard``: every import counts, also the ones
-inside functions (a cycle hidden in a function is still a cycle of the design)."""
+inside functions and under ``if TYPE_CHECKING:`` (a cycle hidden there is still a cycle of the
+design)."""
 
 from __future__ import annotations
 
