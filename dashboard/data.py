@@ -670,6 +670,10 @@ class HallWarehouse:
     def has(self, table: str) -> bool:
         return table in self.tables
 
+    def meta(self, key: str) -> str | None:
+        """A value of the hall's ``meta`` table (as of the last refresh), or None."""
+        return self.scalar("SELECT value FROM meta WHERE key = $key", {"key": key})
+
     def data_range(self) -> tuple[date | None, date | None]:
         row = self.row("SELECT MIN(service_date), MAX(service_date) FROM tickets")
         return (row[0], row[1]) if row else (None, None)

@@ -251,13 +251,17 @@ def live_hall(wh: HallWarehouse, config: HallConfig, day: date) -> Hall:
         ))
     windows = []
     known = {w.number for w in config.windows}
+    present = {t.id for t in tickets}
     for r in wh.query("SELECT * FROM windows").itertuples(index=False):
         if int(r.number) not in known:
             continue
+        # a ticket at the counter that is not among ``day``'s active ones (a ticket of another
+        # day: the hall's date is not ``day``, or the next day has not started yet) is not
+        # at the counter on ``day``; the core would look it up and fail
+        current = None if pd.isna(r.current_ticket) or r.current_ticket not in present else r.current_ticket
         windows.append(Window(number=int(r.number), state=WindowState(r.state), pause_reason=r.pause_reason or "",
                               staff=None if pd.isna(r.staff) else r.staff, staff_name=r.staff_name or "",
-                              current_ticket=None if pd.isna(r.current_ticket) else r.current_ticket,
-                              state_since=dt(r.state_since_ts)))
+                              current_ticket=current, state_since=dt(r.state_since_ts)))
     times = {r.queue: ServiceTime(mean_s=float(r.mean_s), samples=int(r.samples))
              for r in wh.query("SELECT * FROM service_times").itertuples(index=False)}
     return Hall(config, tickets=tickets, windows=windows, service_times=times, service_date=day)

@@ -15,7 +15,8 @@ from queue_server.hall.config import HallConfig
 
 from . import queries as q
 from .data import HallWarehouse
-from .settings import config_path_from_env, db_path_from_env, hall_now
+from . import hall_clock
+from .settings import config_path_from_env, db_path_from_env
 
 LIVE_REFRESH_S = 5  # the live page redraws itself this often
 REFRESH_MAX_AGE_S = 2.0  # a page run refreshes the warehouse unless it is fresher than this
@@ -61,7 +62,12 @@ class Context:
         return self.now.timestamp()
 
     def fresh_now(self) -> datetime:
-        return hall_now(self.config.timezone)
+        return now_of(self.wh, self.config)
+
+
+def now_of(wh: HallWarehouse, config: HallConfig) -> datetime:
+    """The hall's now (``hall_clock``: the server's clock in ``meta``, else the real one)."""
+    return hall_clock.hall_now(config.timezone, wh.meta(hall_clock.META_KEY))
 
 
 def context() -> Context:
@@ -85,7 +91,7 @@ def frame(page_path: str | None) -> Context:
         st.stop()
         raise
     wh.maybe_refresh(REFRESH_MAX_AGE_S)
-    now = hall_now(config.timezone)
+    now = now_of(wh, config)
     today = now.date()
     filters = PAGE_FILTERS.get(page_path or "", ())
 

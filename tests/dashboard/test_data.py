@@ -159,15 +159,6 @@ def test_replaced_file_reloads(small, tmp_path: Path) -> None:
     assert_same(wh, HallWarehouse(path, config).load())
 
 
-def test_now_comes_from_the_environment(monkeypatch) -> None:
-    from dashboard.settings import hall_now
-
-    monkeypatch.setenv("HALLOPS_NOW", NOW.isoformat())
-    assert hall_now("Asia/Shanghai") == NOW
-    monkeypatch.delenv("HALLOPS_NOW")
-    assert hall_now("Asia/Shanghai").utcoffset().total_seconds() == 8 * 3600
-
-
 def test_figures_over_a_simulated_day(tmp_path: Path, demo_config) -> None:
     """The simulator (hallops simulate) makes recalls, reactivations and transfers the test
     driver does not: the warehouse's figures still equal the plain-SQL ones."""
