@@ -12,14 +12,13 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import dashboard_expected as ex
 import pytest
+from dashboard_drive import DEMO_HALL, NOW, ROOT
 from streamlit.testing.v1 import AppTest
 
 from dashboard import hall_clock
 from dashboard.theme import parse_number
-
-import dashboard_expected as ex
-from dashboard_drive import DEMO_HALL, NOW, ROOT
 
 APP = ROOT / "dashboard" / "streamlit_app.py"
 PAGES = ("app_pages/live.py", "app_pages/cases.py", "app_pages/ratings.py", "app_pages/windows.py",
@@ -35,12 +34,14 @@ def write_clock(path: Path, at: datetime, speed: float, wall: float) -> None:
 
 @pytest.fixture
 def clocked_db(hall_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the recorded hall whose server wrote its clock (10:30 on 20 November, real
-    speed) a moment ago; the dashboard's clock is not frozen."""
+    """A copy of the recorded hall whose server wrote its clock (10:30 on 20 November) a
+    moment ago; the dashboard's clock is not frozen. Speed 0 (a paused simulation), so the
+    figures that run with the clock (open hours, longest wait) can be compared exactly; the
+    speed itself: test_clock_from_meta_runs_at_its_speed."""
     assert NOW.date() != datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the point of the test
     path = tmp_path / "hall.db"
     shutil.copy(hall_db, path)
-    write_clock(path, NOW, 1.0, time.time())
+    write_clock(path, NOW, 0.0, time.time())
     monkeypatch.setenv("HALLOPS_DB", str(path))
     monkeypatch.setenv("HALLOPS_CONFIG", str(DEMO_HALL))
     monkeypatch.delenv("HALLOPS_NOW", raising=False)
@@ -133,6 +134,18 @@ def test_every_page_uses_the_hall_clock(clocked_db: Path) -> None:
     c = ex.case_figures(con, today, today, NOW, 4)
     assert parse_number(m["收件"]) == c["received"] > 0
     assert parse_number(m["超期件"]) == c["overdue"]
+
+    # the monthly report counts every day's window hours up to the hall's now (issue 12
+    # point 8: with the machine's clock they were cut at another instant)
+    at.switch_page("app_pages/report.py").run()
+    assert not at.exception, at.exception
+    value = dict(zip(at.dataframe[0].value["指标"], at.dataframe[0].value["数值"]))
+    month = ex.window_times(con, date(2026, 11, 1), date(2026, 11, 30), NOW)
+    first_day = ex.window_times(con, date(2026, 11, 18), date(2026, 11, 18), NOW)
+    assert value["窗口开放时长"] == pytest.approx(month["open_s"] / 3600, abs=0.051)
+    assert value["窗口开放时长"] > 2 * first_day["open_s"] / 3600  # three days, not one
+    captions = " ".join(c.value for c in at.caption)
+    assert "最终过号" in captions and "过号次数" in captions  # both no-show counts explained
 
     # the what-if page starts on the hall's day (or the next working day)
     at.switch_page("app_pages/whatif.py").run()
