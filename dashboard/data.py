@@ -371,7 +371,11 @@ class HallWarehouse:
         raw = ", ".join(f'NULLIF("{c.name}", chr(1)) AS "{c.name}"' if c.arrow == pa.string() else f'"{c.name}"'
                         for c in table.fetched)
         select = ", ".join(c.duck or f'"{c.name}"' for c in table.stored)
-        self.con.from_arrow(chunk).project(raw).project(select).insert_into(table.name)
+        self.con.register("_hallops_chunk", chunk)  # one statement: cheaper than a chain of relations
+        try:
+            self.con.execute(f'INSERT INTO "{table.name}" SELECT {select} FROM (SELECT {raw} FROM _hallops_chunk)')
+        finally:
+            self.con.unregister("_hallops_chunk")
 
     # ------------------------------------------------------------------ load
 
