@@ -65,7 +65,7 @@ def test_csv_has_hall_period_and_sections(month_report) -> None:
     titles = [r[0] for r in rows if r and r[0].startswith("【")]
     assert titles[0] == "【总体指标】" and "【好差评分人员】" in titles
     summary = {r[0]: r[1] for r in rows if len(r) == 4}
-    assert summary["取号量"] == str(dict(zip(month_report.summary["指标"], month_report.summary["数值"]))["取号量"])
+    assert summary["取号量"] == str(int(dict(zip(month_report.summary["指标"], month_report.summary["数值"]))["取号量"]))
 
 
 def test_csv_writes_counts_as_integers(month_report, sql) -> None:
