@@ -26,9 +26,19 @@ Rows go in with ``executemany`` in big transactions (``journal_mode=OFF``,
 server keeps it. It takes a few minutes and about 4 GB; it is kept (``--db``, default
 ``var/bench/dashboard-10m.db``, git-ignored) and reused while its parameters match.
 
-Then, in this process:
+Then, in this process, today's path against the cache (issue 15), each measured in this run:
 
-* cold load: ``HallWarehouse.load()`` of the whole file;
+* today's path: ``dashboard/data.py`` as it was at ``--baseline`` (before the cache: sqlite3
+  and reader processes, in memory only), run from a copy: its cold load (what every restart
+  cost), its first page after a restart (cold load + the live page's queries), its refresh
+  after ``--new-events`` new events;
+* the cache: the cold build through ADBC (no cache file), then its save to
+  ``<db stem>.dashboard.duckdb``; a restart (a new ``HallWarehouse`` restoring the file and
+  catching up) + the live page's queries; the refresh after ``--new-events`` new events and
+  the live page after it. Wall time and CPU time (this process and its reader processes:
+  on a shared machine the CPU time says more), and ``uptime``'s load with them;
+
+then, on the restored warehouse:
 * per page, the queries the page runs with its default filters (实时: today; 办件, 好差评,
   窗口与人员: the last 30 days; 报表: the month of ``--now``), ``--repeat`` times: p50, p95, max;
 * incremental refresh: ``--appends`` times, 100 events (and their ticket rows, one case and
@@ -55,23 +65,31 @@ import statistics
 import sys
 import time
 from dataclasses import replace
-from datetime import date, datetime, time as dtime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dashboard import queries as q  # noqa: E402
-from dashboard import report as rpt  # noqa: E402
-from dashboard.data import HallWarehouse  # noqa: E402
-from queue_server.calendar_data import load_calendar  # noqa: E402
-from queue_server.config_file import load_hall_config  # noqa: E402
-from queue_server.hall.config import HallConfig, QueueKind, StaffAccount, StaffRole, WindowConfig, WindowQueue  # noqa: E402
-from queue_server.matters import load_matters  # noqa: E402
-from queue_server.store.schema import MIGRATIONS, SCHEMA_VERSION  # noqa: E402
+from dashboard import queries as q
+from dashboard import report as rpt
+from dashboard.data import HallWarehouse, default_cache_path
+from queue_server.calendar_data import load_calendar
+from queue_server.config_file import load_hall_config
+from queue_server.hall.config import (
+    HallConfig,
+    StaffAccount,
+    StaffRole,
+    WindowConfig,
+    WindowQueue,
+)
+from queue_server.matters import load_matters
+from queue_server.store.schema import MIGRATIONS
 
 GENERATOR = "bench-dashboard-1"
+BASELINE = "0bd231e"  # the dashboard before the cache: sqlite3 + worker processes, in memory only
 WINDOWS_PER_QUEUE = {"A": 30, "B": 10, "C": 10, "D": 12, "E": 8, "F": 10, "G": 6, "H": 4, "J": 8,
                      "K": 2, "L": 4, "M": 4, "P": 8, "Z": 4}
 SESSIONS = ((dtime(8, 30), dtime(12, 0)), (dtime(14, 0), dtime(17, 30)))
@@ -322,7 +340,7 @@ def cases_and_ratings(con, hall, done, now, calendar, seed) -> tuple[int, int, i
             deadline_cache[key] = (d.at.timestamp(), d.at.isoformat())
         return deadline_cache[key]
 
-    iso = lambda ts: datetime.fromtimestamp(ts, tz).isoformat()  # noqa: E731
+    iso = lambda ts: datetime.fromtimestamp(ts, tz).isoformat()
     rid = xid = 0
     for tid, number, queue, wn, staff, fin, ds in done:
         w = kinds[wn]
@@ -454,6 +472,53 @@ def pages(wh: HallWarehouse, hall: HallConfig, now: datetime) -> dict[str, dict]
             "报表 report": report}
 
 
+def uptime() -> str:
+    import subprocess
+
+    return subprocess.run(["uptime"], check=False, capture_output=True, text=True).stdout.strip()
+
+
+def baseline_module(commit: str):
+    """``dashboard/data.py`` as it was at ``commit`` (today's path), importable on its own;
+    its worker processes run that same copy."""
+    import importlib.util
+    import subprocess
+    import tempfile
+
+    code = subprocess.run(["git", "-C", str(ROOT), "show", f"{commit}:dashboard/data.py"], check=True,
+                          capture_output=True, text=True).stdout
+    code = code.replace('"-m", "dashboard.data"', '"-m", "hallops_baseline_data"')
+    folder = Path(tempfile.mkdtemp(prefix="hallops-baseline-"))
+    (folder / "hallops_baseline_data.py").write_text(code, encoding="utf-8")
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(folder), str(ROOT), os.environ.get("PYTHONPATH", "")])
+    spec = importlib.util.spec_from_file_location("hallops_baseline_data", folder / "hallops_baseline_data.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules["hallops_baseline_data"] = module
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def refresh_after(wh, appender: Appender, live, n_events: int) -> dict[str, float]:
+    """After the server committed ``n_events`` (100 per transaction): ms to refresh (wall
+    and this process's CPU), then ms to run the live page's queries."""
+    live()  # warm
+    for _ in range(max(1, round(n_events / 100))):
+        appender.append()
+    t, c = time.perf_counter(), time.process_time()
+    wh.refresh()
+    out = {"refresh_ms": (time.perf_counter() - t) * 1000, "refresh_cpu_ms": (time.process_time() - c) * 1000}
+    t = time.perf_counter()
+    live()
+    out["page_ms"] = (time.perf_counter() - t) * 1000
+    return out
+
+
+def cpu_s() -> float:
+    """CPU seconds of this process and its finished children (today's reader processes)."""
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
 class Appender:
     """A second connection writing as the server does: 100 events per transaction, with the
     ticket rows they change, one case and one rating."""
@@ -509,6 +574,8 @@ def main() -> int:
     ap.add_argument("--appends", type=int, default=30, help="incremental refreshes measured (default 30)")
     ap.add_argument("--regenerate", action="store_true", help="generate the database even if it matches")
     ap.add_argument("--json", help="write every figure to this file")
+    ap.add_argument("--baseline", default=BASELINE, help=f"commit whose dashboard/data.py is today's path (default {BASELINE})")
+    ap.add_argument("--new-events", type=int, default=1000, help="events committed before the measured live refresh")
     args = ap.parse_args()
 
     base = load_hall_config(ROOT / "data" / "halls" / "demo.toml")
@@ -544,19 +611,61 @@ def main() -> int:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()},"
           f" load average {os.getloadavg()[0]:.1f}")
 
+    print(f"machine load (uptime): {uptime()}")
+    appender = Appender(path, hall, now)
+    live_of = lambda w: pages(w, hall, now)["实时 live"]
+
+    # ---- today's path (the data.py of --baseline, run from a copy): cold load, no cache
+    old = baseline_module(args.baseline)
+    t, c = time.perf_counter(), cpu_s()
+    wh_old = old.HallWarehouse(path, hall).load()
+    old_cold, old_cold_cpu = time.perf_counter() - t, cpu_s() - c
     t = time.perf_counter()
-    c0 = resource.getrusage(resource.RUSAGE_SELF)
-    k0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wh = HallWarehouse(path, hall).load()
-    cold = time.perf_counter() - t
-    c1 = resource.getrusage(resource.RUSAGE_SELF)
-    k1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_main = c1.ru_utime + c1.ru_stime - c0.ru_utime - c0.ru_stime
-    cpu_workers = k1.ru_utime + k1.ru_stime - k0.ru_utime - k0.ru_stime
+    live_of(wh_old)()
+    old_first_page = old_cold + time.perf_counter() - t  # a restart: load, then the first page
+    old_refresh = refresh_after(wh_old, appender, live_of(wh_old), args.new_events)
+    del wh_old
+    print(f"\ntoday's path ({args.baseline}): cold load {old_cold:.2f} s (CPU {old_cold_cpu:.1f} s); first page"
+          f" after a restart {old_first_page:.2f} s; after {args.new_events:,} new events: refresh"
+          f" {old_refresh['refresh_ms']:.0f} ms (CPU {old_refresh['refresh_cpu_ms']:.0f} ms), live page"
+          f" {old_refresh['page_ms']:.0f} ms", flush=True)
+
+    # ---- the cache: cold build (then saved), restart from it, live refresh
+    cache = default_cache_path(path)
+    for stale in path.parent.glob(cache.name + "*"):
+        stale.unlink()
+    t, c = time.perf_counter(), cpu_s()
+    wh = HallWarehouse(path, hall)
+    wh.load()  # the cold build alone (no cache configured)
+    cold, cold_cpu = time.perf_counter() - t, cpu_s() - c
+    cpu_main, cpu_workers = cold_cpu, 0.0
+    t = time.perf_counter()
+    wh.cache_path = cache
+    wh.save()
+    built = cold + time.perf_counter() - t
+    size_mb = cache.stat().st_size / 1e6
+    del wh
+    t, c = time.perf_counter(), cpu_s()
+    wh = HallWarehouse(path, hall, cache=cache).load()
+    restored = time.perf_counter() - t
+    live_of(wh)()
+    first_page, first_page_cpu = time.perf_counter() - t, cpu_s() - c
+    assert wh.load_stats.source == "cache"
+    new_refresh = refresh_after(wh, appender, live_of(wh), args.new_events)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\ncold load: {cold:.1f} s with {wh.load_stats.workers} reading processes "
-          f"(CPU: {cpu_workers:.0f} s in the readers, {cpu_main:.0f} s in DuckDB and this process); "
-          f"{wh.count('events'):,} events and {wh.count('tickets'):,} tickets copied; peak RSS {rss:,.0f} MB")
+    print(f"\ncache ({cache.name}, {size_mb:,.0f} MB):")
+    print(f"  cold build {cold:.2f} s through ADBC ({wh.workers} threads; CPU {cold_cpu:.1f} s), then saved in "
+          f"{built - cold:.2f} s: {old_cold / cold:.1f}x faster than today's cold load in wall time, "
+          f"{old_cold_cpu / cold_cpu:.1f}x in CPU   aim >= 5x: {'ok' if old_cold / cold >= 5 else 'MISSED'}")
+    print(f"  first page after a restart: {first_page:.2f} s (CPU {first_page_cpu:.1f} s; restore {restored:.2f} s,"
+          f" caught up and live page {first_page - restored:.2f} s) against {old_first_page:.2f} s today"
+          f"   aim <= 5 s: {'ok' if first_page <= 5 else 'MISSED'}")
+    print(f"  after {args.new_events:,} new events: refresh {new_refresh['refresh_ms']:.0f} ms (CPU"
+          f" {new_refresh['refresh_cpu_ms']:.0f} ms) against {old_refresh['refresh_ms']:.0f} ms today, then the live"
+          f" page {new_refresh['page_ms']:.0f} ms   aim (refresh) <= 100 ms:"
+          f" {'ok' if new_refresh['refresh_ms'] <= 100 else 'MISSED'}")
+    print(f"  {wh.count('events'):,} events and {wh.count('tickets'):,} tickets copied; peak RSS {rss:,.0f} MB;"
+          f" load (uptime): {uptime()}", flush=True)
 
     results: dict[str, dict] = {}
     print(f"\npage queries after load, {args.repeat} runs each (ms):")
@@ -589,9 +698,15 @@ def main() -> int:
     print(f"  refresh with nothing new: {(time.perf_counter() - t) * 1000:.1f} ms")
     print(f"  load average now {os.getloadavg()[0]:.1f}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"info": info, "cold_load_s": cold, "cold_load_cpu_s": [cpu_workers, cpu_main],
-                                               "rss_mb": rss, "pages": results, "refresh": inc},
-                                              ensure_ascii=False, indent=2))
+        Path(args.json).write_text(json.dumps({
+            "info": info, "baseline": args.baseline,
+            "today": {"cold_load_s": old_cold, "cold_load_cpu_s": old_cold_cpu, "first_page_s": old_first_page,
+                      **old_refresh},
+            "cache": {"cold_build_s": cold, "cold_build_cpu_s": cold_cpu, "save_s": built - cold,
+                      "first_page_s": first_page, "first_page_cpu_s": first_page_cpu, "restore_s": restored,
+                      **new_refresh, "size_mb": size_mb},
+            "cold_load_cpu_s": [cpu_workers, cpu_main], "rss_mb": rss, "pages": results, "refresh": inc,
+        }, ensure_ascii=False, indent=2))
     return 0
 
 

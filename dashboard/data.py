@@ -1,9 +1,11 @@
 """The dashboard's data path: the hall's SQLite file, read-only, copied into DuckDB.
 
-The queue server writes one SQLite file in WAL mode. ``HallWarehouse`` reads it with
-Python's ``sqlite3`` through a read-only URI (``file:...?mode=ro``; no DuckDB extension, so
-nothing is downloaded at run time), turns the rows into Arrow tables and loads them into an
-in-process DuckDB database once. ``refresh()`` then appends only what was added since:
+The queue server writes one SQLite file in WAL mode. ``HallWarehouse`` keeps an in-process
+DuckDB copy of what the figures use, and a cache of it in a DuckDB file next to the hall
+database (``default_cache_path``), so a restart starts warm: ``load()`` restores the cache
+when it was written by this ``CACHE_VERSION`` from this same database, else builds the copy
+cold (ADBC's SQLite driver into Arrow, several ranges at once) and saves it. ``refresh()``
+then reads only what was added since (Python's ``sqlite3``, one read transaction):
 
 * ``events`` is append-only: rows with ``id`` above the high-water mark are appended.
 * ``tickets`` holds current state: the tickets named by the new events (and the tickets a
@@ -18,23 +20,20 @@ What is copied is what the figures use. ``events`` keeps the event types of ``EV
 (calls, finishes, no-shows, transfers, cancellations, window and staff events: issue and
 start of service are in ``tickets``), and of the JSON ``data`` only a few fields, read by
 SQLite as one JSON array per row and split by DuckDB. Applicant names, phone and ID numbers
-are never copied.
+are never copied. Instants travel as their ISO text and are parsed by DuckDB, exactly.
 
-A large file is read by several processes at once (``workers``): events by ranges of ids,
-the other tables by ranges of rowid. Events are append-only, so a range below the
-high-water mark read first is stable; the current-state tables are read after it and any
-change since is caught by the ``refresh()`` that ends the load. Nothing here imports
-Streamlit: the class is tested and benchmarked on its own.
+The cache file is never held open (restored read-only and detached, saved to a new file
+renamed over it), so several dashboard processes can share it; docs/dashboard.md, "Data
+path". Nothing here imports Streamlit: the class is tested and benchmarked on its own.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -50,17 +49,28 @@ import pyarrow as pa
 
 from queue_server.hall.config import HallConfig
 
+log = logging.getLogger(__name__)
+
 CHUNK_ROWS = 200_000
-PARALLEL_ROWS = 400_000  # read in worker processes from this many rows on
-TASK_ROWS = 1_000_000  # rows per worker task
+PARALLEL_ROWS = 400_000  # read by several threads at once from this many rows on
+TASK_ROWS = 1_000_000  # rows per range read
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+# What the cache file holds and how: bump on any change of the copied tables, their columns
+# or the derived ones, and every cache written before is rebuilt.
+CACHE_VERSION = 1
+SAVE_EVERY_EVENTS = 20_000  # the cache file is rewritten after this many new events ...
+SAVE_EVERY_S = 600.0  # ... or this long after the last save when anything is new
+
+
+def default_cache_path(db: str | Path) -> Path:
+    """Where the dashboard keeps its cache of a hall database: ``hall.db`` ->
+    ``hall.dashboard.duckdb`` next to it."""
+    db = Path(db)
+    return db.with_name(f"{db.stem}.dashboard.duckdb")
 
 # ---------------------------------------------------------------------- what is copied
 
 
-def _epoch(col: str) -> str:
-    """SQLite expression: an ISO 8601 instant with offset as Unix seconds (ms precision)."""
-    return f"round((julianday({col}) - 2440587.5) * 86400.0, 3)"
 
 
 def _local_seconds(col: str) -> str:
@@ -92,7 +102,10 @@ def _f(name: str, sql: str | None = None) -> Col:
 
 
 def _ts(name: str, col: str) -> Col:
-    return Col(name, _epoch(col), pa.float64(), "DOUBLE")
+    """An instant: fetched as its ISO 8601 text with offset, parsed by DuckDB into Unix
+    seconds (exact to the microsecond; SQLite's ``julianday`` rounds to the millisecond)."""
+    # whole microseconds divided once: the double nearest the instant, as Python's timestamp()
+    return Col(name, col, pa.string(), "DOUBLE", f'epoch_us(CAST("{name}" AS TIMESTAMPTZ)) / 1000000.0')
 
 
 def _d(name: str, sql: str | None = None) -> Col:
@@ -243,17 +256,50 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
     return con
 
 
-def fetch(src: sqlite3.Connection, table: _Table, where: str = "", params: Sequence[Any] = (),
-          order: str = "") -> Iterable[pa.Table]:
-    """The table's rows (filtered) as Arrow tables of up to CHUNK_ROWS rows."""
-    cols = table.fetched
-    sql = f"SELECT {', '.join(c.sql for c in cols)} FROM {table.name}"  # type: ignore[misc]
+# ADBC's SQLite driver types each column from the first rows of a result and fails when a
+# column that was NULL there holds text later; text columns are therefore fetched with NULL
+# as this marker, turned back into NULL by DuckDB (``HallWarehouse._append``).
+NULL_TEXT = "\x01"
+
+
+def select_sql(table: _Table, where: str = "", order: str = "") -> str:
+    """The SQLite query of the table's copied columns (filtered)."""
+    cols = [f"ifnull({c.sql}, char(1))" if c.arrow == pa.string() else c.sql for c in table.fetched]
+    sql = f"SELECT {', '.join(cols)} FROM {table.name}"  # type: ignore[arg-type]
     conditions = [w for w in (table.where, where) if w]
     if conditions:
         sql += " WHERE " + " AND ".join(f"({w})" for w in conditions)
     if order:
         sql += f" ORDER BY {order}"
-    cur = src.execute(sql, tuple(params))
+    return sql
+
+
+def fetch_bulk(path: Path, table: _Table, where: str = "", params: Sequence[Any] = (),
+               order: str = "") -> pa.Table | None:
+    """A large read (the cold build): ADBC's SQLite driver straight into Arrow, read-only;
+    its own connection, so several ranges can be read by threads at once."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    con = adbc.connect(f"file:{path.resolve().as_posix()}?mode=ro")
+    try:
+        cur = con.cursor()
+        try:
+            cur.execute(select_sql(table, where, order), tuple(params) if params else None)
+            got = cur.fetch_arrow_table()
+        finally:
+            cur.close()
+    finally:
+        con.close()
+    if got.num_rows == 0:
+        return None
+    return got.rename_columns([c.name for c in table.fetched]).cast(table.schema())
+
+
+def fetch(src: sqlite3.Connection, table: _Table, where: str = "", params: Sequence[Any] = (),
+          order: str = "") -> Iterable[pa.Table]:
+    """The table's rows (filtered) as Arrow tables of up to CHUNK_ROWS rows, through
+    ``src`` (a few keyed rows inside the refresh's read transaction)."""
+    cur = src.execute(select_sql(table, where, order), tuple(params))
     schema = table.schema()
     while True:
         rows = cur.fetchmany(CHUNK_ROWS)
@@ -261,39 +307,6 @@ def fetch(src: sqlite3.Connection, table: _Table, where: str = "", params: Seque
             break
         columns = list(zip(*rows))
         yield pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(columns, schema)], schema=schema)
-
-
-def _read_task(path: str, name: str, where: str, params: tuple[Any, ...]) -> pa.Table | None:
-    """One range of one table read by a worker process (``python -m dashboard.data``, which
-    streams Arrow IPC on its stdout): one Arrow table, or None. A plain subprocess rather
-    than multiprocessing, so it works whatever the calling program's main module is."""
-    cmd = [sys.executable, "-m", "dashboard.data", path, name, where, json.dumps(list(params))]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None
-    try:
-        table = pa.ipc.open_stream(proc.stdout).read_all()
-    except pa.ArrowInvalid:
-        table = None
-    err = proc.stderr.read() if proc.stderr else b""
-    if proc.wait() != 0:
-        raise RuntimeError(f"reading {name} ({where} {params}) failed: {err.decode(errors='replace')}")
-    return table if table is not None and table.num_rows else None
-
-
-def _worker_main(argv: list[str]) -> int:
-    path, name, where, params = argv[0], argv[1], argv[2], tuple(json.loads(argv[3]))
-    table = TABLES[name]
-    src = connect_readonly(Path(path))
-    try:
-        out = sys.stdout.buffer
-        writer = pa.ipc.new_stream(out, table.schema())
-        for chunk in fetch(src, table, where, params, order=table.split if table.split != "rowid" else ""):
-            writer.write_table(chunk)
-        writer.close()
-        out.flush()
-    finally:
-        src.close()
-    return 0
 
 
 # ---------------------------------------------------------------------- the warehouse
@@ -313,6 +326,7 @@ class LoadStats:
     seconds: float = 0.0
     rows: dict[str, int] = field(default_factory=dict)
     workers: int = 0
+    source: str = "sqlite"  # "sqlite": a full build; "cache": restored from the cache file, then caught up
 
 
 class HallWarehouse:
@@ -321,7 +335,7 @@ class HallWarehouse:
     see committed snapshots; loads and refreshes are serialised by a lock."""
 
     def __init__(self, sqlite_path: str | Path, config: HallConfig | None = None, *,
-                 workers: int | None = None) -> None:
+                 workers: int | None = None, cache: str | Path | None = None) -> None:
         self.path = Path(sqlite_path)
         self.config = config
         self.workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
@@ -336,6 +350,11 @@ class HallWarehouse:
         self.load_stats = LoadStats()
         self._last_rating_id = 0
         self._whole: dict[str, pa.Table | None] = {}  # last copy of the small tables
+        self._marks = ("", "")  # the first event and the event at last_event_id, as read (_mark)
+        self.cache_path = Path(cache) if cache is not None else None
+        self.saved_event_id = -1  # last_event_id of the cache file this process wrote or read
+        self._saved_at = 0.0
+        self._saver: threading.Thread | None = None
 
     @property
     def load_seconds(self) -> float:
@@ -349,13 +368,36 @@ class HallWarehouse:
         self.con.execute(f'CREATE TABLE "{table.name}" ({cols})')
 
     def _append(self, table: _Table, chunk: pa.Table) -> None:
+        raw = ", ".join(f'NULLIF("{c.name}", chr(1)) AS "{c.name}"' if c.arrow == pa.string() else f'"{c.name}"'
+                        for c in table.fetched)
         select = ", ".join(c.duck or f'"{c.name}"' for c in table.stored)
-        self.con.from_arrow(chunk).project(select).insert_into(table.name)
+        self.con.register("_hallops_chunk", chunk)  # one statement: cheaper than a chain of relations
+        try:
+            self.con.execute(f'INSERT INTO "{table.name}" SELECT {select} FROM (SELECT {raw} FROM _hallops_chunk)')
+        finally:
+            self.con.unregister("_hallops_chunk")
 
     # ------------------------------------------------------------------ load
 
     def load(self) -> HallWarehouse:
-        """Copy everything (cold load). Returns self."""
+        """Make the copy: from the cache file when it is valid for this database (then
+        caught up with what was committed since), else a full build (then saved to the
+        cache file). Returns self.
+
+        Several dashboard processes may start at once: a lock file next to the cache lets one
+        of them build while the others wait, then restore what it saved."""
+        if self.cache_path is None:
+            return self._build()
+        with self._lock, _file_lock(self.cache_path.with_name(self.cache_path.name + ".lock")):
+            if self._restore():
+                self.refresh()  # what the server committed since the cache was saved
+                return self
+            self._build()
+            self.save()
+        return self
+
+    def _build(self) -> HallWarehouse:
+        """Copy everything from the SQLite file (cold build). Returns self."""
         with self._lock:
             start = time.perf_counter()
             src = connect_readonly(self.path)
@@ -373,7 +415,7 @@ class HallWarehouse:
                     for table in TABLES.values():
                         self._create(table)  # absent tables stay empty, so queries still run
                     rows = {name: 0 for name in TABLES}
-                    for name, chunk in self._run(tasks, src, parallel):
+                    for name, chunk in self._run(tasks, parallel):
                         if chunk is not None:
                             self._append(TABLES[name], chunk)
                             rows[name] += chunk.num_rows
@@ -394,6 +436,7 @@ class HallWarehouse:
                     raise
                 self.last_event_id = top
                 self._last_rating_id = self.scalar("SELECT COALESCE(MAX(id), 0) FROM ratings") or 0
+                self._marks = (_mark(src, None), _mark(src, top))
             finally:
                 src.close()
             self.loaded_at = time.time()
@@ -420,18 +463,18 @@ class HallWarehouse:
                 tasks.append((name, f"{table.split} BETWEEN ? AND ?", (a, b), count // parts))
         return sorted(tasks, key=lambda t: -t[3])  # the biggest first
 
-    def _run(self, tasks: list[tuple[str, str, tuple, int]], src: sqlite3.Connection,
-             parallel: bool) -> Iterable[tuple[str, pa.Table | None]]:
+    def _run(self, tasks: list[tuple[str, str, tuple, int]], parallel: bool) -> Iterable[tuple[str, pa.Table | None]]:
+        """The ranges read through ADBC, by several threads at once when ``parallel``."""
+        def read(name: str, where: str, params: tuple) -> pa.Table | None:
+            table = TABLES[name]
+            return fetch_bulk(self.path, table, where, params, table.split if table.split != "rowid" else "")
+
         if not parallel:
             for name, where, params, _ in tasks:
-                table = TABLES[name]
-                order = table.split if table.split != "rowid" else ""
-                for chunk in fetch(src, table, where, params, order=order):
-                    yield name, chunk
+                yield name, read(name, where, params)
             return
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(tasks))) as pool:  # threads wait on processes
-            futures = [(name, pool.submit(_read_task, str(self.path), name, where, params))
-                       for name, where, params, _ in tasks]
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(tasks))) as pool:  # ADBC reads without the GIL
+            futures = [(name, pool.submit(read, name, where, params)) for name, where, params, _ in tasks]
             for name, fut in futures:
                 yield name, fut.result()
 
@@ -458,12 +501,10 @@ class HallWarehouse:
                 version = src.execute("PRAGMA user_version").fetchone()[0]
                 present = _present_tables(src)
                 top = _top(src, present)
-                if version != self.schema_version or present != self.tables or top < self.last_event_id:
+                if (version != self.schema_version or present != self.tables or top < self.last_event_id
+                        or _mark(src, None) != self._marks[0] or _mark(src, self.last_event_id) != self._marks[1]):
                     reload = True  # a migration ran, or the file was replaced
-                elif top == self.last_event_id:
-                    self.last_refresh = time.monotonic()
-                    return RefreshResult(events=0, tickets=0, other=0, seconds=time.perf_counter() - start)
-                else:
+                else:  # new events, or none (the small tables may still have changed: the hall clock)
                     counts = self._apply_increment(src, top)
             finally:
                 src.close()  # ends the read transaction
@@ -476,10 +517,131 @@ class HallWarehouse:
 
     def maybe_refresh(self, max_age_s: float = 2.0) -> RefreshResult | None:
         """Refresh unless another caller did in the last ``max_age_s`` seconds (many browser
-        sessions share one warehouse)."""
+        sessions share one warehouse) or a refresh or save is under way (the page shows what
+        is there rather than wait). Saves the cache file in the background now and then."""
         if time.monotonic() - self.last_refresh < max_age_s:
             return None
-        return self.refresh()
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            result = self.refresh()
+        finally:
+            self._lock.release()
+        self._maybe_save()
+        return result
+
+    # ------------------------------------------------------------------ the cache file
+
+    def _maybe_save(self) -> None:
+        if self.cache_path is None or self.last_event_id == self.saved_event_id:
+            return
+        if self._saver is not None and self._saver.is_alive():
+            return
+        due = (self.last_event_id - self.saved_event_id >= SAVE_EVERY_EVENTS
+               or time.monotonic() - self._saved_at >= SAVE_EVERY_S)
+        if due:
+            self._saver = threading.Thread(target=self.save, name="hallops-cache-save", daemon=True)
+            self._saver.start()
+
+    def save(self) -> Path | None:
+        """Write the copy to the cache file: into a new file next to it, then renamed over
+        it, so a reader never sees half a file and two writers never write the same one.
+        Returns the path (None without a cache)."""
+        if self.cache_path is None:
+            return None
+        with self._lock:
+            tmp = self.cache_path.with_name(f"{self.cache_path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+            for stale in (tmp, Path(str(tmp) + ".wal")):
+                stale.unlink(missing_ok=True)
+            state = {
+                "cache_version": str(CACHE_VERSION), "source": str(self.path.resolve()),
+                "schema_version": str(self.schema_version), "tables": json.dumps(sorted(self.tables)),
+                "last_event_id": str(self.last_event_id), "last_rating_id": str(self._last_rating_id),
+                "first_event": self._marks[0], "last_event": self._marks[1],
+            }
+            try:
+                self.con.execute(f"ATTACH '{_quote(tmp)}' AS hallops_save")
+            except duckdb.Error as exc:  # e.g. a read-only directory: the dashboard works, starts cold
+                log.warning("dashboard cache not saved to %s: %s", self.cache_path, exc)
+                return None
+            try:
+                for name in CACHED:
+                    self.con.execute(f'CREATE TABLE hallops_save."{name}" AS FROM "{name}"')
+                self.con.execute("CREATE TABLE hallops_save._cache_state (key VARCHAR, value VARCHAR)")
+                self.con.executemany("INSERT INTO hallops_save._cache_state VALUES (?, ?)", list(state.items()))
+            except BaseException:
+                self.con.execute("DETACH hallops_save")
+                tmp.unlink(missing_ok=True)
+                raise
+            self.con.execute("DETACH hallops_save")  # checkpoints: the file is complete
+            os.replace(tmp, self.cache_path)
+            self.saved_event_id = self.last_event_id
+            self._saved_at = time.monotonic()
+            return self.cache_path
+
+    def _restore(self) -> bool:
+        """Copy the cache file into this process's DuckDB if it was written by this cache
+        version from this same database (same schema, same events so far). Opened read-only
+        and closed at once: the file is never held."""
+        path = self.cache_path
+        if path is None or not path.exists():
+            return False
+        start = time.perf_counter()
+        try:
+            self.con.execute(f"ATTACH '{_quote(path)}' AS hallops_cache (READ_ONLY)")
+        except duckdb.Error:
+            return False  # not a DuckDB file, or unreadable: rebuilt
+        try:
+            try:
+                state = dict(self.con.execute("SELECT key, value FROM hallops_cache._cache_state").fetchall())
+            except duckdb.Error:
+                return False
+            if not self._cache_fits(state):
+                return False
+            self.con.execute("BEGIN")
+            try:
+                for name in CACHED:
+                    self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS FROM hallops_cache."{name}"')
+                self._create_config_tables()  # from the config of this run, which may have changed
+                self.con.execute("COMMIT")
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+        finally:
+            self.con.execute("DETACH hallops_cache")
+        self.tables = set(json.loads(state["tables"]))
+        self.schema_version = int(state["schema_version"])
+        self.last_event_id = int(state["last_event_id"])
+        self._last_rating_id = int(state["last_rating_id"])
+        self._marks = (state["first_event"], state["last_event"])
+        self._whole = {}  # unknown: the small tables are re-read by the catch-up
+        self.saved_event_id = self.last_event_id
+        self._saved_at = time.monotonic()
+        self.loaded_at = time.time()
+        self.load_stats = LoadStats(seconds=time.perf_counter() - start,
+                                    rows={n: self.count(n) for n in TABLES}, workers=1, source="cache")
+        return True
+
+    def _cache_fits(self, state: dict[str, str]) -> bool:
+        """The cache was written by this version from this database as it still is."""
+        if state.get("cache_version") != str(CACHE_VERSION):
+            return False
+        try:
+            last = int(state["last_event_id"])
+            src = connect_readonly(self.path)
+        except (KeyError, ValueError, OSError, sqlite3.Error):
+            return False
+        try:
+            src.execute("BEGIN")
+            version = src.execute("PRAGMA user_version").fetchone()[0]
+            present = _present_tables(src)
+            return (str(version) == state.get("schema_version")
+                    and json.dumps(sorted(present)) == state.get("tables")
+                    and _top(src, present) >= last
+                    and _mark(src, None) == state.get("first_event")
+                    and _mark(src, last) == state.get("last_event"))
+        finally:
+            src.close()
 
     def _touched(self, src: sqlite3.Connection, top: int) -> dict[str, set[Any]]:
         """Keys of the current-state rows the new events changed, per table."""
@@ -596,13 +758,14 @@ class HallWarehouse:
             self._whole[name] = table
         self.last_event_id = top
         self._last_rating_id = last_rating
+        self._marks = (self._marks[0] or _mark(src, None), _mark(src, top))
         return n_events, n_tickets, n_other
 
     def _delete_keys(self, table: _Table, keys: set[Any]) -> None:
         assert table.key is not None
         values = sorted(keys)
         arrow_type = next(c.arrow for c in table.columns if c.name == table.key)
-        keys = pa.table({"k": pa.array(values, type=arrow_type)})  # noqa: F841 - read by DuckDB below
+        keys = pa.table({"k": pa.array(values, type=arrow_type)})
         self.con.execute(f'DELETE FROM "{table.name}" WHERE {_prune(table, values)}"{table.key}" IN (SELECT k FROM keys)')
 
     # ------------------------------------------------------------------ config tables
@@ -670,12 +833,60 @@ class HallWarehouse:
     def has(self, table: str) -> bool:
         return table in self.tables
 
+    def meta(self, key: str) -> str | None:
+        """A value of the hall's ``meta`` table (as of the last refresh), or None."""
+        return self.scalar("SELECT value FROM meta WHERE key = $key", {"key": key})
+
     def data_range(self) -> tuple[date | None, date | None]:
         row = self.row("SELECT MIN(service_date), MAX(service_date) FROM tickets")
         return (row[0], row[1]) if row else (None, None)
 
     def _connect_sqlite(self) -> sqlite3.Connection:
         return connect_readonly(self.path)
+
+
+CACHED = (*TABLES, "first_calls", "calls")  # the tables the cache file holds (config tables are remade)
+
+
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _mark(src: sqlite3.Connection, event_id: int | None) -> str:
+    """Who an event is (the first one when ``event_id`` is None): its id, type, instant and
+    actor. Two databases that differ here are not the same hall history."""
+    if "events" not in _present_tables(src):
+        return ""
+    where = "ORDER BY id LIMIT 1" if event_id is None else "WHERE id = ?"
+    row = src.execute(f"SELECT id, type, at, actor FROM events {where}",
+                      () if event_id is None else (event_id,)).fetchone()
+    return "" if row is None else "|".join(str(v) for v in row)
+
+
+class _file_lock:  # used like a function: ``with _file_lock(path):``
+    """An exclusive lock on a small file next to the cache (``flock``; released when the
+    process dies)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd: int | None = None
+
+    def __enter__(self) -> None:
+        import fcntl
+
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:  # a read-only directory: no lock, and save() will say why there is no cache
+            return
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        import fcntl
+
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
 
 
 def _present_tables(src: sqlite3.Connection) -> set[str]:
@@ -727,6 +938,3 @@ def _parts(values: list[Any], size: int = 500) -> Iterable[list[Any]]:
     for i in range(0, len(values), size):
         yield values[i : i + size]
 
-
-if __name__ == "__main__":  # a worker of the parallel load (see _read_task)
-    sys.exit(_worker_main(sys.argv[1:]))

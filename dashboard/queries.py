@@ -140,11 +140,12 @@ def live_queues(wh: HallWarehouse, day: date, now_ts: float, scope: Scope | None
 class DaySummary:
     issued: int
     served: int
-    no_show: int
+    no_show: int  # 最终过号: tickets whose state is no_show
     waiting: int
     avg_wait_s: float | None
     p90_wait_s: float | None
     avg_service_s: float | None
+    no_show_events: int = 0  # 过号次数: ticket_no_show events (a ticket reactivated and missed again counts twice)
 
 
 def day_summary(wh: HallWarehouse, day: date, scope: Scope | None = None) -> DaySummary:
@@ -167,10 +168,12 @@ def period_summary(wh: HallWarehouse, scope: Scope) -> DaySummary:
         (SELECT AVG(waited_s) FROM first_call WHERE TRUE {qc}),
         (SELECT QUANTILE_CONT(waited_s, 0.9) FROM first_call WHERE TRUE {qc}),
         (SELECT AVG(service_s) FROM events WHERE service_date BETWEEN $start AND $end
-            AND type = 'service_finished' {qc})
+            AND type = 'service_finished' {qc}),
+        (SELECT COUNT(*) FROM events WHERE service_date BETWEEN $start AND $end
+            AND type = 'ticket_no_show' {_window_filter("win", scope)})
     """, scope.params()).fetchone()
     return DaySummary(issued=row[0], served=row[1], no_show=row[2], waiting=row[3],
-                      avg_wait_s=row[4], p90_wait_s=row[5], avg_service_s=row[6])
+                      avg_wait_s=row[4], p90_wait_s=row[5], avg_service_s=row[6], no_show_events=row[7])
 
 
 def live_windows(wh: HallWarehouse, day: date, scope: Scope | None = None) -> pd.DataFrame:
@@ -251,13 +254,17 @@ def live_hall(wh: HallWarehouse, config: HallConfig, day: date) -> Hall:
         ))
     windows = []
     known = {w.number for w in config.windows}
+    present = {t.id for t in tickets}
     for r in wh.query("SELECT * FROM windows").itertuples(index=False):
         if int(r.number) not in known:
             continue
+        # a ticket at the counter that is not among ``day``'s active ones (a ticket of another
+        # day: the hall's date is not ``day``, or the next day has not started yet) is not
+        # at the counter on ``day``; the core would look it up and fail
+        current = None if pd.isna(r.current_ticket) or r.current_ticket not in present else r.current_ticket
         windows.append(Window(number=int(r.number), state=WindowState(r.state), pause_reason=r.pause_reason or "",
                               staff=None if pd.isna(r.staff) else r.staff, staff_name=r.staff_name or "",
-                              current_ticket=None if pd.isna(r.current_ticket) else r.current_ticket,
-                              state_since=dt(r.state_since_ts)))
+                              current_ticket=current, state_since=dt(r.state_since_ts)))
     times = {r.queue: ServiceTime(mean_s=float(r.mean_s), samples=int(r.samples))
              for r in wh.query("SELECT * FROM service_times").itertuples(index=False)}
     return Hall(config, tickets=tickets, windows=windows, service_times=times, service_date=day)

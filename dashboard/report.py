@@ -15,6 +15,7 @@ import pandas as pd
 from queue_server.hall.config import HallConfig
 
 from . import queries as q
+from . import theme
 from .data import HallWarehouse
 
 SUMMARY_COLUMNS = ["指标", "数值", "单位", "口径"]
@@ -65,7 +66,8 @@ def build_month_report(wh: HallWarehouse, config: HallConfig, month: str, now: d
     s = q.period_summary(wh, scope)
     add("取号量", s.issued, "张", "当月取号的号票数")
     add("办结量(叫号服务)", s.served, "张", "当月办结的号票数")
-    add("过号量", s.no_show, "张", "叫号未到、最终为过号的号票数")
+    add(theme.FINAL_NO_SHOW, s.no_show, "张", theme.FINAL_NO_SHOW_HELP)
+    add(theme.NO_SHOW_EVENTS, s.no_show_events, "次", theme.NO_SHOW_EVENTS_HELP)
     add("平均等候时长", _r(s.avg_wait_s and s.avg_wait_s / 60), "分钟", "取号(或预约签到)至首次叫号")
     add("等候时长90%分位", _r(s.p90_wait_s and s.p90_wait_s / 60), "分钟", "同上,90%分位(线性插值)")
     add("平均办理时长", _r(s.avg_service_s and s.avg_service_s / 60), "分钟", "开始办理至办结")
@@ -105,13 +107,13 @@ def build_month_report(wh: HallWarehouse, config: HallConfig, month: str, now: d
     report.frames["queues"] = qp
     report.sections.append(("分队列", pd.DataFrame({
         "队列": qp["queue"], "名称": qp["name"], "类别": qp["kind"], "部门": qp["department"],
-        "取号": qp["issued"], "办结": qp["served"], "过号": qp["no_show"],
+        "取号": qp["issued"], "办结": qp["served"], theme.FINAL_NO_SHOW: qp["no_show"],
         "平均等候(分钟)": (qp["avg_wait_s"] / 60).round(1), "等候90%分位(分钟)": (qp["p90_wait_s"] / 60).round(1),
         "平均办理(分钟)": (qp["avg_service_s"] / 60).round(1),
     })))
     report.sections.append(("分窗口", pd.DataFrame({
         "窗口": win["window"], "名称": win["name"], "部门": win["department"], "办结": win["served"],
-        "过号": win["no_show"], "平均办理(分钟)": (win["avg_service_s"] / 60).round(1),
+        theme.NO_SHOW_EVENTS: win["no_show"], "平均办理(分钟)": (win["avg_service_s"] / 60).round(1),
         "开放(小时)": (win["open_s"] / 3600).round(1), "服务(小时)": (win["busy_s"] / 3600).round(1),
         "空闲(小时)": (win["idle_s"] / 3600).round(1), "暂停(小时)": (win["paused_s"] / 3600).round(1),
     })))
@@ -125,7 +127,7 @@ def build_month_report(wh: HallWarehouse, config: HallConfig, month: str, now: d
     report.frames["daily"] = daily
     report.sections.append(("每日", pd.DataFrame({
         "日期": pd.to_datetime(daily["service_date"]).dt.strftime("%Y-%m-%d"),
-        "取号": daily["issued"], "办结": daily["served"], "过号": daily["no_show"],
+        "取号": daily["issued"], "办结": daily["served"], theme.FINAL_NO_SHOW: daily["no_show"],
         "平均等候(分钟)": (daily["avg_wait_s"] / 60).round(1),
     })))
     cd = q.cases_by_department(wh, scope, now_ts)
@@ -159,7 +161,13 @@ def _header_lines(report: Report) -> list[list[str]]:
     ]
 
 
-def _cell(v: object) -> object:
+COUNT_UNITS = ("张", "件", "次")  # summary rows whose value is a count
+
+
+def _cell(v: object, count: bool = False) -> object:
+    """A value as a file cell: empty for missing, Python scalars, counts as integers (a
+    count in a float column, e.g. the summary's 数值 next to rates, is written 10715, not
+    10715.0)."""
     if v is None:
         return ""
     try:
@@ -168,8 +176,26 @@ def _cell(v: object) -> object:
     except (TypeError, ValueError):
         pass
     if hasattr(v, "item"):
-        return v.item()  # numpy scalar -> Python
+        v = v.item()  # numpy scalar -> Python
+    if count and isinstance(v, float) and v.is_integer():
+        return int(v)
     return v
+
+
+def _is_count(title: str, column: pd.Series) -> bool:
+    """A column of counts: numbers, all whole, under a header without a unit (units are in
+    parentheses: 平均等候(分钟), 好评率(%), 开放(小时))."""
+    return ("(" not in title and pd.api.types.is_numeric_dtype(column)
+            and bool(column.dropna().map(lambda x: float(x).is_integer()).all()))
+
+
+def export_rows(df: pd.DataFrame) -> list[list[object]]:
+    """The rows of a report table as written to the files."""
+    if list(df.columns) == SUMMARY_COLUMNS:
+        return [[label, _cell(value, count=unit in COUNT_UNITS), unit, basis]
+                for label, value, unit, basis in df.itertuples(index=False)]
+    counts = [_is_count(str(c), df[c]) for c in df.columns]
+    return [[_cell(v, count=k) for v, k in zip(row, counts)] for row in df.itertuples(index=False)]
 
 
 def to_csv(report: Report) -> bytes:
@@ -183,8 +209,7 @@ def to_csv(report: Report) -> bytes:
         w.writerow([])
         w.writerow([f"【{title}】"])
         w.writerow(list(df.columns))
-        for row in df.itertuples(index=False):
-            w.writerow([_cell(v) for v in row])
+        w.writerows(export_rows(df))
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -209,9 +234,9 @@ def to_xlsx(report: Report) -> bytes:
             cell.font = Font(bold=True)
             cell.fill = head_fill
             cell.alignment = Alignment(horizontal="center")
-        for i, row in enumerate(df.itertuples(index=False), start=top + 1):
+        for i, row in enumerate(export_rows(df), start=top + 1):
             for j, v in enumerate(row, start=1):
-                ws.cell(row=i, column=j, value=_cell(v))
+                ws.cell(row=i, column=j, value=v)
         for j, col in enumerate(df.columns, start=1):
             width = max([len(str(col))] + [len(str(_cell(v))) for v in df.iloc[:, j - 1]][:200])
             ws.column_dimensions[get_column_letter(j)].width = min(60, max(8, width * 1.8 + 2))

@@ -1,16 +1,13 @@
-"""Where the dashboard finds its database, its hall config and its clock (environment
-variables set by ``hallops dashboard``). Light on purpose: the CLI imports it."""
+"""Where the dashboard finds its database and its hall config (environment variables set
+by ``hallops dashboard``). Light on purpose: the CLI imports it. The clock: ``hall_clock``."""
 
 from __future__ import annotations
 
 import os
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 DB_ENV = "HALLOPS_DB"
 CONFIG_ENV = "HALLOPS_CONFIG"
-NOW_ENV = "HALLOPS_NOW"  # freeze the dashboard clock (tests, demos of a recorded day)
 DEFAULT_CONFIG = "data/halls/demo.toml"
 
 
@@ -23,15 +20,3 @@ def db_path_from_env() -> Path:
 
 def config_path_from_env() -> Path:
     return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
-
-
-def hall_now(tz: str | ZoneInfo) -> datetime:
-    """The hall's current time: the real clock, or ``HALLOPS_NOW`` when set (ISO 8601)."""
-    zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
-    frozen = os.environ.get(NOW_ENV)
-    if frozen:
-        value = datetime.fromisoformat(frozen)
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=zone)
-        return value.astimezone(zone)
-    return datetime.now(zone)

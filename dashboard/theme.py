@@ -44,6 +44,12 @@ TICKET_STATE_LABELS: dict[str, str] = {
     "cancelled": "已取消",
 }
 
+# The two no-show counts, never shown without their label and its formula
+FINAL_NO_SHOW = "最终过号"
+FINAL_NO_SHOW_HELP = "号票最终状态为过号的张数:叫号未到,之后也没有重新激活办理(按号票计)"
+NO_SHOW_EVENTS = "过号次数"
+NO_SHOW_EVENTS_HELP = "窗口标记过号的次数:同一号票过号后重新激活、再次过号的,每次都计(按事件计)"
+
 # 好差评 levels (国办发〔2019〕51号): 5 非常满意 … 1 非常不满意; 1-2 are 差评
 RATING_LABELS: dict[int, str] = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 RATING_COLORS: dict[int, str] = {5: "#1A9850", 4: "#91CF60", 3: "#D9D9D9", 2: "#FC8D59", 1: "#D73027"}

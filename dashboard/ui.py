@@ -13,9 +13,10 @@ import streamlit as st
 
 from queue_server.hall.config import HallConfig
 
+from . import hall_clock
 from . import queries as q
-from .data import HallWarehouse
-from .settings import config_path_from_env, db_path_from_env, hall_now
+from .data import HallWarehouse, default_cache_path
+from .settings import config_path_from_env, db_path_from_env
 
 LIVE_REFRESH_S = 5  # the live page redraws itself this often
 REFRESH_MAX_AGE_S = 2.0  # a page run refreshes the warehouse unless it is fresher than this
@@ -42,8 +43,9 @@ def load_config(path: str) -> HallConfig:
 @st.cache_resource(show_spinner="正在载入大厅数据…")
 def load_warehouse(db: str, config_path: str) -> HallWarehouse:
     """One warehouse per database for the whole server process, shared by every session;
-    it is never replaced, only refreshed in place."""
-    return HallWarehouse(db, load_config(config_path)).load()
+    it is never replaced, only refreshed in place. It starts from the cache file next to
+    the database when there is a valid one (docs/dashboard.md, "Data path")."""
+    return HallWarehouse(db, load_config(config_path), cache=default_cache_path(db)).load()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,7 +63,12 @@ class Context:
         return self.now.timestamp()
 
     def fresh_now(self) -> datetime:
-        return hall_now(self.config.timezone)
+        return now_of(self.wh, self.config)
+
+
+def now_of(wh: HallWarehouse, config: HallConfig) -> datetime:
+    """The hall's now (``hall_clock``: the server's clock in ``meta``, else the real one)."""
+    return hall_clock.hall_now(config.timezone, wh.meta(hall_clock.META_KEY))
 
 
 def context() -> Context:
@@ -80,12 +87,12 @@ def frame(page_path: str | None) -> Context:
         if not db.exists():
             raise FileNotFoundError(f"数据库文件不存在:{db}")
         wh = load_warehouse(str(db), str(cfg_path))
-    except Exception as exc:  # noqa: BLE001 - shown to the manager, then stop
+    except Exception as exc:
         st.error(f"无法打开大厅数据:{exc}")
         st.stop()
         raise
     wh.maybe_refresh(REFRESH_MAX_AGE_S)
-    now = hall_now(config.timezone)
+    now = now_of(wh, config)
     today = now.date()
     filters = PAGE_FILTERS.get(page_path or "", ())
 

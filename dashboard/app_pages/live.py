@@ -41,7 +41,7 @@ def live_panel() -> None:
     c[0].metric("当前等候", theme.fmt_int(summary.waiting))
     c[1].metric("今日取号", theme.fmt_int(summary.issued))
     c[2].metric("今日办结", theme.fmt_int(summary.served))
-    c[3].metric("今日过号", theme.fmt_int(summary.no_show))
+    c[3].metric(f"今日{theme.FINAL_NO_SHOW}", theme.fmt_int(summary.no_show), help=theme.FINAL_NO_SHOW_HELP)
     c[4].metric("今日平均等候", theme.fmt_minutes(summary.avg_wait_s))
     c[5].metric("今日等候90%分位", theme.fmt_minutes(summary.p90_wait_s))
 
@@ -67,7 +67,7 @@ def live_panel() -> None:
     )
     ui.show_table(table, {
         "queue": "代码", "name": "队列", "kind": "类别", "waiting": "等候人数", "longest_min": "最长等候(分)",
-        "estimated_min": "预计等候(分)", "issued": "今日取号", "served": "办结", "no_show": "过号",
+        "estimated_min": "预计等候(分)", "issued": "今日取号", "served": "办结", "no_show": theme.FINAL_NO_SHOW,
         "avg_min": "平均等候(分)", "p90_min": "90%分位(分)", "alert": "预警",
     }, key="live_queue_table")
 

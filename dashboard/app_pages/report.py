@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, queries as q, report as rpt, ui
+from dashboard import charts, queries as q, report as rpt, theme, ui
 
 ctx = ui.context()
 st.header("月度报表")
@@ -17,6 +17,7 @@ month = st.columns([1, 3])[0].selectbox("月份", months, key="report_month",
                                        format_func=lambda m: f"{m[:4]}年{m[5:]}月")
 report = rpt.build_month_report(ctx.wh, ctx.config, month, ctx.now)
 st.caption(f"{report.title} · 统计期间 {report.period} · 超期、即将到期为生成时的时点数")
+st.caption(f"{theme.FINAL_NO_SHOW}:{theme.FINAL_NO_SHOW_HELP}。{theme.NO_SHOW_EVENTS}:{theme.NO_SHOW_EVENTS_HELP}。")
 
 c = st.columns([1, 1, 4])
 # the files are made when clicked (deferred), not on every run of the page

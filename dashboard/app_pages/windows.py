@@ -36,9 +36,10 @@ table = win.assign(avg_min=ui.minutes(win["avg_service_s"]), open_h=ui.hours(win
                    paused_h=ui.hours(win["paused_s"]))
 ui.show_table(table, {
     "window": "窗口", "name": "名称", "kind": "类别", "department": "部门", "served": "办结",
-    "no_show": "过号", "avg_min": "平均办理(分)", "open_h": "开放(时)", "busy_h": "服务(时)",
+    "no_show": theme.NO_SHOW_EVENTS, "avg_min": "平均办理(分)", "open_h": "开放(时)", "busy_h": "服务(时)",
     "idle_h": "空闲(时)", "paused_h": "暂停(时)",
 }, key="win_table")
+st.caption(f"{theme.NO_SHOW_EVENTS}:{theme.NO_SHOW_EVENTS_HELP}。")
 
 st.subheader("按人员")
 left, right = st.columns(2)

@@ -9,14 +9,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from dashboard_drive import DEMO_HALL, SMALL_HALL, TZ, drive_days
 
 from dashboard import data
 from dashboard.data import EVENT_TYPES, HallWarehouse
 from queue_server.config_file import load_hall_config
 from queue_server.store.schema import MIGRATIONS
-
-from dashboard_drive import DEMO_HALL, NOW, SMALL_HALL, TZ
-from dashboard_drive import drive_days
 
 COMPARED = ("events", "first_calls", "calls", "tickets", "windows", "service_times", "meta", "cases", "ratings", "rectifications")
 
@@ -159,24 +157,15 @@ def test_replaced_file_reloads(small, tmp_path: Path) -> None:
     assert_same(wh, HallWarehouse(path, config).load())
 
 
-def test_now_comes_from_the_environment(monkeypatch) -> None:
-    from dashboard.settings import hall_now
-
-    monkeypatch.setenv("HALLOPS_NOW", NOW.isoformat())
-    assert hall_now("Asia/Shanghai") == NOW
-    monkeypatch.delenv("HALLOPS_NOW")
-    assert hall_now("Asia/Shanghai").utcoffset().total_seconds() == 8 * 3600
-
-
 def test_figures_over_a_simulated_day(tmp_path: Path, demo_config) -> None:
     """The simulator (hallops simulate) makes recalls, reactivations and transfers the test
     driver does not: the warehouse's figures still equal the plain-SQL ones."""
     import subprocess
     import sys
 
-    from dashboard import queries as q
-
     import dashboard_expected as ex
+
+    from dashboard import queries as q
 
     path = tmp_path / "sim.db"
     hallops = Path(sys.executable).with_name("hallops")

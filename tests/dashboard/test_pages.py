@@ -45,7 +45,7 @@ def test_live_page(app: AppTest, sql, demo_config) -> None:
     assert parse_number(m["当前等候"]) == day["waiting"]
     assert parse_number(m["今日取号"]) == day["issued"]
     assert parse_number(m["今日办结"]) == day["served"]
-    assert parse_number(m["今日过号"]) == day["no_show"]
+    assert parse_number(m["今日最终过号"]) == day["no_show"]
     assert close(m["今日平均等候"], day["avg_wait_s"], scale=1 / 60)
     assert close(m["今日等候90%分位"], day["p90_wait_s"], scale=1 / 60)
     win = ex.window_counts(sql)
