@@ -67,8 +67,8 @@ class NatsFanout:
         if self._nc is not None:
             try:
                 await self._nc.drain()
-            except Exception:  # noqa: BLE001 - closing anyway
-                pass
+            except Exception as exc:  # noqa: BLE001 - closing anyway
+                log.debug("NATS drain on close: %s", exc)
             self._nc = None
 
     # ---------------------------------------------------------------- Fanout
@@ -115,7 +115,7 @@ class NatsFanout:
         try:
             n, state = await server.submit(read, is_read=True)
             await msg.respond(encode({"src": self.src, "n": n, "state": state}).encode())
-        except Exception:  # noqa: BLE001 - the gateway asks again
+        except Exception:
             log.exception("snapshot for a gateway failed")
 
     async def _on_config(self, msg: Msg) -> None:

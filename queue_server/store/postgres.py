@@ -37,8 +37,14 @@ from psycopg_pool import AsyncConnectionPool
 from .base import Batch, DeviceToken, LoadedState
 from .postgres_schema import MIGRATIONS, SCHEMA_VERSION
 from .sqlite import (
-    CASE_COLUMNS, CASE_NUMBER_DAYS, RATING_COLUMNS, RECENTLY_CLOSED_DAYS, RECTIFICATION_COLUMNS, TICKET_COLUMNS,
-    WINDOW_COLUMNS, SchemaTooNew,
+    CASE_COLUMNS,
+    CASE_NUMBER_DAYS,
+    RATING_COLUMNS,
+    RECENTLY_CLOSED_DAYS,
+    RECTIFICATION_COLUMNS,
+    TICKET_COLUMNS,
+    WINDOW_COLUMNS,
+    SchemaTooNew,
 )
 
 log = logging.getLogger("hallops.store.postgres")
@@ -211,28 +217,24 @@ class PostgresStore:
             self.lost.set()
 
     async def migrate(self) -> int:
-        async with self.pool.connection() as conn:
-            async with conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-                await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
-                                   " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
-                cur = await conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
-                version = (await cur.fetchone())[0]  # type: ignore[index]
-                if version > SCHEMA_VERSION:
-                    raise SchemaTooNew(f"{redact(self.url)} has schema version {version};"
-                                       f" this HallOps knows up to {SCHEMA_VERSION}")
-                for number in range(version + 1, SCHEMA_VERSION + 1):
-                    await conn.execute(MIGRATIONS[number - 1])  # type: ignore[arg-type]
-                    await conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (number,))
+        async with self.pool.connection() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                               " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+            cur = await conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+            version = (await cur.fetchone())[0]  # type: ignore[index]
+            if version > SCHEMA_VERSION:
+                raise SchemaTooNew(f"{redact(self.url)} has schema version {version};"
+                                   f" this HallOps knows up to {SCHEMA_VERSION}")
+            for number in range(version + 1, SCHEMA_VERSION + 1):
+                await conn.execute(MIGRATIONS[number - 1])  # type: ignore[arg-type]
+                await conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (number,))
         return SCHEMA_VERSION
 
     async def close(self) -> None:
         if self._watch is not None:
             self._watch.cancel()
-            try:
-                await self._watch
-            except (asyncio.CancelledError, Exception):
-                pass
+            await asyncio.gather(self._watch, return_exceptions=True)
             self._watch = None
         if self._conn is not None:
             await self._conn.close()  # ends the session: releases the hall lock

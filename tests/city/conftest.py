@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from city_support import free_port, wait_for_port
 
 PG_PACKAGE_HINT = "install Debian's PostgreSQL server: apt-get install -y postgresql (or set HALLOPS_PGBIN)"
@@ -48,7 +45,7 @@ def _as_server_user(argv: list[str]) -> list[str]:
 
 
 def _run(argv: list[str], what: str) -> None:
-    done = subprocess.run(_as_server_user(argv), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(_as_server_user(argv), capture_output=True, text=True, timeout=60, check=False)
     if done.returncode != 0:
         pytest.fail(f"{what} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
 
@@ -65,13 +62,13 @@ def pg_server() -> Iterator[str]:
     _run([str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
           "--no-locale", "--no-sync"], "initdb")
     _run([str(binaries / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "30", "start", "-o",
-          f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={base} -c fsync=off"
-          " -c max_connections=200"], "pg_ctl start")
+          (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={base} -c fsync=off"
+           " -c max_connections=200")], "pg_ctl start")
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(_as_server_user([str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w",
-                                        "stop"]), capture_output=True, timeout=60)
+                                        "stop"]), capture_output=True, timeout=60, check=False)
         shutil.rmtree(base, ignore_errors=True)
 
 
