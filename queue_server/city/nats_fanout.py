@@ -120,4 +120,5 @@ class NatsFanout:
 
     async def _on_config(self, msg: Msg) -> None:
         assert self._server is not None
-        await msg.respond(encode(self._server.http.public_config()).encode())
+        config = {**self._server.http.public_config(), "require_display_token": self._server.config.require_display_token}
+        await msg.respond(encode(config).encode())
