@@ -193,3 +193,21 @@ async def test_kill_9_of_the_primary_hands_over_to_the_standby_within_5_s(tmp_pa
             for queue, seqs in after.items():
                 assert seqs == list(range(1, len(seqs) + 1)), f"{queue}: number reused or skipped ({context})"
                 assert len(seqs) == len(on_disk.get(queue, [])) + 2, context
+
+
+async def test_a_primary_whose_lock_session_ends_stops_with_status_3(tmp_path: Path, pg_url: str) -> None:
+    """It may no longer write: it says so and exits, so its devices move to the standby."""
+    port, log = free_port(), tmp_path / "serve.log"
+    primary = start_server(pg_url, port, log)
+    with stopped_at_end(primary):
+        wait_healthy(primary, port, log)
+        async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as admin:
+            cur = await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_locks"
+                                      " WHERE locktype = 'advisory' AND granted")
+            assert await cur.fetchall() == [(True,)]
+        deadline = time.monotonic() + 5
+        while primary.poll() is None:
+            assert time.monotonic() < deadline, log.read_text()
+            await asyncio.sleep(0.05)
+    assert primary.returncode == 3
+    assert "lost the connection holding the hall lock" in log.read_text()
