@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -21,24 +20,13 @@ from pathlib import Path
 import psycopg
 import pytest
 from _support import SMALL_HALL
-from city_support import free_port
+from city_support import HALL, ROOT, free_port, healthz
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from queue_server.server.auth import hash_token, new_token
 from queue_server.store.base import DeviceToken
 from queue_server.store.postgres import PostgresStore
-
-ROOT = Path(__file__).resolve().parents[2]
-HALL = "small-test"  # the code of tests/fixtures/halls/small.toml
-
-
-def healthz(port: int) -> dict | None:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:
-            return json.loads(resp.read())
-    except OSError:
-        return None
 
 
 def start_server(db: str, port: int, log: Path, *extra: str) -> subprocess.Popen:

@@ -10,8 +10,8 @@ import contextlib
 import os
 import signal
 
+from city_support import HALL, desk, gateway, hall_server, healthz
 from playwright.async_api import async_playwright, expect
-from test_gateway import HALL, desk, gateway, hall_server, healthz
 
 CHROMIUM = os.environ.get("HALLOPS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
