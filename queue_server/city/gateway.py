@@ -153,6 +153,7 @@ class HallFeed:
         if not self.synced or src != self.src:
             later = sorted((m for m in self.buffer if m["src"] == src and m["n"] > at), key=lambda m: m["n"])
             if any(m["n"] != at + 1 + i for i, m in enumerate(later)):
+                self.buffer = []  # lost again in between: start over from the next snapshot
                 return False
             first = self.src is None
             self.src, self.n, self.synced, self.buffer, self.pending_snap = src, at, True, [], None

@@ -12,10 +12,14 @@ import signal
 import time
 from typing import Any
 
+import nats
 import pytest
 from city_support import HALL, Desk, desk, gateway, hall_server, healthz
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+
+from queue_server.city import subjects
+from queue_server.city.nats_fanout import NatsFanout
 
 
 class Screen:
@@ -175,3 +179,29 @@ async def test_another_hall_server_run_makes_the_gateway_resync_its_screens(tmp_
         assert len(screen.url_used) == 1, "the screen stayed connected to its gateway"
         assert healthz(gw_port)["halls"][HALL]["resyncs"] >= 1
         await screen.stop()
+
+
+async def test_a_gap_in_the_hall_stream_makes_the_gateway_resync_its_screens(tmp_path, nats_url):
+    """An event lost between the hall and the gateway (here: the stream jumps ahead) must not
+    leave a screen silently behind: the gateway fetches a snapshot and pushes it."""
+    with gateway(nats_url, tmp_path / "gw.log") as (_, gw_port):
+        async with hall_server(tmp_path, nats_url) as server, desk(server) as staff:
+            screen = Screen([f"ws://127.0.0.1:{gw_port}/ws?hall={HALL}"]).start()
+            await screen.until(lambda: screen.snapshots)
+            await staff.call_one()
+            await screen.until(lambda: len(screen.calls) == 1)
+            fanout = server.fanout
+            assert isinstance(fanout, NatsFanout)
+            nc = await nats.connect(nats_url)
+            try:  # as if events n+1 .. n+4 had been lost on the way
+                await nc.publish(subjects.events(HALL), json.dumps(
+                    {"src": fanout.src, "n": fanout.n + 5, "event": {"type": "ticket_called"}}).encode())
+                await nc.flush()
+            finally:
+                await nc.close()
+            await screen.until(lambda: len(screen.snapshots) == 2)
+            assert healthz(gw_port)["halls"][HALL]["resyncs"] == 1
+            await staff.call_one()  # the stream goes on from the fresh snapshot
+            await screen.until(lambda: screen.calls == staff.called)
+            assert len(screen.url_used) == 1 and screen.gaps == 0
+            await screen.stop()
