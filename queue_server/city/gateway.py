@@ -467,12 +467,25 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--port", type=int, default=8770)
 
 
+def cmd_gateway(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return asyncio.run(run_gateway(args.nats, host=args.host, port=args.port))
+    except KeyboardInterrupt:
+        return 0
+
+
+def add_parser(sub: Any) -> None:
+    """``hallops gateway --nats nats://HOST:PORT [--host H] [--port P]``."""
+    g = sub.add_parser("gateway", help="a display gateway of a city of halls (docs/city.md)")
+    add_arguments(g)
+    g.set_defaults(func=cmd_gateway)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="hallops gateway", description="a display gateway of a city of halls")
     add_arguments(ap)
-    args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return asyncio.run(run_gateway(args.nats, host=args.host, port=args.port))
+    return cmd_gateway(ap.parse_args(argv))
 
 
 if __name__ == "__main__":
