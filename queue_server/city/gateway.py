@@ -44,6 +44,7 @@ from websockets.http11 import Request, Response
 
 from .. import __version__
 from ..server import protocol as p
+from ..server.auth import hash_token
 from ..server.fanout import Filter, LocalFanout, encode
 from ..server.http import DEFAULT_STATIC, STATIC_PREFIX
 from . import subjects
@@ -396,14 +397,21 @@ class Gateway:
                 now = datetime.now(ZoneInfo(cfg["hall"]["timezone"]))
                 return p.ok(rid, server_time=now.isoformat(), version=__version__)
             if kind == "auth":
-                return p.error(rid, "unauthenticated", "a display gateway takes no tokens; display tokens are"
-                                                       " for the hall server")
+                reply = await feed.nc.request(subjects.auth(feed.hall),
+                                              json.dumps({"token_hash": hash_token(msg["token"])}).encode(),
+                                              timeout=REQUEST_TIMEOUT_S)
+                answer = json.loads(reply.data)
+                if answer.get("role") != "display":
+                    raise p.ProtocolError("unauthenticated", "unknown or revoked token (a gateway takes display"
+                                                             " tokens only)")
+                screen.role = "display"
+                return p.ok(rid, role="display", window=None, name=answer.get("name", ""))
             if kind == "subscribe":
-                flt = await self._filter_from(feed, msg)
+                flt = await self._filter_from(feed, msg, screen)
                 screen.last_filter = flt
                 await feed.subscribe(screen.conn, flt)
                 return p.ok(rid, subscribed=True)
-            flt = screen.last_filter or await self._filter_from(feed, {})
+            flt = screen.last_filter or await self._filter_from(feed, {}, screen)
             await feed.subscribe(screen.conn, flt)
             return p.ok(rid, resynced=True)
         except p.ProtocolError as err:
@@ -411,13 +419,12 @@ class Gateway:
         except (HallUnavailable, nats.errors.TimeoutError, nats.errors.NoRespondersError) as err:
             return p.error(rid, "hall_unavailable", f"the hall server does not answer ({err}); try again")
 
-    async def _filter_from(self, feed: HallFeed, msg: dict[str, Any]) -> Filter:
+    async def _filter_from(self, feed: HallFeed, msg: dict[str, Any], screen: _Screen) -> Filter:
         cfg = await feed.public_config()
         if msg.get("ticket_token") is not None:
             raise p.ProtocolError("invalid_field", "status pages subscribe at their hall server, not at a gateway")
-        if cfg.get("require_display_token"):
-            raise p.ProtocolError("display_token_required", "this hall requires display tokens: its screens"
-                                                            " connect to the hall server")
+        if cfg.get("require_display_token") and screen.role == "anonymous":
+            raise p.ProtocolError("display_token_required", "this hall requires a display token: auth first")
         queues, windows, zone = msg.get("queues"), msg.get("windows"), msg.get("zone")
         known_queues = {q["code"] for q in cfg["queues"]}
         known_windows = {w["number"]: w for w in cfg["windows"]}

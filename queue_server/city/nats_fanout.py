@@ -13,6 +13,7 @@ published before it, so a gateway can join the two without a gap or a duplicate.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
 from collections.abc import Iterable
@@ -53,6 +54,7 @@ class NatsFanout:
                                       reconnect_time_wait=0.5, connect_timeout=5)
         await self._nc.subscribe(subjects.snapshot(self.hall), cb=self._on_snapshot)
         await self._nc.subscribe(subjects.config(self.hall), cb=self._on_config)
+        await self._nc.subscribe(subjects.auth(self.hall), cb=self._on_auth)
         await self._nc.flush()
         self._sender = asyncio.create_task(self._send_loop(), name=f"hallops-nats-{self.hall}")
         log.info("hall %s publishes its events on %s (run %s)", self.hall, subjects.events(self.hall), self.src)
@@ -122,3 +124,18 @@ class NatsFanout:
         assert self._server is not None
         config = {**self._server.http.public_config(), "require_display_token": self._server.config.require_display_token}
         await msg.respond(encode(config).encode())
+
+    async def _on_auth(self, msg: Msg) -> None:
+        """A gateway checks a screen's display token (by its hash); other roles get nothing."""
+        assert self._server is not None
+        try:
+            token_hash = json.loads(msg.data)["token_hash"]
+            tok = await self._server.store.find_token(str(token_hash))
+        except Exception:
+            log.exception("display token check for a gateway failed")
+            tok = None
+        if tok is not None and tok.role == "display":
+            answer: dict[str, Any] = {"role": "display", "name": tok.name}
+        else:
+            answer = {"role": None}
+        await msg.respond(encode(answer).encode())

@@ -5,7 +5,10 @@
   see it>}``. ``src`` changes when another server (a standby, a restart) takes the hall.
 - ``hallops.<hall>.snapshot`` (request/reply): ``{"src", "n", "state"}``, the hall's public
   state after event ``n`` of run ``src``.
-- ``hallops.<hall>.config`` (request/reply): the hall's public config (``/config.json``).
+- ``hallops.<hall>.config`` (request/reply): the hall's public config (``/config.json``) and
+  its ``require_display_token``.
+- ``hallops.<hall>.auth`` (request/reply): ``{"token_hash"}`` → ``{"role": "display", "name"}``
+  for a valid display token of the hall, else ``{"role": null}``. Only the hash travels.
 """
 
 from __future__ import annotations
@@ -31,3 +34,7 @@ def snapshot(hall: str) -> str:
 
 def config(hall: str) -> str:
     return f"hallops.{check_hall(hall)}.config"
+
+
+def auth(hall: str) -> str:
+    return f"hallops.{check_hall(hall)}.auth"

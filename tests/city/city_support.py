@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import socket
 import subprocess
@@ -74,10 +75,11 @@ def gateway(nats_url: str, log: Path):
 
 
 @contextlib.asynccontextmanager
-async def hall_server(tmp_path: Path, nats_url: str) -> AsyncIterator[HallServer]:
+async def hall_server(tmp_path: Path, nats_url: str, *,
+                      require_display_token: bool = False) -> AsyncIterator[HallServer]:
     fanout = NatsFanout(nats_url, HALL)
-    server = HallServer(load_hall_config(SMALL_HALL), SqliteStore(tmp_path / "hall.db", synchronous="NORMAL"),
-                        port=0, fanout=fanout)
+    config = dataclasses.replace(load_hall_config(SMALL_HALL), require_display_token=require_display_token)
+    server = HallServer(config, SqliteStore(tmp_path / "hall.db", synchronous="NORMAL"), port=0, fanout=fanout)
     await server.start()
     await fanout.start(server)
     try:

@@ -205,3 +205,28 @@ async def test_a_gap_in_the_hall_stream_makes_the_gateway_resync_its_screens(tmp
             await screen.until(lambda: screen.calls == staff.called)
             assert len(screen.url_used) == 1 and screen.gaps == 0
             await screen.stop()
+
+
+async def test_a_hall_that_requires_display_tokens_takes_them_at_the_gateway(tmp_path, nats_url):
+    from queue_server.server.auth import hash_token, new_token
+    from queue_server.store.base import DeviceToken
+
+    with gateway(nats_url, tmp_path / "gw.log") as (_, gw_port):
+        async with hall_server(tmp_path, nats_url, require_display_token=True) as server:
+            display, kiosk = new_token(), new_token()
+            await server.store.add_token(hash_token(display), DeviceToken(role="display", window=None, name="墙屏-1"), "x")
+            await server.store.add_token(hash_token(kiosk), DeviceToken(role="kiosk", window=None, name="kiosk-1"), "x")
+            async with connect(f"ws://127.0.0.1:{gw_port}/ws?hall={HALL}") as ws:
+                c = Desk(ws)
+                for rid, msg in enumerate([{"type": "subscribe"}, {"type": "auth", "token": kiosk},
+                                           {"type": "auth", "token": "not-a-token"}], start=1):
+                    await ws.send(json.dumps({"id": rid, **msg}))
+                    reply = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    assert reply["type"] == "error", reply
+                    assert reply["code"] == ("display_token_required" if rid == 1 else "unauthenticated"), reply
+                c.rid = 10
+                assert (await c.request("auth", token=display))["role"] == "display"
+                await ws.send(json.dumps({"id": 20, "type": "subscribe"}))
+                got = [json.loads(await asyncio.wait_for(ws.recv(), 10)) for _ in range(2)]
+                assert {m["type"] for m in got} == {"snapshot", "ok"}
+                assert next(m for m in got if m["type"] == "snapshot")["state"]["hall"]["code"] == HALL
