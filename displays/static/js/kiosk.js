@@ -82,13 +82,10 @@
     show('setup');
   }
 
-  // The citizen reads the Chinese explanation; the server's own words stay below, small.
+  // The citizen reads plain Chinese from the table of codes (messages-zh.js), never the
+  // server's English message.
   function showError(err) {
-    var zh = err && U.ERROR_TEXT[err.code];
-    var server = (err && err.message) || '';
-    $('error-msg').textContent = zh || server || U.errorText(err);
-    $('error-detail').textContent = zh && server ? server : '';
-    $('error-detail').hidden = !(zh && server);
+    $('error-msg').textContent = U.errorText(err, 'kiosk');
     $('error').hidden = false;
     $('error-ok').focus();
   }

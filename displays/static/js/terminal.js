@@ -116,7 +116,7 @@
         showDesk();
         return client.resubscribe();
       })
-      .catch(function (err) { showLogin(U.errorText(err)); })
+      .catch(function (err) { showLogin(U.staffErrorText(err)); })
       .then(function () { $('login-submit').disabled = false; });
   });
 
@@ -124,7 +124,7 @@
     if (!confirm('退出登录将关闭本窗口,确定吗?')) return;
     client.request('logout', {})
       .then(function () { saveSession(null); detail = null; clearBanner(); client.resubscribe(); showLogin(''); })
-      .catch(function (err) { banner(U.errorText(err)); });
+      .catch(function (err) { banner(U.staffErrorText(err)); });
   });
 
   // ---------------------------------------------------------------- rendering
@@ -274,7 +274,7 @@
         return r;
       })
       .catch(function (err) {
-        banner(LABEL[type] ? LABEL[type] + '失败:' + U.errorText(err) : U.errorText(err));
+        banner(LABEL[type] ? LABEL[type] + '失败:' + U.staffErrorText(err) : U.staffErrorText(err));
         return null;
       })
       .then(function (r) { busy = false; render(); return r; });
@@ -352,7 +352,7 @@
     loadMatters.pending = true;
     client.request('list_matters', {})
       .then(function (r) { matters = r.matters || []; fillMatters(); render(); })
-      .catch(function (err) { banner('读取事项目录失败:' + U.errorText(err)); })
+      .catch(function (err) { banner('读取事项目录失败:' + U.staffErrorText(err)); })
       .then(function () { loadMatters.pending = false; });
   }
 
@@ -534,7 +534,7 @@
         saveSession(null);
         showLogin('登录已失效,请重新登录');
       } else {
-        banner(U.errorText(err));
+        banner(U.staffErrorText(err));
       }
     }
   });
