@@ -461,6 +461,15 @@
     });
   }
 
+  /**
+   * A Chinese name as HTML with break opportunities only between its phrases (for elements
+   * with word-break: keep-all, base.css .zh-words): after · ・ 、 / and before a bracket.
+   * "公安(出入境·治安·交警)" -> "公安<wbr>(出入境·<wbr>治安·<wbr>交警)"
+   */
+  function phraseHtml(name) {
+    return escapeHtml(name).replace(/([·・、\/])/g, '$1<wbr>').replace(/([(（])/g, '<wbr>$1');
+  }
+
   /** "5号窗口" */
   function windowLabel(n) { return n == null ? '' : n + '号窗口'; }
 
@@ -472,7 +481,7 @@
 
   HallClient.util = {
     errorText: errorText, staffErrorText: staffErrorText, fmtWait: fmtWait, fmtMinutes: fmtMinutes, fmtDate: fmtDate, fmtTime: fmtTime,
-    fmtDateTime: fmtDateTime, escapeHtml: escapeHtml, windowLabel: windowLabel, partsIn: partsIn,
+    fmtDateTime: fmtDateTime, escapeHtml: escapeHtml, phraseHtml: phraseHtml, windowLabel: windowLabel, partsIn: partsIn,
     TICKET_STATE_TEXT: TICKET_STATE_TEXT, WINDOW_STATE_TEXT: WINDOW_STATE_TEXT,
     PRIORITY_TEXT: PRIORITY_TEXT
   };

@@ -164,7 +164,7 @@
       : (q.waiting === 0 ? '<span class="none">无需等待</span>'
         : '<span class="wait num">' + U.fmtMinutes(q.estimated_wait_s) + '</span><span class="unit">分钟</span>');
     return '<div class="qrow' + (closed ? ' closed' : '') + '" role="row" data-queue="' + U.escapeHtml(q.code) + '">' +
-      '<span class="name' + nameClass(q.name) + '" role="cell"><span class="code">' + U.escapeHtml(q.code) + '</span>' + U.escapeHtml(q.name) + '</span>' +
+      '<span class="name zh-words' + nameClass(q.name) + '" role="cell"><span class="code">' + U.escapeHtml(q.code) + '</span>' + U.phraseHtml(q.name) + '</span>' +
       '<span class="n" role="cell"><span class="cnt num">' + q.waiting + '</span><span class="unit">人</span></span>' +
       '<span class="n" role="cell">' + waitCell + '</span></div>';
   }
