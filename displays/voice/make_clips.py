@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     for tool in ("espeak-ng", "sox", "soxi"):
         if shutil.which(tool) is None:
-            print(f"make_clips: {tool} not found (apt-get install espeak-ng sox libsox-fmt-all)", file=sys.stderr)
+            print(f"make_clips: {tool} not found (apt-get install espeak-ng sox: Ogg Vorbis comes with libsox-fmt-base)", file=sys.stderr)
             return 2
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)

@@ -98,7 +98,7 @@ def assert_not_clipped(page, selector: str) -> None:
 def test_wall_display(demo, new_page, shot, size):
     page = new_page(*size)
     page.goto(demo["hall"].base + "/display/wall")
-    last_window, last_ticket = demo["called"][-1]
+    _, last_ticket = demo["called"][-1]
     expect(page.locator("#now-ticket")).to_have_text(last_ticket)
     expect(page.locator("#recent-list li:visible")).to_have_count(7)  # recent_calls 8: one large, seven listed
     expect(page.locator("#queue-body .qrow").first).to_be_visible()

@@ -44,7 +44,7 @@ def test_committed_clip_set_matches_the_script_and_is_small():
 def test_a_call_gives_the_expected_clip_sequence(hall, new_page):
     page = new_page(800, 600)
     page.goto(hall.base + "/display/wall")
-    seq = lambda number, window, kind="call": page.evaluate(  # noqa: E731
+    seq = lambda number, window, kind="call": page.evaluate(
         "([n, w, k]) => VoiceClips.callClips(n, w, k)", [number, window, kind])
     assert seq("A001", 15) == ["请", "A", "零", "零", "一", "号", "到", "十", "五", "号窗口", "办理"]
     assert seq("A001", 3) == ["请", "A", "零", "零", "一", "号", "到", "三", "号窗口", "办理"]

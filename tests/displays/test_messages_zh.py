@@ -13,7 +13,7 @@ PROTOCOL = ROOT / "docs" / "protocol.md"
 def protocol_error_codes() -> list[str]:
     text = PROTOCOL.read_text(encoding="utf-8")
     table = text.split("## Error codes", 1)[1].split("\n## ", 1)[0]
-    codes = re.findall(r"^\| `([a-z_]+)` \|", table, flags=re.M)
+    codes = re.findall(r"^\| `([a-z_]+)` \|", table, flags=re.MULTILINE)
     assert len(codes) > 30, codes
     return codes
 

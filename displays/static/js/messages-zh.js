@@ -48,7 +48,7 @@
     // queues, windows and tickets
     unknown_queue: '没有该业务,请重新选择',
     unknown_window: '没有该窗口',
-    unknown_ticket: { text: '没有找到该号码(号票只在取号当天有效)', status: '没有找到该号码,号票只在取号当天有效' },
+    unknown_ticket: { text: '今天没有该号码', status: '没有找到该号码,号票只在取号当天有效' },
     queue_closed: '该业务当前不在办理时间,暂停取号',
     queue_full: '该业务今日号源已发完,请改日再来或预约办理',
     queue_empty: '当前没有等候的群众',
