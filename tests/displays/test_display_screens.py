@@ -289,13 +289,23 @@ def test_kiosk_shows_every_queue_without_scrolling(demo, new_page, shot, size):
     assert_no_break_inside_words(page, ".k-queue .name")
     # The buttons stay large enough to touch: at least 12 mm (about 45 px at 96 dpi) high.
     assert min(page.evaluate("Array.from(document.querySelectorAll('.k-queue')).map(b => b.offsetHeight)")) >= 45
+    # The next steps fit this orientation too.
+    page.click('.k-queue[data-queue="B"]')
+    expect(page.locator("#choose")).to_be_visible()
+    assert_fits(page)
+    page.click("#opt-normal")
+    expect(page.locator("#done")).to_be_visible()
+    page.wait_for_function("document.getElementById('t-qr').complete && document.getElementById('t-qr').naturalWidth > 0")
+    shot(page, "kiosk-ticket-" + ("landscape" if size[0] > size[1] else "portrait"))
+    assert_fits(page)
 
 
-def test_kiosk_error_is_plain_chinese(demo, new_page):
+def test_kiosk_error_is_plain_chinese(demo, new_page, shot):
     page = new_page(1920, 1080)
     page.goto(demo["hall"].base + f"/kiosk?token={demo['kiosk']}")
     page.locator(".k-queue.off").click()  # the closed queue: the server answers in English
     expect(page.locator("#error")).to_be_visible()
+    shot(page, "kiosk-refused-landscape")
     text = page.locator("#error").inner_text()
     assert "该业务当前不在办理时间" in text
     assert not re.search(r"[A-Za-z]{2,}", text), text  # no English word, let alone a sentence
