@@ -13,8 +13,9 @@
  *
  * Stale-call policy: when the announcements fall behind — more than `maxPending` waiting, or
  * the oldest waiting longer than `maxAgeMs` — the queue is cut to the newest call of each
- * window (and at most `maxPending` of them); the skipped calls are logged (console,
- * `skipLog`, `onSkip`). The page shows calls as they come; the voice never holds it back.
+ * window, in call order; the skipped calls are logged (console, `skipLog`, `onSkip`). So the
+ * backlog never exceeds max(maxPending, windows on the wall) plus the one being announced.
+ * The page shows calls as they come; the voice never holds it back.
  *
  * Where neither voice works the chime still plays, `voiceAvailable` is false and the page
  * shows 语音不可用.
@@ -260,13 +261,10 @@
     var tooMany = q.length > this.maxPending;
     var tooOld = now - q[0].queuedAt > this.maxAgeMs;
     if (!tooMany && !tooOld) return 0;
-    var newest = new Map(); // window -> its newest item
-    q.forEach(function (it) { newest.set(it.window, it); });
     var maxAge = this.maxAgeMs;
+    var newest = new Map(); // window -> its newest item: any earlier call of a window is stale
+    q.forEach(function (it) { newest.set(it.window, it); });
     var kept = q.filter(function (it) { return newest.get(it.window) === it; });
-    var last = kept[kept.length - 1];
-    kept = kept.filter(function (it) { return it === last || now - it.queuedAt <= maxAge; });
-    if (kept.length > this.maxPending) kept = kept.slice(kept.length - this.maxPending);
     var keptSet = new Set(kept);
     var skipped = q.filter(function (it) { return !keptSet.has(it); });
     if (!skipped.length) return 0;
