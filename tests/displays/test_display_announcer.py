@@ -8,10 +8,10 @@ DIGITS = "零一二三四五六七八九"
 PASSWORD = "test-pass"
 
 
-def spoken(number: str, window: int) -> str:
+def spoken(number: str, window: int, *, recall: bool = False) -> str:
     """The expected Mandarin call, built independently of announcer.js."""
     spelled = " ".join(DIGITS[int(ch)] if ch.isdigit() else ch for ch in number)
-    return f"请 {spelled} 号 到 {window} 号窗口 办理"
+    return ("再次呼叫 " if recall else "") + f"请 {spelled} 号 到 {window} 号窗口 办理"
 
 
 def open_wall(new_page, hall, **kwargs):
@@ -28,6 +28,7 @@ def test_call_text_is_a_pure_function(hall, new_page):
     assert page.evaluate("Announcer.callText('B100', 12)") == "请 B 一 零 零 号 到 12 号窗口 办理"
     assert page.evaluate("Announcer.spellNumber('a007')") == "A 零 零 七"
     assert page.evaluate("Announcer.displayText('A012', 5)") == "请 A012 号 到 5 号窗口 办理"
+    assert page.evaluate("Announcer.callText('A012', 5, 'recall')") == "再次呼叫 请 A 零 一 二 号 到 5 号窗口 办理"
     assert spoken("A012", 5) == "请 A 零 一 二 号 到 5 号窗口 办理"
 
 
@@ -87,7 +88,7 @@ def test_recall_is_announced_again_and_a_resync_does_not_repeat(hall, manager, n
     # A fresh snapshot (resync) brings the same call again: it is not announced twice.
     wall.evaluate("hallClient.resync()")
     wall.wait_for_timeout(600)
-    assert wall.evaluate("window.__spoken") == [text] * 4
+    assert wall.evaluate("window.__spoken") == [text] * 2 + [spoken("A001", 1, recall=True)] * 2
     assert wall.evaluate("hallAnnouncer.history.length") == 2
 
 
@@ -101,6 +102,7 @@ def test_calls_already_on_screen_are_not_announced_when_the_page_opens(hall, man
     assert wall.evaluate("window.__spoken") == []
 
 
+# No system voice and no clip set either (the clips are not served): the last resort.
 NO_VOICES = """
 (() => {
   window.__spoken = [];
@@ -111,9 +113,10 @@ NO_VOICES = """
 """
 
 
-def test_without_a_chinese_voice_the_call_is_shown_and_marked(hall, manager, new_page):
+def test_without_any_voice_the_call_is_shown_and_marked(hall, manager, new_page):
     page = new_page(1920, 1080, speech=False)
     page.add_init_script(NO_VOICES)
+    page.route("**/static/voice/**", lambda route: route.abort())
     page.goto(hall.base + "/display/wall")
     expect(page.locator("#voice-status")).to_be_visible()
     expect(page.locator("#voice-status")).to_contain_text("语音不可用")
@@ -123,3 +126,4 @@ def test_without_a_chinese_voice_the_call_is_shown_and_marked(hall, manager, new
     expect(page.locator("#now-ticket")).to_have_text("A001")
     page.wait_for_function("hallAnnouncer.history.length === 1 && hallAnnouncer.chimes === 1")
     assert page.evaluate("window.__spoken") == []  # no speech with a voice that cannot read Chinese
+    assert page.evaluate("hallAnnouncer.voiceMode") is None

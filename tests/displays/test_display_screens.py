@@ -98,7 +98,7 @@ def assert_not_clipped(page, selector: str) -> None:
 def test_wall_display(demo, new_page, shot, size):
     page = new_page(*size)
     page.goto(demo["hall"].base + "/display/wall")
-    last_window, last_ticket = demo["called"][-1]
+    _, last_ticket = demo["called"][-1]
     expect(page.locator("#now-ticket")).to_have_text(last_ticket)
     expect(page.locator("#recent-list li:visible")).to_have_count(7)  # recent_calls 8: one large, seven listed
     expect(page.locator("#queue-body .qrow").first).to_be_visible()
@@ -242,3 +242,98 @@ def test_index_page(demo, new_page, shot):
     expect(page.locator("#windows li")).to_have_count(len(demo["hall"].config.windows))
     shot(page, "index", full_page=True)
     assert_fits(page, scroll=True)
+
+
+# Where each element's text wraps: the character starting each new line, with the one before.
+LINE_STARTS = """(sel) => Array.from(document.querySelectorAll(sel)).filter(el => el.offsetParent !== null).map(el => {
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  const chars = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    for (let i = 0; i < n.data.length; i++) {
+      const r = document.createRange(); r.setStart(n, i); r.setEnd(n, i + 1);
+      const rect = r.getClientRects()[0];
+      if (rect) chars.push({ch: n.data[i], top: rect.top, h: rect.height});
+    }
+  }
+  const starts = [];
+  for (let i = 1; i < chars.length; i++) {
+    if (chars[i].top > chars[i - 1].top + chars[i - 1].h / 2) starts.push([chars[i - 1].ch, chars[i].ch]);
+  }
+  return {text: el.textContent, starts};
+})"""
+PHRASE_END = "·・、/"
+PHRASE_START = "(（"
+
+
+def assert_no_break_inside_words(page, selector: str) -> None:
+    bad = [(d["text"], s) for d in page.evaluate(LINE_STARTS, selector) for s in d["starts"]
+           if not (s[0] in PHRASE_END or s[1] in PHRASE_START)]
+    assert not bad, f"line breaks inside words: {bad}"
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920)], ids=["landscape", "portrait"])
+def test_kiosk_shows_every_queue_without_scrolling(demo, new_page, shot, size):
+    page = new_page(*size)
+    page.goto(demo["hall"].base + f"/kiosk?token={demo['kiosk']}")
+    buttons = page.locator(".k-queue")
+    expect(buttons).to_have_count(len(demo["hall"].config.queues))
+    page.wait_for_timeout(200)
+    shot(page, "kiosk-home-" + ("landscape" if size[0] > size[1] else "portrait"))
+    assert_fits(page)
+    hidden = page.evaluate("""() => Array.from(document.querySelectorAll('.k-queue')).map(b => {
+        const r = b.getBoundingClientRect();
+        return {q: b.dataset.queue, top: r.top, left: r.left, bottom: r.bottom, right: r.right};
+      }).filter(r => r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth)""")
+    assert not hidden, f"queue buttons not fully visible: {hidden}"
+    assert_not_clipped(page, ".k-queue .name, .k-queue .meta")
+    assert_no_break_inside_words(page, ".k-queue .name")
+    # The buttons stay large enough to touch: at least 12 mm (about 45 px at 96 dpi) high.
+    assert min(page.evaluate("Array.from(document.querySelectorAll('.k-queue')).map(b => b.offsetHeight)")) >= 45
+    # The next steps fit this orientation too.
+    page.click('.k-queue[data-queue="B"]')
+    expect(page.locator("#choose")).to_be_visible()
+    assert_fits(page)
+    page.click("#opt-normal")
+    expect(page.locator("#done")).to_be_visible()
+    page.wait_for_function("document.getElementById('t-qr').complete && document.getElementById('t-qr').naturalWidth > 0")
+    shot(page, "kiosk-ticket-" + ("landscape" if size[0] > size[1] else "portrait"))
+    assert_fits(page)
+
+
+def test_kiosk_error_is_plain_chinese(demo, new_page, shot):
+    page = new_page(1920, 1080)
+    page.goto(demo["hall"].base + f"/kiosk?token={demo['kiosk']}")
+    page.locator(".k-queue.off").click()  # the closed queue: the server answers in English
+    expect(page.locator("#error")).to_be_visible()
+    shot(page, "kiosk-refused-landscape")
+    text = page.locator("#error").inner_text()
+    assert "该业务当前不在办理时间" in text
+    assert not re.search(r"[A-Za-z]{2,}", text), text  # no English word, let alone a sentence
+
+
+def test_wall_portrait_header_fits(demo, new_page, shot):
+    page = new_page(1080, 1920, speech=False)
+    # The worst case: a zone name and the voice mark (no system voice, no clips) in the header.
+    page.add_init_script("speechSynthesis.getVoices = () => [];")
+    page.route("**/static/voice/**", lambda route: route.abort())
+    page.goto(demo["hall"].base + "/display/wall?zone=A区")
+    expect(page.locator("#voice-status")).to_be_visible()
+    page.wait_for_timeout(300)
+    shot(page, "wall-portrait-header")
+    assert_fits(page)
+    assert_not_clipped(page, ".hall-name, .zone, .date, .clock, .voice-off")
+    boxes = page.evaluate("""() => {
+        const head = document.querySelector('.wall-head').getBoundingClientRect();
+        const out = {};
+        for (const id of ['hall-name', 'zone', 'date', 'clock']) {
+          const r = document.getElementById(id).getBoundingClientRect();
+          out[id] = {top: r.top, bottom: r.bottom};
+        }
+        return {head: {top: head.top, bottom: head.bottom}, items: out};
+      }""")
+    for name, r in boxes["items"].items():
+        assert boxes["head"]["top"] <= r["top"] and r["bottom"] <= boxes["head"]["bottom"] + 1, (name, boxes)
+    # The voice mark does not cover the call.
+    mark = page.locator("#voice-status").bounding_box()
+    ticket = page.locator("#now-ticket").bounding_box()
+    assert mark["y"] + mark["height"] <= ticket["y"] or mark["x"] >= ticket["x"] + ticket["width"]

@@ -23,16 +23,6 @@
   var OUTCOME = { rectified: '整改完成', on_the_spot: '当场解决', explained: '解释说明', appeal_upheld: '申诉成立(不计入统计)' };
   var LEVELS = { 5: '非常满意', 4: '满意', 3: '基本满意', 2: '不满意', 1: '非常不满意' };
   var SUSPENSION_REASONS = ['听证', '招标', '拍卖', '检验', '检测', '检疫', '鉴定', '专家评审'];
-  var ERRORS = {
-    not_your_department: '该事项不属于本部门',
-    extension_used: '该办件已延期过一次,不能再次延期',
-    deadline_passed: '已超过办结时限,不能再延期',
-    unknown_case: '没有该办件',
-    unknown_rectification: '没有该整改记录',
-    appeal_used: '该差评已申诉过一次',
-    not_owner: '只有被评价的工作人员、本部门后台或管理员可以申诉',
-    not_serving: '窗口当前号码尚未开始办理'
-  };
 
   var CASE_ACTIONS = [
     { type: 'start_review', label: '开始审查', states: ['accepted'] },
@@ -90,7 +80,7 @@
     return U.fmtDateTime(iso, tz()).slice(0, 16);
   }
 
-  function errText(err) { return (err && ERRORS[err.code] ? ERRORS[err.code] + (err.message ? '(' + err.message + ')' : '') : U.errorText(err)); }
+  function errText(err) { return U.staffErrorText(err); }
 
   function message(kind, text) {
     $('error').hidden = kind !== 'error' || !text;

@@ -14,6 +14,7 @@
  *     session setup and re-subscribes on its own, without a page reload.
  *
  * Plain script (no modules, no build step): defines window.HallClient and window.HallState.
+ * Needs messages-zh.js (window.HallMessages) loaded first.
  */
 (function (global) {
   'use strict';
@@ -399,41 +400,10 @@
 
   // ------------------------------------------------------------------ helpers for pages
 
-  var ERROR_TEXT = {
-    disconnected: '连接中断,请稍后再试',
-    timeout: '服务器无响应,请稍后再试',
-    unauthenticated: '用户名、密码或令牌无效',
-    forbidden: '无权执行此操作',
-    not_your_window: '只能操作本窗口及本窗口的号码',
-    rate_limited: '取号过于频繁,请稍后再试',
-    display_token_required: '本大厅要求显示屏令牌',
-    storage_failed: '数据库写入失败,操作未生效',
-    unknown_queue: '没有该业务队列',
-    unknown_window: '没有该窗口',
-    unknown_ticket: '今天没有该号码',
-    queue_closed: '该业务当前不在办理时间,暂停取号',
-    queue_full: '该业务今日号源已发完',
-    queue_empty: '当前没有等候的群众',
-    illegal_transition: '当前状态不允许此操作',
-    window_not_open: '窗口未开放或已暂停,请先开窗/恢复服务',
-    window_busy: '窗口还有正在呼叫或办理的号码,请先办结、过号或转移',
-    no_current_ticket: '窗口当前没有号码',
-    not_served_here: '本窗口不办理该号码的业务',
-    reason_required: '此操作需要填写原因',
-    recall_limit: '已达到重呼次数上限',
-    not_allowed: '大厅规则不允许此操作',
-    invalid_field: '输入内容有误',
-    missing_field: '缺少必填内容'
-  };
-
-  /** A readable Chinese message for an error reply, with the server's own message. */
-  function errorText(err) {
-    if (!err) return '未知错误';
-    var zh = ERROR_TEXT[err.code];
-    var server = err.message || '';
-    if (zh && server && server !== zh) return zh + '(' + server + ')';
-    return zh || server || String(err.code || err);
-  }
+  // Error texts come from messages-zh.js (load it before this file): Chinese only for
+  // citizens and displays, with the server's detail for staff screens.
+  function errorText(err, context) { return global.HallMessages.text(err, context); }
+  function staffErrorText(err) { return global.HallMessages.staffText(err); }
 
   /** "约 15 分钟" for a wait in seconds. */
   function fmtWait(seconds) {
@@ -491,6 +461,15 @@
     });
   }
 
+  /**
+   * A Chinese name as HTML with break opportunities only between its phrases (for elements
+   * with word-break: keep-all, base.css .zh-words): after · ・ 、 / and before a bracket.
+   * "公安(出入境·治安·交警)" -> "公安<wbr>(出入境·<wbr>治安·<wbr>交警)"
+   */
+  function phraseHtml(name) {
+    return escapeHtml(name).replace(/([·・、\/])/g, '$1<wbr>').replace(/([(（])/g, '<wbr>$1');
+  }
+
   /** "5号窗口" */
   function windowLabel(n) { return n == null ? '' : n + '号窗口'; }
 
@@ -501,9 +480,9 @@
   var PRIORITY_TEXT = { normal: '', green: '绿色通道', appointment: '预约' };
 
   HallClient.util = {
-    errorText: errorText, fmtWait: fmtWait, fmtMinutes: fmtMinutes, fmtDate: fmtDate, fmtTime: fmtTime,
-    fmtDateTime: fmtDateTime, escapeHtml: escapeHtml, windowLabel: windowLabel, partsIn: partsIn,
-    ERROR_TEXT: ERROR_TEXT, TICKET_STATE_TEXT: TICKET_STATE_TEXT, WINDOW_STATE_TEXT: WINDOW_STATE_TEXT,
+    errorText: errorText, staffErrorText: staffErrorText, fmtWait: fmtWait, fmtMinutes: fmtMinutes, fmtDate: fmtDate, fmtTime: fmtTime,
+    fmtDateTime: fmtDateTime, escapeHtml: escapeHtml, phraseHtml: phraseHtml, windowLabel: windowLabel, partsIn: partsIn,
+    TICKET_STATE_TEXT: TICKET_STATE_TEXT, WINDOW_STATE_TEXT: WINDOW_STATE_TEXT,
     PRIORITY_TEXT: PRIORITY_TEXT
   };
 

@@ -52,6 +52,7 @@
   function show(name) {
     screen = name;
     ['setup', 'home', 'choose', 'done'].forEach(function (id) { $(id).hidden = id !== name; });
+    fitHome();
     clearInterval(timer);
     if (name === 'choose') startCountdown(IDLE_SECONDS, null);
     if (name === 'done') startCountdown(TICKET_SECONDS, $('countdown'));
@@ -82,13 +83,10 @@
     show('setup');
   }
 
-  // The citizen reads the Chinese explanation; the server's own words stay below, small.
+  // The citizen reads plain Chinese from the table of codes (messages-zh.js), never the
+  // server's English message.
   function showError(err) {
-    var zh = err && U.ERROR_TEXT[err.code];
-    var server = (err && err.message) || '';
-    $('error-msg').textContent = zh || server || U.errorText(err);
-    $('error-detail').textContent = zh && server ? server : '';
-    $('error-detail').hidden = !(zh && server);
+    $('error-msg').textContent = U.errorText(err, 'kiosk');
     $('error').hidden = false;
     $('error-ok').focus();
   }
@@ -115,7 +113,7 @@
       : '等候 <b class="num">' + q.waiting + '</b> 人 · ' + U.escapeHtml(U.fmtWait(q.estimated_wait_s));
     return '<button type="button" class="k-queue' + (s.off ? ' off' : '') + '" data-queue="' + U.escapeHtml(q.code) + '">' +
       '<span class="code">' + U.escapeHtml(q.code) + '</span>' +
-      '<span class="name">' + U.escapeHtml(q.name) + '</span>' +
+      '<span class="name zh-words">' + U.phraseHtml(q.name) + '</span>' +
       '<span class="meta">' + meta + '</span></button>';
   }
 
@@ -140,14 +138,14 @@
       html += '<section class="k-group"><h2>其他业务</h2><div class="k-grid">' + rest.map(queueButton).join('') + '</div></section>';
     }
     var groups = $('groups');
-    if (groups.dataset.html !== html) { groups.dataset.html = html; groups.innerHTML = html; }
+    if (groups.dataset.html !== html) { groups.dataset.html = html; groups.innerHTML = html; fitHome(); }
     if (screen === 'choose' && chosen) renderChoose();
   }
 
   function renderChoose() {
     var q = client.state.queues.get(chosen);
     if (!q) return;
-    $('choose-name').textContent = q.name;
+    $('choose-name').innerHTML = U.phraseHtml(q.name);
     $('choose-wait').textContent = '当前等候 ' + q.waiting + ' 人,预计等待 ' + U.fmtWait(q.estimated_wait_s);
   }
 
@@ -209,6 +207,23 @@
     show('done');
   }
 
+  // ---------------------------------------------------------------- fitting every queue
+
+  // The queue buttons flow into columns (kiosk.css); a hall with very many queues would
+  // still need scrolling, so the home screen shrinks its root size a little until it fits.
+  var MIN_FIT = 0.6;
+  function fitHome() {
+    var root = document.documentElement;
+    root.style.setProperty('--k-fit', '1');
+    if (screen !== 'home' || root.classList.contains('large')) return;
+    var fit = 1;
+    while (fit > MIN_FIT && root.scrollHeight > window.innerHeight + 1) {
+      fit = Math.round((fit - 0.04) * 100) / 100;
+      root.style.setProperty('--k-fit', String(fit));
+    }
+  }
+  window.addEventListener('resize', fitHome);
+
   // ---------------------------------------------------------------- large text (适老化)
 
   function setLarge(on) {
@@ -216,6 +231,7 @@
     $('big-toggle').setAttribute('aria-pressed', on ? 'true' : 'false');
     $('big-toggle').textContent = on ? '标准字号' : '大字模式';
     store(LARGE_KEY, on ? '1' : '0');
+    fitHome();
   }
   $('big-toggle').addEventListener('click', function () {
     setLarge(!document.documentElement.classList.contains('large'));

@@ -18,12 +18,6 @@
   var windowNo = m ? Number(m[1]) : null;
   var token = HallClient.deviceToken('hallops.rate.token.' + windowNo);
   var THANKS_MS = 6000;
-  var ERRORS = {
-    already_rated: '本次服务已评价,谢谢!',
-    rating_expired: '评价时间已过,可扫描号票二维码在手机上评价',
-    not_rateable: '当前没有可评价的服务',
-    reason_required: '差评请至少选择一项原因或填写意见'
-  };
 
   var service = null; // what get_rateable_service returned
   var reasons = [];
@@ -47,7 +41,7 @@
   }
 
   function errText(err) {
-    return (err && ERRORS[err.code]) || U.errorText(err);
+    return U.errorText(err, 'pad');
   }
 
   function tz() { return (client.state.hall && client.state.hall.timezone) || 'Asia/Shanghai'; }
@@ -119,7 +113,7 @@
         function (i) { return i.value; });
       var text = $('reason-text').value.trim();
       if (text) fields.text = text;
-      if (!fields.reasons.length && !text) { error(ERRORS.reason_required); return; }
+      if (!fields.reasons.length && !text) { error(U.errorText('reason_required', 'pad')); return; }
     }
     Array.prototype.forEach.call(document.querySelectorAll('.rt-score'), function (b) { b.disabled = true; });
     $('reason-submit').disabled = true;
@@ -186,7 +180,7 @@
       if (err.code === 'no_token' || err.code === 'unauthenticated' || err.code === 'wrong_token') {
         HallClient.notice('需要评价器令牌',
           '请管理员运行 hallops token --role rating_pad --window ' + windowNo +
-          ',并用 /rate/' + windowNo + '?token=<令牌> 打开本页。' + (err.message ? '\n' + err.message : ''));
+          ',并用 /rate/' + windowNo + '?token=<令牌> 打开本页。' + (err.code === 'wrong_token' ? '\n' + err.message : ''));
       } else {
         HallClient.notice('无法启动评价器', U.errorText(err));
       }

@@ -17,11 +17,6 @@
   var token = m[1];
   var POLL_MS = 15000;
   var LEVELS = { 5: '非常满意', 4: '满意', 3: '基本满意', 2: '不满意', 1: '非常不满意' };
-  var ERRORS = {
-    already_rated: '本次服务已评价,谢谢!', reason_required: '差评请至少选择一项原因或填写意见',
-    not_rateable: '办理结束后才能评价', follow_up_used: '您已追加过评价', rating_expired: '已超过评价期限',
-    disconnected: '连接中断,请稍后再试'
-  };
 
   var css = document.createElement('link');
   css.rel = 'stylesheet';
@@ -132,7 +127,7 @@
       fields.reasons = Array.prototype.map.call($('sr-picks').querySelectorAll('input:checked'), function (i) { return i.value; });
       var text = $('sr-text').value.trim();
       if (text) fields.text = text;
-      if (!fields.reasons.length && !text) { error(ERRORS.reason_required); return; }
+      if (!fields.reasons.length && !text) { error(HallMessages.text('reason_required', 'status')); return; }
     }
     var type = status && status.rated ? 'follow_up_rating' : 'rate_service';
     request(type, fields).then(function () {
@@ -141,7 +136,7 @@
       $('sr-text').value = '';
       check();
     }).catch(function (err) {
-      error(ERRORS[err.code] || err.message || '评价未成功,请稍后再试');
+      error(HallMessages.text(err, 'status'));
       check();
     });
   }

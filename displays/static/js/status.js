@@ -101,6 +101,7 @@
     onEvent: function () { render(); },
     onSetupError: function (err) {
       if (err && err.code === 'unknown_ticket') { missing = true; render(); }
+      else HallClient.notice('暂时无法显示排队进度', U.errorText(err, 'status'));
     }
   });
   window.hallClient = client;

@@ -116,7 +116,7 @@
         showDesk();
         return client.resubscribe();
       })
-      .catch(function (err) { showLogin(U.errorText(err)); })
+      .catch(function (err) { showLogin(U.staffErrorText(err)); })
       .then(function () { $('login-submit').disabled = false; });
   });
 
@@ -124,7 +124,7 @@
     if (!confirm('退出登录将关闭本窗口,确定吗?')) return;
     client.request('logout', {})
       .then(function () { saveSession(null); detail = null; clearBanner(); client.resubscribe(); showLogin(''); })
-      .catch(function (err) { banner(U.errorText(err)); });
+      .catch(function (err) { banner(U.staffErrorText(err)); });
   });
 
   // ---------------------------------------------------------------- rendering
@@ -274,7 +274,7 @@
         return r;
       })
       .catch(function (err) {
-        banner(LABEL[type] ? LABEL[type] + '失败:' + U.errorText(err) : U.errorText(err));
+        banner(LABEL[type] ? LABEL[type] + '失败:' + U.staffErrorText(err) : U.staffErrorText(err));
         return null;
       })
       .then(function (r) { busy = false; render(); return r; });
@@ -352,20 +352,23 @@
     loadMatters.pending = true;
     client.request('list_matters', {})
       .then(function (r) { matters = r.matters || []; fillMatters(); render(); })
-      .catch(function (err) { banner('读取事项目录失败:' + U.errorText(err)); })
+      .catch(function (err) { banner('读取事项目录失败:' + U.staffErrorText(err)); })
       .then(function () { loadMatters.pending = false; });
   }
 
-  // The matters of the window's queues when the hall links matters to queues, else all.
+  // The matters this window may accept: those whose queues (list_matters says which queues
+  // accept each matter) include one of the window's queues. Only a catalogue that links no
+  // matter to any queue (a hall without that mapping) offers every matter.
   function windowMatters() {
     if (!matters || !session) return [];
+    var linked = matters.some(function (m) { return (m.queues || []).length > 0; });
+    if (!linked) return matters;
     var w = myWindow();
     var wc = windowConfig(session.window);
     var queues = (w && w.queues) || (wc && wc.queues) || [];
-    var mine = matters.filter(function (m) {
+    return matters.filter(function (m) {
       return (m.queues || []).some(function (q) { return queues.indexOf(q) >= 0; });
     });
-    return mine.length ? mine : matters;
   }
 
   function fillMatters() {
@@ -376,7 +379,8 @@
       return !q || m.name.toLowerCase().indexOf(q) >= 0 || m.code.toLowerCase().indexOf(q) >= 0 ||
         (m.department || '').indexOf(q) >= 0;
     });
-    sel.innerHTML = (list.length ? '' : '<option value="">(无匹配事项)</option>') + list.slice(0, 500).map(function (m) {
+    var none = q ? '(无匹配事项)' : '(本窗口的业务没有可受理的事项)';
+    sel.innerHTML = (list.length ? '' : '<option value="">' + none + '</option>') + list.slice(0, 500).map(function (m) {
       var days = m.case_type === '即办件' ? '即办' : m.promised_working_days + ' 个工作日';
       return '<option value="' + U.escapeHtml(m.code) + '">' + U.escapeHtml(m.code + ' ' + m.name + '(' + days + ')') + '</option>';
     }).join('');
@@ -534,7 +538,7 @@
         saveSession(null);
         showLogin('登录已失效,请重新登录');
       } else {
-        banner(U.errorText(err));
+        banner(U.staffErrorText(err));
       }
     }
   });

@@ -1,8 +1,13 @@
 /*
  * Wall display (/display/wall, optional ?zone=A区 or ?queues=A,B).
- * Shows the call being announced (else the newest) large, the recent calls, waiting counts
- * and estimated waits per queue, the hall name, date, clock and the scrolling notice.
- * Every call is announced (chime + Mandarin) through the Announcer queue.
+ * Shows the newest call large (at once: the voice never holds the display back), the recent
+ * calls, waiting counts and estimated waits per queue, the hall name, date, clock and the
+ * scrolling notice. Every call is announced (chime + Mandarin) through the Announcer queue.
+ *
+ * Voice options (URL parameters, defaults in brackets):
+ *   ?voice=auto|speech|clips   [auto: the browser's zh-CN voice, else the recorded clips]
+ *   ?voice_max_pending=N       [4: more calls waiting to be announced -> skip to the newest per window]
+ *   ?voice_max_age_s=S         [30: a call waiting longer -> skip to the newest per window]
  */
 (function () {
   'use strict';
@@ -20,7 +25,7 @@
     subscription.queues = params.get('queues').split(',').map(function (s) { return s.trim(); }).filter(Boolean);
   }
 
-  var hero = null; // {ticket, ticket_id, window, key} shown large
+  var heroId = null; // ticket id of the newest call or recall: shown large
   var flashUntil = new Map(); // ticket_id -> time until which its tile flashes
   var queuePage = 0;
   var lastNotice = null;
@@ -28,31 +33,35 @@
 
   function callKey(ticketId, at) { return 'call:' + ticketId + '@' + Date.parse(at); }
 
-  var announcer = new Announcer({
-    onStatus: renderVoiceStatus,
-    onStart: function (item) {
-      // The large panel follows the voice: it shows the call being announced.
-      hero = { ticket: item.number, ticket_id: item.ticket_id, window: item.window, key: item.key };
-      flashHero();
-      render();
-    },
-    onEnd: function () { render(); }
-  });
+  function numParam(name) {
+    var v = parseFloat(params.get(name));
+    return isFinite(v) && v > 0 ? v : null;
+  }
+  var voiceOpts = { onStatus: renderVoiceStatus };
+  if (/^(auto|speech|clips)$/.test(params.get('voice') || '')) voiceOpts.prefer = params.get('voice');
+  if (numParam('voice_max_pending')) voiceOpts.maxPending = Math.round(numParam('voice_max_pending'));
+  if (numParam('voice_max_age_s')) voiceOpts.maxAgeMs = numParam('voice_max_age_s') * 1000;
+  var announcer = new Announcer(voiceOpts);
   window.hallAnnouncer = announcer; // for diagnostics on site
 
   function announce(number, windowNumber, ticketId, key, recall) {
-    var queued = announcer.enqueue({
-      key: key, number: number, window: windowNumber, ticket_id: ticketId, recall: !!recall,
-      text: Announcer.callText(number, windowNumber), display: Announcer.displayText(number, windowNumber)
-    });
+    var queued = announcer.announceCall({ key: key, number: number, window: windowNumber, ticket_id: ticketId, recall: !!recall });
     if (queued) flashUntil.set(ticketId, Date.now() + FLASH_MS);
     return queued;
+  }
+
+  /** A new call or recall goes on the large panel at once. */
+  function showNewest(ticketId) {
+    heroId = ticketId;
+    flashHero();
+    scheduleRender();
   }
 
   // ---------------------------------------------------------------- protocol
 
   function onSnapshot(state, info) {
     if (state.hall && state.hall.announce_repeat) announcer.repeat = state.hall.announce_repeat;
+    heroId = state.recentCalls.length ? state.recentCalls[0].ticket_id : null;
     var now = state.now().getTime();
     // Oldest first, so missed calls are announced in the order they were made.
     state.recentCalls.slice().reverse().forEach(function (c) {
@@ -69,10 +78,12 @@
 
   function onEvent(ev) {
     if (ev.type === 'ticket_called') {
-      announce(ev.data.number, ev.window, ev.ticket, callKey(ev.ticket, ev.at));
+      if (announce(ev.data.number, ev.window, ev.ticket, callKey(ev.ticket, ev.at))) showNewest(ev.ticket);
     } else if (ev.type === 'ticket_recalled') {
       var d = ev.data || {};
-      announce(d.number, ev.window, ev.ticket, 'recall:' + ev.ticket + '#' + d.recall + '@' + Date.parse(ev.at), true);
+      if (announce(d.number, ev.window, ev.ticket, 'recall:' + ev.ticket + '#' + d.recall + '@' + Date.parse(ev.at), true)) {
+        showNewest(ev.ticket);
+      }
     }
     scheduleRender();
   }
@@ -100,9 +111,13 @@
     renderVoiceStatus();
   }
 
+  // The newest call (or the ticket recalled since): never the one the voice is still at.
   function currentHero(st) {
-    if (announcer.current && hero) return hero;
-    var c = st.recentCalls[0];
+    var c = null;
+    for (var i = 0; heroId && i < st.recentCalls.length; i++) {
+      if (st.recentCalls[i].ticket_id === heroId) { c = st.recentCalls[i]; break; }
+    }
+    c = c || st.recentCalls[0];
     return c ? { ticket: c.ticket, ticket_id: c.ticket_id, window: c.window } : null;
   }
 
@@ -149,7 +164,7 @@
       : (q.waiting === 0 ? '<span class="none">无需等待</span>'
         : '<span class="wait num">' + U.fmtMinutes(q.estimated_wait_s) + '</span><span class="unit">分钟</span>');
     return '<div class="qrow' + (closed ? ' closed' : '') + '" role="row" data-queue="' + U.escapeHtml(q.code) + '">' +
-      '<span class="name' + nameClass(q.name) + '" role="cell"><span class="code">' + U.escapeHtml(q.code) + '</span>' + U.escapeHtml(q.name) + '</span>' +
+      '<span class="name zh-words' + nameClass(q.name) + '" role="cell"><span class="code">' + U.escapeHtml(q.code) + '</span>' + U.phraseHtml(q.name) + '</span>' +
       '<span class="n" role="cell"><span class="cnt num">' + q.waiting + '</span><span class="unit">人</span></span>' +
       '<span class="n" role="cell">' + waitCell + '</span></div>';
   }
@@ -237,6 +252,6 @@
   setInterval(tickClock, 1000);
   tickClock();
   setInterval(function () { if ((renderQueues.pages || 1) > 1) { queuePage += 1; render(); } }, 8000);
-  setInterval(render, 1000); // ends the tile flashes, follows the voice
+  setInterval(render, 1000); // ends the tile flashes
   window.addEventListener('resize', function () { $('queue-body').innerHTML = ''; render(); });
 })();
