@@ -340,9 +340,9 @@ async def test_cases_ratings_and_counters_survive_a_restart(tmp_path, config, cl
     again = HallServer(config, SqliteStore(tmp_path / "hall.db"), host="127.0.0.1", port=0, clock=clock)
     await again.start()
     try:
-        assert again.hall is not None
-        assert again.hall.cases[receipt].due_at.isoformat() == "2026-11-30T17:30:00+08:00"
-        assert len(again.hall.rectifications) == 1
+        due, rectifications = await again.writer.read(
+            lambda hall, now: (hall.cases[receipt].due_at.isoformat(), len(hall.rectifications)))
+        assert (due, rectifications) == ("2026-11-30T17:30:00+08:00", 1)
         async with connect(f"ws://127.0.0.1:{again.port}/ws") as ws:
             cl = Client(ws)
             ok(await cl.request("auth", token=await pad_token(again, 3)))
