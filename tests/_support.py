@@ -123,7 +123,11 @@ class SyncClient:
 
     def __init__(self, url: str, *, open_timeout: float = 5.0) -> None:
         self._loop = _background_loop()
-        self.client = Client(self._run(connect(url, open_timeout=open_timeout)))
+
+        async def _open() -> ClientConnection:
+            return await connect(url, open_timeout=open_timeout)
+
+        self.client = Client(self._run(_open()))
 
     def _run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)

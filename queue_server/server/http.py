@@ -56,6 +56,19 @@ def _text(status: HTTPStatus, text: str) -> Response:
     return _response(status, text.encode(), "text/plain; charset=utf-8")
 
 
+def static_target(root: Path, rel: str) -> Path | None:
+    """The file under ``root`` that ``rel`` names, or None when it would leave ``root``
+    (``..``, an absolute path, a symlink out) or cannot be a file name (a NUL byte)."""
+    if not rel or "\x00" in rel:
+        return None
+    try:
+        base = root.resolve()
+        target = (root / rel).resolve()
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: a symlink loop
+        return None
+    return target if base in target.parents else None
+
+
 def qr_svg(text: str) -> bytes:
     import qrcode
     import qrcode.image.svg
@@ -105,10 +118,8 @@ class HttpRoutes:
             if pattern.match(path):
                 return self._file(self.static_dir / page)
         if path.startswith(STATIC_PREFIX):
-            rel = path[len(STATIC_PREFIX):]
-            target = (self.static_dir / "static" / rel).resolve()
-            root = (self.static_dir / "static").resolve()
-            if root not in target.parents:
+            target = static_target(self.static_dir / "static", path[len(STATIC_PREFIX):])
+            if target is None:
                 return _text(HTTPStatus.NOT_FOUND, "not found\n")
             return self._file(target, cache="max-age=300")
         return _text(HTTPStatus.NOT_FOUND, "not found\n")
