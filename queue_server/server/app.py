@@ -130,6 +130,11 @@ class HallServer:
     def now(self) -> datetime:
         return self.clock().astimezone(self.tz)
 
+    @property
+    def hall(self) -> Hall | None:
+        """The writer's hall, for inspection by tests only (``Writer.hall``)."""
+        return self.writer.hall
+
     async def _tick_loop(self) -> None:
         """The core's only timer: roll over to a new service day at local midnight."""
         while True:

@@ -113,16 +113,16 @@ def build_appeal(viewer: Viewer, values: dict[str, Any]) -> c.AppealRating:
 def own_ticket(hall: Hall, job: Job) -> bool:
     """A window may touch the ticket at its counter or tickets of the queues it serves; a
     transfer's target window must exist."""
-    cmd, viewer = job.command, job.viewer
+    viewer = job.viewer
     if viewer.role == "window":
-        t = hall.find_ticket(cmd.ticket)  # type: ignore[union-attr]
+        t = hall.find_ticket(job.arg("ticket"))
         wcfg = hall.config.window(viewer.window or 0)
         served = {wq.queue for wq in wcfg.queues} if wcfg else set()
         mine = (t.active and t.window == viewer.window) or (
             not t.active and (t.queue in served or t.target_window == viewer.window))
         if not mine:
             raise HallError("not_your_window", f"{t.number} is not at or for window {viewer.window}")
-    to_window = getattr(cmd, "to_window", None)
+    to_window = getattr(job.command, "to_window", None)
     if to_window is not None:
         hall.window(to_window)
     return True
@@ -130,9 +130,9 @@ def own_ticket(hall: Hall, job: Job) -> bool:
 
 def own_rating(hall: Hall, job: Job) -> bool:
     """A window resolves on the spot only a rating of its own window."""
-    cmd, viewer = job.command, job.viewer
+    viewer = job.viewer
     if viewer.role == "window":
-        r = hall.rectification(cmd.rectification)  # type: ignore[union-attr]
+        r = hall.rectification(job.arg("rectification"))
         if r.window != viewer.window:
             raise HallError("not_your_window", f"rectification {r.id} is about window {r.window}")
     return True

@@ -76,7 +76,7 @@ def issued(hall: Hall, events: tuple[Event, ...], job: Job, now: datetime) -> di
 
 
 def window_and_ticket(hall: Hall, events: tuple[Event, ...], job: Job, now: datetime) -> dict[str, Any]:
-    out: dict[str, Any] = {"window": hall.window_view(job.command.window)}  # type: ignore[union-attr]
+    out: dict[str, Any] = {"window": hall.window_view(job.arg("window"))}
     tid = _last_ticket(events)
     if tid and tid in hall.tickets:
         out["ticket"] = ticket_detail(job.viewer, hall.tickets[tid])
@@ -109,5 +109,5 @@ def follow_up(hall: Hall, events: tuple[Event, ...], job: Job, now: datetime) ->
 
 
 def rectification(hall: Hall, events: tuple[Event, ...], job: Job, now: datetime) -> dict[str, Any]:
-    r = hall.rectifications.get(job.command.rectification)  # type: ignore[union-attr]
+    r = hall.rectifications.get(job.arg("rectification"))
     return {"rectification": hall.rectification_view(r, now)} if r else {}

@@ -75,7 +75,7 @@ def check(type_: str, msg: Mapping[str, Any], fields: tuple[Field, ...]) -> None
             raise ProtocolError("invalid_field", f"{f.name} must be {_kind_name(f.kind)}")
         if isinstance(value, (str, list)) and len(value) > f.max_len:
             raise ProtocolError("invalid_field", f"{f.name} is longer than {f.max_len}")
-        if f.kind is int and not (0 < value < INT_LIMIT):
+        if isinstance(value, int) and f.kind is int and not (0 < value < INT_LIMIT):
             raise ProtocolError("invalid_field", f"{f.name} must be a positive number")
 
 

@@ -69,7 +69,7 @@ async def login(ctx: ServerContext, client: Client, req: Request, v: Values) -> 
 
 def _staff_still_there(hall: Hall, job: Job) -> bool:
     """A logout leaves the window only when this staff member is still the one there."""
-    return hall.windows[job.command.window].staff == job.actor.id  # type: ignore[union-attr]
+    return hall.windows[job.arg("window")].staff == job.actor.id
 
 
 async def logout(ctx: ServerContext, client: Client, req: Request, v: Values) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +34,7 @@ class Request:
     roles: frozenset[str]
     fields: tuple[Field, ...]
     handler: Handler
-    command: type | None = None
+    command: builtins.type | None = None
     checks: tuple[Check, ...] = ()
     build: Callable[[Viewer, Values], Any] | None = None
     guard: Guard | None = None

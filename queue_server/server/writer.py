@@ -52,6 +52,10 @@ class Job:
     guard: Guard | None = None
     reply: ReplyBuilder | None = None
 
+    def arg(self, name: str) -> Any:
+        """A field of the command (guards and replies are shared by several command types)."""
+        return getattr(self.command, name)
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -98,13 +102,21 @@ class Writer:
                 await self._task
             self._task = None
 
+    @property
+    def hall(self) -> Hall | None:
+        """The hall the writer owns, for inspection by tests only (between batches it is the
+        committed state). Request handlers never use it: they go through ``apply``/``read``."""
+        return self._hall
+
     async def apply(self, job: Job) -> Outcome:
         """Run one command; its outcome once it is committed (or its HallError)."""
-        return await self._put(job)  # type: ignore[no-any-return]
+        outcome: Outcome = await self._put(job)
+        return outcome
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(hall, now, *args)`` on committed state, between batches."""
-        return await self._put(Read(fn, args))  # type: ignore[no-any-return]
+        value: T = await self._put(Read(fn, args))
+        return value
 
     async def _put(self, work: Job | Read[Any]) -> Any:
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()

@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest_asyncio
-
 from _support import Client
+
 from queue_server.hall.config import HallConfig
 from queue_server.server.app import HallServer
 from queue_server.server.auth import hash_token, new_token
@@ -40,7 +40,8 @@ async def server(tmp_path: Path, small_config: HallConfig) -> AsyncIterator[Hall
 
 
 def db_of(server: HallServer) -> Path:
-    return server.store.path  # type: ignore[attr-defined, no-any-return]
+    assert isinstance(server.store, SqliteStore)
+    return server.store.path
 
 
 def sql(server: HallServer, script: str) -> None:
