@@ -28,7 +28,7 @@ from .protocol import (
     STAFF,
     ProtocolError,
 )
-from .schema import Field, check, command_fields, integers, strings
+from .schema import Field, check, command_fields, encode, integers, strings
 from .spec import Check, Request
 from .writer import Guard, ReplyBuilder
 
@@ -160,6 +160,17 @@ _ENTRIES: tuple[Request, ...] = (
 
 REQUESTS: dict[str, Request] = {r.type: r for r in _ENTRIES}
 assert len(REQUESTS) == len(_ENTRIES), "a request type is defined twice"
+BY_COMMAND: dict[type, Request] = {r.command: r for r in _ENTRIES if r.command is not None}
+
+
+def to_message(cmd: Any) -> dict[str, Any]:
+    """The request (without ``id``) that asks for the typed core command ``cmd``: for clients
+    written in Python (the simulator's live mode, benchmarks). Fields the server fills in
+    (``scope``, a kiosk's ``status_token``, ...) are not sent."""
+    req = BY_COMMAND.get(type(cmd))
+    if req is None:
+        raise TypeError(f"no request type for {type(cmd).__name__}")
+    return {"type": req.type, **encode(cmd, req.fields)}
 
 
 def validate(msg: Mapping[str, Any], role: str) -> Request:

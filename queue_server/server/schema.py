@@ -151,6 +151,31 @@ def applicant(name: str) -> Decoder:
     return dec
 
 
+def encode(cmd: Any, fields: tuple[Field, ...]) -> dict[str, Any]:
+    """The wire fields of a typed command (the inverse of ``decode``): fields at their
+    default are left out."""
+    defaults = {f.name: f.default for f in dataclasses.fields(cmd) if f.default is not dataclasses.MISSING}
+    out: dict[str, Any] = {}
+    for f in fields:
+        value = getattr(cmd, f.target)
+        if f.target in defaults and value == defaults[f.target]:
+            continue
+        out[f.name] = _wire(value)
+    return out
+
+
+def _wire(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, c.Applicant):
+        return {k: v for k, v in dataclasses.asdict(value).items() if v}
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
 # ---------------------------------------------------------------------- derived from a command
 
 

@@ -16,7 +16,7 @@ import pytest
 from queue_server.hall import commands as c
 from queue_server.server.context import Viewer
 from queue_server.server.protocol import ROLES, ProtocolError
-from queue_server.server.registry import REQUESTS, validate
+from queue_server.server.registry import REQUESTS, to_message, validate
 from queue_server.server.schema import Field, check, decode
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -145,6 +145,23 @@ def test_good_fields_decode_into_the_typed_command(req_type: str):
         assert value is not None, f.name
     if hasattr(cmd, "scope"):
         assert cmd.scope == "县税务局"
+
+
+@pytest.mark.parametrize("req_type", COMMANDS)
+def test_a_typed_command_encodes_into_its_request_and_back(req_type: str):
+    req = REQUESTS[req_type]
+    msg = {"id": 1, "type": req_type, **{f.name: good(f) for f in req.fields}}
+    if req_type == "rate_service":
+        del msg["ticket"]
+    values = decode(msg, req.fields, TZ)
+    message = to_message(req.command(**values))
+    assert message["type"] == req_type
+    check(req_type, {"id": 2, **message}, req.fields)
+    assert decode(message, req.fields, TZ) == {k: v for k, v in values.items()
+                                               if k in {f.target for f in req.fields if f.name in message}}
+    assert to_message(c.CallNext(window=5)) == {"type": "call_next", "window": 5}
+    assert to_message(c.Transfer(ticket="A013", to_window=12)) == {"type": "transfer", "ticket": "A013",
+                                                                  "to_window": 12}
 
 
 def test_decoders_give_typed_values():
