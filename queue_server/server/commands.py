@@ -1,182 +1,139 @@
-"""Validated protocol messages → hall commands (field values checked, nothing else)."""
+"""Running a core command for a request: the sender's checks, the typed command, the writer.
+
+``run`` is the handler of every command entry of the registry. What varies between
+commands is data on their entry: ``checks`` (on the sender, before the writer), ``build``
+(fields the server fills in), ``guard`` (on the state, inside the writer, just before the
+command) and ``reply``. The functions here are those pieces.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import dataclasses
+import secrets
+import time
+from collections import deque
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ..hall import commands as c
+from ..hall.errors import HallError
+from ..hall.hall import Hall
+from .context import Client, ServerContext, Viewer
 from .protocol import ProtocolError
+from .spec import Request
+from .writer import Job
 
 
-def _enum(enum: type, value: Any, name: str, default: Any) -> Any:
-    if value is None:
-        return default
-    try:
-        return enum(value)
-    except ValueError:
-        allowed = ", ".join(m.value for m in enum)
-        raise ProtocolError("invalid_field", f"{name} must be one of {allowed}") from None
+async def run(ctx: ServerContext, client: Client, req: Request, values: dict[str, Any]) -> dict[str, Any]:
+    viewer = ctx.viewer(client)
+    for check in req.checks:
+        check(ctx, client, viewer, values)
+    assert req.command is not None
+    cmd = req.build(viewer, values) if req.build is not None else default_build(req.command, viewer, values)
+    outcome = await ctx.writer.apply(Job(command=cmd, actor=viewer.actor, viewer=viewer, guard=req.guard,
+                                         reply=req.reply))
+    return dict(outcome.reply)
 
 
-def _instant(value: str | None, tz: ZoneInfo, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        dt = datetime.fromisoformat(value)
-    except ValueError:
-        raise ProtocolError("invalid_field", f"{name} must be an ISO 8601 date-time") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=tz)
+def default_build(cls: type, viewer: Viewer, values: dict[str, Any]) -> Any:
+    """The command from the decoded fields; ``scope`` (when it has one) from the sender."""
+    if any(f.name == "scope" for f in dataclasses.fields(cls)):
+        return cls(**values, scope=viewer.scope)
+    return cls(**values)
 
 
-def _applicant(value: dict[str, Any] | None) -> c.Applicant | None:
-    if value is None:
-        return None
-    allowed = {"name", "phone", "id_number"}
-    if set(value) - allowed:
-        raise ProtocolError("invalid_field", "applicant takes only name, phone and id_number")
-    for k, v in value.items():
-        if not isinstance(v, str) or len(v) > 64:
-            raise ProtocolError("invalid_field", f"applicant.{k} must be a short string")
-    return c.Applicant(name=value.get("name", ""), phone=value.get("phone", ""), id_number=value.get("id_number", ""))
+# ---------------------------------------------------------------------- checks (sender only)
 
 
-def _day(value: str | None, name: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ProtocolError("invalid_field", f"{name} must be a date YYYY-MM-DD") from None
+def own_window(ctx: ServerContext, client: Client, viewer: Viewer, values: dict[str, Any]) -> None:
+    """A window terminal acts only on its own window."""
+    window = values.get("window")
+    if window is not None and viewer.role == "window" and viewer.window != window:
+        raise ProtocolError("not_your_window", f"this terminal works at window {viewer.window}, not {window}")
 
 
-def _strings(value: list[Any] | None, name: str, *, max_len: int = 200) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not all(isinstance(v, str) and len(v) <= max_len for v in value):
-        raise ProtocolError("invalid_field", f"{name} must be a list of short strings")
-    return tuple(value)
+def window_names_its_window(ctx: ServerContext, client: Client, viewer: Viewer, values: dict[str, Any]) -> None:
+    """decide_case and deliver_case from a window say which window (unless sent by post)."""
+    if viewer.role == "window" and values.get("window") is None \
+            and getattr(values.get("method"), "value", None) != "post":
+        kind = "deliver_case" if "method" in values else "decide_case"
+        raise ProtocolError("missing_field", f"{kind} from a window needs its window")
 
 
-def build_command(msg: dict[str, Any], tz: ZoneInfo, *, status_token: str = "", scope: str | None = None,
-                  staff: str = "", pad_window: int | None = None) -> Any:
-    """``scope``: the department a back-office sender acts for; ``staff``: the username of a
-    window staff member (appeals); ``pad_window``: the window a rating pad is bound to."""
-    t = msg["type"]
-    case = _case_command(t, msg, scope)
-    if case is not None:
-        return case
-    rating = _rating_command(t, msg, scope, staff, pad_window)
-    if rating is not None:
-        return rating
-    if t == "issue_ticket":
-        return c.IssueTicket(
-            queue=msg["queue"],
-            channel=_enum(c.Channel, msg.get("channel"), "channel", c.Channel.KIOSK),
-            priority=_enum(c.Priority, msg.get("priority"), "priority", c.Priority.NORMAL),
-            appointment_slot=_instant(msg.get("appointment_slot"), tz, "appointment_slot"),
-            checked_in=msg.get("checked_in", True),
-            applicant=_applicant(msg.get("applicant")),
-            status_token=status_token,
-        )
-    if t == "check_in":
-        return c.CheckIn(ticket=msg["ticket"])
-    if t == "call_next":
-        return c.CallNext(window=msg["window"])
-    if t == "call_ticket":
-        return c.CallTicket(window=msg["window"], ticket=msg["ticket"], reason=msg["reason"])
-    if t == "recall":
-        return c.Recall(window=msg["window"])
-    if t == "start_service":
-        return c.StartService(window=msg["window"])
-    if t == "finish_service":
-        return c.FinishService(window=msg["window"])
-    if t == "no_show":
-        return c.NoShow(window=msg["window"])
-    if t == "reactivate":
-        return c.Reactivate(ticket=msg["ticket"])
-    if t == "transfer":
-        return c.Transfer(ticket=msg["ticket"], to_queue=msg.get("to_queue"), to_window=msg.get("to_window"),
-                          reason=msg.get("reason", ""))
-    if t == "cancel_ticket":
-        return c.CancelTicket(ticket=msg["ticket"], reason=msg.get("reason", ""))
-    if t == "open_window":
-        return c.OpenWindow(window=msg["window"])
-    if t == "pause_window":
-        return c.PauseWindow(window=msg["window"], reason=msg["reason"])
-    if t == "resume_window":
-        return c.ResumeWindow(window=msg["window"])
-    if t == "close_window":
-        return c.CloseWindow(window=msg["window"])
-    raise ProtocolError("unknown_type", f"{t} is not a hall command")
+def kiosk_rate(ctx: ServerContext, client: Client, viewer: Viewer, values: dict[str, Any]) -> None:
+    """A kiosk issues at most ``rules.issue_rate_per_min`` tickets a minute, per token (so
+    reconnecting does not reset the count)."""
+    if viewer.role != "kiosk":
+        return
+    recent: deque[float] = ctx.issued_by_kiosk.setdefault(client.token_hash or "", deque())
+    limit = ctx.config.rules.issue_rate_per_min
+    now_m = time.monotonic()
+    while recent and now_m - recent[0] > 60:
+        recent.popleft()
+    if len(recent) >= limit:
+        raise ProtocolError("rate_limited", f"this kiosk may issue {limit} tickets a minute; try again shortly")
+    recent.append(now_m)
 
 
-def _case_command(t: str, msg: dict[str, Any], scope: str | None) -> Any:
-    if t == "accept_case":
-        return c.AcceptCase(window=msg["window"], matter=msg["matter"], applicant=_applicant(msg.get("applicant")),
-                            deficiency_item=msg.get("deficiency_item") or "",
-                            deficiency_promised_date=_day(msg.get("deficiency_promised_date"), "deficiency_promised_date"))
-    if t == "reject_case":
-        return c.RejectCase(window=msg["window"], reason=msg["reason"], matter=msg.get("matter") or "",
-                            receipt_no=msg.get("receipt_no") or "", applicant=_applicant(msg.get("applicant")))
-    if t == "request_materials":
-        return c.RequestMaterials(window=msg["window"], matter=msg["matter"],
-                                  missing_materials=_strings(msg["missing_materials"], "missing_materials"),
-                                  applicant=_applicant(msg.get("applicant")))
-    if t == "resume_case":
-        return c.ResumeCase(window=msg["window"], receipt_no=msg["receipt_no"])
-    if t == "supply_materials":
-        return c.SupplyMaterials(receipt_no=msg["receipt_no"], scope=scope)
-    if t == "start_review":
-        return c.StartReview(receipt_no=msg["receipt_no"], scope=scope)
-    if t == "suspend_case":
-        return c.SuspendCase(receipt_no=msg["receipt_no"], reason=msg["reason"],
-                             expected_working_days=msg["expected_working_days"], note=msg.get("note") or "",
-                             scope=scope)
-    if t == "resume_review":
-        return c.ResumeReview(receipt_no=msg["receipt_no"], scope=scope)
-    if t == "extend_case":
-        return c.ExtendCase(receipt_no=msg["receipt_no"], working_days=msg["working_days"], reason=msg["reason"],
-                            scope=scope)
-    if t == "decide_case":
-        return c.DecideCase(receipt_no=msg["receipt_no"], decision=_enum(c.Decision, msg["decision"], "decision", None),
-                            note=msg.get("note") or "", window=msg.get("window"), scope=scope)
-    if t == "deliver_case":
-        return c.DeliverCase(receipt_no=msg["receipt_no"],
-                             method=_enum(c.DeliveryMethod, msg["method"], "method", None),
-                             window=msg.get("window"), note=msg.get("note") or "", scope=scope)
-    return None
+def pad_bound(ctx: ServerContext, client: Client, viewer: Viewer, values: dict[str, Any]) -> None:
+    if viewer.role == "rating_pad" and viewer.window is None:
+        raise ProtocolError("not_your_window", "this rating pad is not bound to a window")
 
 
-def _rating_command(t: str, msg: dict[str, Any], scope: str | None, staff: str, pad_window: int | None) -> Any:
-    if t == "rate_service":
-        if pad_window is not None:
-            if msg.get("ticket_token") is not None or not msg.get("ticket"):
-                raise ProtocolError("invalid_field", "a rating pad sends the ticket it shows, no ticket_token")
-            return c.RateService(score=msg["score"], reasons=_strings(msg.get("reasons"), "reasons"),
-                                 text=msg.get("text") or "", window=pad_window, ticket=msg["ticket"])
-        if not msg.get("ticket_token") or msg.get("ticket") is not None:
-            raise ProtocolError("invalid_field", "a status page rates with its ticket_token (and no ticket)")
-        return c.RateService(score=msg["score"], reasons=_strings(msg.get("reasons"), "reasons"),
-                             text=msg.get("text") or "", status_token=msg["ticket_token"])
-    if t == "follow_up_rating":
-        return c.FollowUpRating(status_token=msg["ticket_token"], score=msg["score"],
-                                reasons=_strings(msg.get("reasons"), "reasons"), text=msg.get("text") or "")
-    rid = msg.get("rectification")
-    if t == "contact_rater":
-        return c.ContactRater(rectification=rid, note=msg["note"], scope=scope)
-    if t == "rectify":
-        return c.Rectify(rectification=rid, measures=msg["measures"], scope=scope)
-    if t == "revisit":
-        return c.Revisit(rectification=rid, satisfaction=msg["satisfaction"], note=msg.get("note") or "", scope=scope)
-    if t == "resolve_on_the_spot":
-        return c.ResolveOnTheSpot(rectification=rid, note=msg["note"], scope=scope)
-    if t == "explain_rating":
-        return c.ExplainRating(rectification=rid, explanation=msg["explanation"], scope=scope)
-    if t == "appeal_rating":
-        return c.AppealRating(rectification=rid, reason=msg["reason"], staff=staff, scope=scope)
-    if t == "decide_appeal":
-        return c.DecideAppeal(rectification=rid, decision=_enum(c.AppealDecision, msg["decision"], "decision", None),
-                              note=msg.get("note") or "")
-    return None
+def appeal_by_staff(ctx: ServerContext, client: Client, viewer: Viewer, values: dict[str, Any]) -> None:
+    if viewer.role == "window" and viewer.actor.kind != "staff":
+        raise ProtocolError("forbidden", "an appeal comes from the staff member rated, not from a device")
+
+
+# ---------------------------------------------------------------------- builds (server-filled fields)
+
+
+def build_issue(viewer: Viewer, values: dict[str, Any]) -> c.IssueTicket:
+    return c.IssueTicket(**values, status_token=secrets.token_urlsafe(16))
+
+
+def build_rating(viewer: Viewer, values: dict[str, Any]) -> c.RateService:
+    """From a rating pad: the ticket it shows, for its own window; from a status page: its token."""
+    if viewer.role == "rating_pad":
+        if values.get("status_token") is not None or not values.get("ticket"):
+            raise ProtocolError("invalid_field", "a rating pad sends the ticket it shows, no ticket_token")
+        return c.RateService(**values, window=viewer.window)
+    if not values.get("status_token") or values.get("ticket") is not None:
+        raise ProtocolError("invalid_field", "a status page rates with its ticket_token (and no ticket)")
+    return c.RateService(**values)
+
+
+def build_appeal(viewer: Viewer, values: dict[str, Any]) -> c.AppealRating:
+    staff = viewer.actor.id if viewer.role == "window" and viewer.actor.kind == "staff" else ""
+    return c.AppealRating(**values, staff=staff, scope=viewer.scope)
+
+
+# ---------------------------------------------------------------------- guards (in the writer)
+
+
+def own_ticket(hall: Hall, job: Job) -> bool:
+    """A window may touch the ticket at its counter or tickets of the queues it serves; a
+    transfer's target window must exist."""
+    viewer = job.viewer
+    if viewer.role == "window":
+        t = hall.find_ticket(job.arg("ticket"))
+        wcfg = hall.config.window(viewer.window or 0)
+        served = {wq.queue for wq in wcfg.queues} if wcfg else set()
+        mine = (t.active and t.window == viewer.window) or (
+            not t.active and (t.queue in served or t.target_window == viewer.window))
+        if not mine:
+            raise HallError("not_your_window", f"{t.number} is not at or for window {viewer.window}")
+    to_window = getattr(job.command, "to_window", None)
+    if to_window is not None:
+        hall.window(to_window)
+    return True
+
+
+def own_rating(hall: Hall, job: Job) -> bool:
+    """A window resolves on the spot only a rating of its own window."""
+    viewer = job.viewer
+    if viewer.role == "window":
+        r = hall.rectification(job.arg("rectification"))
+        if r.window != viewer.window:
+            raise HallError("not_your_window", f"rectification {r.id} is about window {r.window}")
+    return True
+

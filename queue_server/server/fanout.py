@@ -85,9 +85,9 @@ def filter_state(state: dict[str, Any], flt: Filter, ticket_id: str | None = Non
     out = dict(state)
     if flt.ticket_token is not None:
         mine = [t for t in state["tickets"] if t["id"] == ticket_id]
-        qs = {t["queue"] for t in mine}
+        mine_qs = {t["queue"] for t in mine}
         out["tickets"] = mine
-        out["queues"] = [q for q in state["queues"] if q["code"] in qs]
+        out["queues"] = [q for q in state["queues"] if q["code"] in mine_qs]
         wins = {t.get("window") for t in mine}
         out["windows"] = [w for w in state["windows"] if w["number"] in wins]
         out["recent_calls"] = [c for c in state["recent_calls"] if c["ticket_id"] == ticket_id]

@@ -12,16 +12,18 @@ import io
 import json
 import mimetypes
 import re
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-if TYPE_CHECKING:
-    from .app import HallServer
+from ..hall.config import HallConfig
+
+Health = Callable[[], Awaitable[dict[str, Any]]]
 
 DEFAULT_STATIC = Path(__file__).resolve().parents[2] / "displays"
 
@@ -54,6 +56,19 @@ def _text(status: HTTPStatus, text: str) -> Response:
     return _response(status, text.encode(), "text/plain; charset=utf-8")
 
 
+def static_target(root: Path, rel: str) -> Path | None:
+    """The file under ``root`` that ``rel`` names, or None when it would leave ``root``
+    (``..``, an absolute path, a symlink out) or cannot be a file name (a NUL byte)."""
+    if not rel or "\x00" in rel:
+        return None
+    try:
+        base = root.resolve()
+        target = (root / rel).resolve()
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: a symlink loop
+        return None
+    return target if base in target.parents else None
+
+
 def qr_svg(text: str) -> bytes:
     import qrcode
     import qrcode.image.svg
@@ -65,8 +80,11 @@ def qr_svg(text: str) -> bytes:
 
 
 class HttpRoutes:
-    def __init__(self, server: HallServer, static_dir: Path | str | None = None) -> None:
-        self.server = server
+    """The routes need the hall's configuration and a health probe, nothing else of the server."""
+
+    def __init__(self, config: HallConfig, health: Health, static_dir: Path | str | None = None) -> None:
+        self.config = config
+        self.health = health
         self.static_dir = Path(static_dir) if static_dir else DEFAULT_STATIC
 
     def origin_allowed(self, request: Request) -> bool:
@@ -75,7 +93,7 @@ class HttpRoutes:
             return True  # not a browser
         host = request.headers.get("Host", "")
         own = {f"http://{host}", f"https://{host}"}
-        return origin in own or origin in self.server.config.allowed_origins
+        return origin in own or origin in self.config.allowed_origins
 
     async def process_request(self, conn: Any, request: Request) -> Response | None:
         parts = urlsplit(request.path)
@@ -85,7 +103,7 @@ class HttpRoutes:
                 return _text(HTTPStatus.FORBIDDEN, "origin not allowed by this hall's configuration\n")
             return None  # go on with the websocket handshake
         if path == "/healthz":
-            body = json.dumps(await self.server.health(), ensure_ascii=False).encode()
+            body = json.dumps(await self.health(), ensure_ascii=False).encode()
             status = HTTPStatus.OK
             return _response(status, body, "application/json; charset=utf-8")
         if path == "/qr.svg":
@@ -100,10 +118,8 @@ class HttpRoutes:
             if pattern.match(path):
                 return self._file(self.static_dir / page)
         if path.startswith(STATIC_PREFIX):
-            rel = path[len(STATIC_PREFIX):]
-            target = (self.static_dir / "static" / rel).resolve()
-            root = (self.static_dir / "static").resolve()
-            if root not in target.parents:
+            target = static_target(self.static_dir / "static", path[len(STATIC_PREFIX):])
+            if target is None:
                 return _text(HTTPStatus.NOT_FOUND, "not found\n")
             return self._file(target, cache="max-age=300")
         return _text(HTTPStatus.NOT_FOUND, "not found\n")
@@ -118,7 +134,7 @@ class HttpRoutes:
 
     def public_config(self) -> dict[str, Any]:
         """What pages need before the websocket: hall name, queues, windows, rules. No staff."""
-        cfg = self.server.config
+        cfg = self.config
         return {
             "hall": {"code": cfg.code, "name": cfg.name, "timezone": cfg.timezone, "notice": cfg.notice,
                      "public_url": cfg.public_url},

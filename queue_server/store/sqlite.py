@@ -1,8 +1,11 @@
-"""The embedded store: one SQLite file, one writer connection (aiosqlite).
+"""The embedded store: one SQLite file, one writer connection and one read connection
+(aiosqlite).
 
-Every batch commits in one transaction: the events appended to the log and the rows of the
-current-state tables they changed. WAL journal, ``synchronous=FULL`` by default, so a
-commit that returned survives ``kill -9`` and power loss of the process.
+Every batch commits in one transaction on the writer connection: the events appended to the
+log and the rows of the current-state tables they changed. WAL journal, ``synchronous=FULL``
+by default, so a commit that returned survives ``kill -9`` and power loss of the process.
+The ``find_*`` lookups and ``health`` run on the read connection (``query_only``): in WAL it
+sees the last committed transaction, never one in progress, and never waits for the writer.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ class SqliteStore:
         self.path = Path(path)
         self.synchronous = synchronous
         self._db: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
         self._tx = asyncio.Lock()  # one transaction at a time on the one writer connection
 
     @property
@@ -90,6 +94,13 @@ class SqliteStore:
         if self._db is None:
             raise RuntimeError("store is not open")
         return self._db
+
+    @property
+    def reader(self) -> aiosqlite.Connection:
+        """The read connection: committed state only."""
+        if self._reader is None:
+            raise RuntimeError("store is not open")
+        return self._reader
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -101,8 +112,12 @@ class SqliteStore:
         await self._db.execute("PRAGMA busy_timeout=5000")
         try:
             await self.migrate()
+            self._reader = await aiosqlite.connect(self.path, isolation_level=None)
+            self._reader.row_factory = aiosqlite.Row
+            await self._reader.execute("PRAGMA query_only=ON")
+            await self._reader.execute("PRAGMA busy_timeout=5000")
         except BaseException:
-            await self.close()  # aiosqlite's thread would keep the process alive
+            await self.close()  # aiosqlite's threads would keep the process alive
             raise
 
     async def migrate(self) -> int:
@@ -119,6 +134,9 @@ class SqliteStore:
         return SCHEMA_VERSION
 
     async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None
         if self._db is not None:
             await self._db.close()
             self._db = None
@@ -237,7 +255,7 @@ class SqliteStore:
 
     async def find_case(self, receipt_no: str) -> dict[str, Any] | None:
         """One case row, open or historic (the hall holds only open and today's cases)."""
-        async with self.db.execute("SELECT * FROM cases WHERE receipt_no = ?", (receipt_no,)) as cur:
+        async with self.reader.execute("SELECT * FROM cases WHERE receipt_no = ?", (receipt_no,)) as cur:
             row = await cur.fetchone()
         return dict(row) if row is not None else None
 
@@ -265,7 +283,7 @@ class SqliteStore:
         )
 
     async def find_token(self, token_hash: str) -> DeviceToken | None:
-        async with self.db.execute(
+        async with self.reader.execute(
             "SELECT role, window, name, username FROM device_tokens WHERE token_hash = ? AND revoked_at IS NULL",
             (token_hash,),
         ) as cur:
@@ -276,7 +294,7 @@ class SqliteStore:
 
     async def health(self) -> dict[str, Any]:
         try:
-            async with self.db.execute("SELECT COALESCE(MAX(id), 0) FROM events") as cur:
+            async with self.reader.execute("SELECT COALESCE(MAX(id), 0) FROM events") as cur:
                 last = (await cur.fetchone())[0]
             return {"ok": True, "path": str(self.path), "schema_version": SCHEMA_VERSION, "last_event_id": last}
         except Exception as exc:  # noqa: BLE001 - health reports, never raises

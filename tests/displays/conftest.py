@@ -3,7 +3,7 @@
 The queue server runs in a background thread with its own asyncio loop, so the tests can
 drive Chromium with Playwright's sync API in the main thread, stop the server and start a
 new one on the same port and database file (restart test), and send protocol requests
-with a plain synchronous websocket client.
+with the suite's shared client (``_support.SyncClient``).
 
 Chromium is Debian's (/usr/bin/chromium); no browser is downloaded.
 """
@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
-import itertools
-import json
 import os
 import shutil
 import threading
@@ -25,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from websockets.sync.client import ClientConnection, connect
+from _support import SyncClient
 
 from queue_server.config_file import load_hall_config
 from queue_server.hall.config import HallConfig, QueueKind, WindowConfig, WindowQueue
@@ -117,57 +115,8 @@ class ThreadedHall:
         self.run(self.server.store.add_token(hash_token(token), DeviceToken(role=role, window=window, name=name), now))
         return token
 
-    def client(self) -> WsClient:
-        return WsClient(connect(self.ws_url, open_timeout=5).__enter__())
-
-
-class WsClient:
-    """A synchronous protocol client for driving the hall from a test."""
-
-    _ids = itertools.count(1)
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self.ws = ws
-        self.pushes: list[dict] = []
-
-    def send(self, type_: str, **fields: Any) -> int:
-        rid = next(self._ids)
-        self.ws.send(json.dumps({"id": rid, "type": type_, **fields}, ensure_ascii=False))
-        return rid
-
-    def reply(self, rid: int, timeout: float = 5.0) -> dict:
-        while True:
-            msg = json.loads(self.ws.recv(timeout))
-            if msg.get("re") == rid:
-                return msg
-            if "re" not in msg:
-                self.pushes.append(msg)
-
-    def request(self, type_: str, **fields: Any) -> dict:
-        return self.reply(self.send(type_, **fields))
-
-    def ok(self, type_: str, **fields: Any) -> dict:
-        msg = self.request(type_, **fields)
-        assert msg["type"] == "ok", msg
-        return msg
-
-    def login_manager(self) -> WsClient:
-        self.ok("login", username="manager", password=PASSWORD)
-        return self
-
-    def events(self, timeout: float = 2.0) -> list[dict]:
-        """Pushes received so far plus those arriving within ``timeout``."""
-        out = self.pushes
-        self.pushes = []
-        try:
-            while True:
-                out.append(json.loads(self.ws.recv(timeout)))
-        except TimeoutError:
-            pass
-        return out
-
-    def close(self) -> None:
-        self.ws.close()
+    def client(self) -> SyncClient:
+        return SyncClient(self.ws_url, open_timeout=5)
 
 
 @pytest.fixture(scope="session")
@@ -203,7 +152,7 @@ def make_hall(tmp_path: Path):
 
 
 @pytest.fixture
-def manager(hall: ThreadedHall) -> Iterator[WsClient]:
+def manager(hall: ThreadedHall) -> Iterator[SyncClient]:
     c = hall.client().login_manager()
     try:
         yield c

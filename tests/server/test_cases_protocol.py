@@ -3,7 +3,6 @@ SQLite file, the small test hall with two back-office accounts added, and a fixe
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import json
@@ -14,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
+from _support import Client
 from websockets.asyncio.client import connect
 
 from queue_server.config_file import load_hall_config
@@ -38,33 +38,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-class Client:
-    def __init__(self, ws) -> None:
-        self.ws = ws
-        self.n = 0
-        self.pushes: list[dict] = []
-
-    async def request(self, type_: str, **fields) -> dict:
-        self.n += 1
-        await self.ws.send(json.dumps({"id": self.n, "type": type_, **fields}, ensure_ascii=False))
-        while True:
-            msg = json.loads(await asyncio.wait_for(self.ws.recv(), 5))
-            if msg.get("re") == self.n:
-                return msg
-            if "re" not in msg:
-                self.pushes.append(msg)
-
-    async def drain(self, quiet: float = 0.15) -> list[dict]:
-        out, self.pushes = self.pushes, []
-        while True:
-            try:
-                msg = json.loads(await asyncio.wait_for(self.ws.recv(), quiet))
-            except TimeoutError:
-                return [m for m in out if m["type"] == "event"]
-            if "re" not in msg:
-                out.append(msg)
 
 
 def ok(reply: dict) -> dict:
@@ -229,8 +202,8 @@ async def test_case_events_reach_staff_only(server, client) -> None:
         ok(await w3.request("open_window", window=3))
         await serve_one(w3, applicant=APPLICANT)
         ok(await w3.request("accept_case", window=3, matter="SW-003"))
-        public = [p["event"]["type"] for p in await display.drain()]
-        staff = await mgr.drain()
+        public = [p["event"]["type"] for p in await display.events()]
+        staff = await mgr.events()
         assert "case_accepted" not in public and "service_started" in public
         [case_ev] = [p["event"] for p in staff if p["event"]["type"] == "case_accepted"]
         assert case_ev["audience"] == "staff"
@@ -262,7 +235,7 @@ async def test_the_pad_rates_its_window_once_and_a_bad_rating_opens_a_loop(serve
         ok(await w3.request("accept_case", window=3, matter="SW-003"))
         clock.now += timedelta(minutes=5)
         ok(await w3.request("finish_service", window=3))
-        finished = [p["event"] for p in await pad3.drain() if p["event"]["type"] == "service_finished"]
+        finished = [p["event"] for p in await pad3.events() if p["event"]["type"] == "service_finished"]
         assert finished and finished[0]["data"]["staff_name"] == "窗口三"
         shown = ok(await pad3.request("get_rateable_service"))
         assert (shown["service"]["ticket_number"], shown["service"]["staff_name"]) == (ticket["number"], "窗口三")
@@ -340,9 +313,9 @@ async def test_cases_ratings_and_counters_survive_a_restart(tmp_path, config, cl
     again = HallServer(config, SqliteStore(tmp_path / "hall.db"), host="127.0.0.1", port=0, clock=clock)
     await again.start()
     try:
-        assert again.hall is not None
-        assert again.hall.cases[receipt].due_at.isoformat() == "2026-11-30T17:30:00+08:00"
-        assert len(again.hall.rectifications) == 1
+        due, rectifications = await again.writer.read(
+            lambda hall, now: (hall.cases[receipt].due_at.isoformat(), len(hall.rectifications)))
+        assert (due, rectifications) == ("2026-11-30T17:30:00+08:00", 1)
         async with connect(f"ws://127.0.0.1:{again.port}/ws") as ws:
             cl = Client(ws)
             ok(await cl.request("auth", token=await pad_token(again, 3)))

@@ -22,10 +22,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from websockets.asyncio.client import connect
+from _support import SMALL_HALL, Client
 from websockets.exceptions import ConnectionClosed
 
-from _support import SMALL_HALL
 from queue_server.hall.events import Event
 from queue_server.store import SqliteStore
 from queue_server.store.base import Batch
@@ -81,25 +80,17 @@ def serving(db: Path, port: int, log: Path) -> Iterator[subprocess.Popen]:
                 proc.wait()
 
 
-async def request(ws, rid, type_: str, **fields) -> dict:
-    await ws.send(json.dumps({"id": rid, "type": type_, **fields}))
-    while True:
-        msg = json.loads(await asyncio.wait_for(ws.recv(), 10))
-        if msg.get("re") == rid:
-            return msg
-
-
 async def stream(port: int, token: str, queue: str, acked: list[tuple[str, str]], in_flight: dict[int, bool],
                  key: int) -> None:
     """Issue tickets one after another until the server goes away."""
-    async with connect(f"ws://127.0.0.1:{port}/ws") as ws:
-        assert (await request(ws, 0, "auth", token=token))["type"] == "ok"
+    async with Client.connect(f"ws://127.0.0.1:{port}/ws") as ws:
+        assert (await ws.request("auth", rid=0, token=token))["type"] == "ok"
         rid = 0
         with contextlib.suppress(ConnectionClosed):
             while True:
                 rid += 1
                 in_flight[key] = True
-                reply = await request(ws, rid, "issue_ticket", queue=queue)
+                reply = await ws.request("issue_ticket", rid=rid, queue=queue)
                 assert reply["type"] == "ok", reply
                 acked.append((queue, reply["ticket"]["number"]))
                 in_flight[key] = False
@@ -157,16 +148,17 @@ async def test_acknowledged_tickets_survive_kill_9(tmp_path, after_acks):
 
     # restarted on the same database: the same tickets, and numbering goes on
     with serving(db, port, log):
-        async with connect(f"ws://127.0.0.1:{port}/ws") as ws:
-            assert (await request(ws, 1, "auth", token=token))["type"] == "ok"
-            await ws.send(json.dumps({"id": 2, "type": "subscribe"}))
-            snapshot = next(m for m in [json.loads(await ws.recv()) for _ in range(2)] if m.get("type") == "snapshot")
+        async with Client.connect(f"ws://127.0.0.1:{port}/ws") as ws:
+            assert (await ws.request("auth", rid=1, token=token))["type"] == "ok"
+            assert (await ws.request("subscribe", rid=2))["type"] == "ok"
+            snapshot = await ws.push()
+            assert snapshot["type"] == "snapshot", snapshot
             in_snapshot = {(t["queue"], t["number"]) for t in snapshot["state"]["tickets"]}
             assert set(acked) <= in_snapshot, context
             after = []
             for n in range(3, 13):
                 queue = "A" if n % 2 else "P"
-                reply = await request(ws, n, "issue_ticket", queue=queue)
+                reply = await ws.request("issue_ticket", rid=n, queue=queue)
                 assert reply["type"] == "ok", reply
                 after.append((queue, int(reply["ticket"]["number"][1:])))
     for queue in SENDERS:

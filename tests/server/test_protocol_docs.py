@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from queue_server.hall.events import EventType
-from queue_server.server.app import HallServer
-from queue_server.server.protocol import ERROR_CODES, PUSH_TYPES, REQUESTS
+from queue_server.server.protocol import ERROR_CODES, PUSH_TYPES
+from queue_server.server.registry import REQUESTS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 TEXT = DOC.read_text(encoding="utf-8")
@@ -39,7 +39,6 @@ REQUEST_DOCS = headed(section("Requests"))
 PUSH_DOCS = headed(section("Push messages"))
 ERROR_DOCS = first_column(section("Error codes"))
 EVENT_DOCS = first_column(section("Push messages").split("Event types", 1)[-1])
-HANDLERS = sorted(name.removeprefix("_on_") for name in dir(HallServer) if name.startswith("_on_"))
 
 
 def test_the_sections_were_found():
@@ -48,7 +47,6 @@ def test_the_sections_were_found():
     assert {"snapshot", "event"} <= PUSH_DOCS
     assert {"malformed_json", "queue_empty"} <= ERROR_DOCS
     assert {"ticket_issued", "window_paused", "staff_logged_out"} <= EVENT_DOCS
-    assert "ping" in HANDLERS
 
 
 @pytest.mark.parametrize("name", sorted(REQUESTS))
@@ -69,16 +67,6 @@ def test_every_error_code_is_documented(name):
 @pytest.mark.parametrize("name", sorted(e.value for e in EventType))
 def test_every_event_type_is_documented(name):
     assert name in EVENT_DOCS, f"event type `{name}` is not a row of the event table"
-
-
-@pytest.mark.parametrize("name", HANDLERS)
-def test_every_handler_is_a_documented_request_type(name):
-    assert name in REQUESTS, f"HallServer._on_{name} handles a type missing from protocol.REQUESTS"
-    assert name in REQUEST_DOCS, f"HallServer._on_{name} handles an undocumented type"
-
-
-def test_every_request_type_has_a_handler():
-    assert sorted(set(REQUESTS) - set(HANDLERS)) == []
 
 
 def test_nothing_is_documented_that_the_server_does_not_know():

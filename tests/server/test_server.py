@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from _support import STAFF_PASSWORD, Client
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from _support import STAFF_PASSWORD, Client
 from queue_server.hall.config import HallConfig
 from queue_server.server.app import HallServer
 from queue_server.server.auth import hash_token, new_token
@@ -47,18 +47,6 @@ async def mint(server: HallServer, role: str, window: int | None = None, name: s
     device = DeviceToken(role=role, window=window, name=name or f"{role}-{window or 1}")
     await server.store.add_token(hash_token(token), device, server.now().isoformat())
     return token
-
-
-async def drain(client: Client, quiet: float = 0.15) -> list[dict]:
-    """Every push received until the connection stays quiet for ``quiet`` seconds."""
-    out, client.pushes = list(client.pushes), []
-    while True:
-        try:
-            msg = json.loads(await asyncio.wait_for(client.ws.recv(), quiet))
-        except TimeoutError:
-            return out
-        if "re" not in msg:
-            out.append(msg)
 
 
 async def subscribe(client: Client, **flt) -> dict:
@@ -120,8 +108,8 @@ async def running(config: HallConfig, db: Path) -> AsyncIterator[HallServer]:
 
 @contextlib.asynccontextmanager
 async def client_of(srv: HallServer, **kwargs) -> AsyncIterator[Client]:
-    async with connect(f"ws://127.0.0.1:{srv.port}/ws", **kwargs) as ws:
-        yield Client(ws)
+    async with Client.connect(f"ws://127.0.0.1:{srv.port}/ws", **kwargs) as c:
+        yield c
 
 
 def http_get(port: int, path: str) -> tuple[int, str, bytes]:
@@ -173,7 +161,7 @@ async def test_display_gets_a_snapshot_then_events_with_consecutive_seq(connect_
                 ok(await kiosk.request("issue_ticket", queue="A"))
             for step in ("call_next", "start_service", "finish_service"):
                 ok(await w1.request(step, window=1))
-        pushes = await drain(display)
+        pushes = await display.drain()
     assert_consecutive(snap, pushes)
     assert kinds(pushes) == [
         ("day_started", None, None), ("staff_logged_in", None, 1), ("window_opened", None, 1),
@@ -237,8 +225,8 @@ async def test_filtered_subscriptions_get_only_their_events_with_their_own_seq(c
             ok(await mgr.request("call_next", window=1))
             ok(await mgr.request("call_next", window=3))
             ok(await mgr.request("start_service", window=3))
-        got = {"all": await drain(everything), "qB": await drain(queue_b),
-               "w1": await drain(window_1), "zB": await drain(zone_b)}
+        got = {"all": await everything.drain(), "qB": await queue_b.drain(),
+               "w1": await window_1.drain(), "zB": await zone_b.drain()}
     for name, pushes in got.items():
         assert_consecutive(snaps[name], pushes)
     assert len(got["all"]) == 8
@@ -263,7 +251,7 @@ async def test_a_queue_subscription_gets_the_events_of_the_windows_in_its_snapsh
         assert sorted(w["number"] for w in snap["state"]["windows"]) == [2, 3]
         ok(await mgr.request("open_window", window=3))
         ok(await mgr.request("pause_window", window=3, reason="业务培训"))
-        pushes = await drain(queue_b)
+        pushes = await queue_b.drain()
     assert_consecutive(snap, pushes)
     assert [k for k in kinds(pushes) if k[0] != "day_started"] == [
         ("window_opened", None, 3), ("window_paused", None, 3)]
@@ -275,7 +263,7 @@ async def test_resync_gives_a_fresh_snapshot_of_the_same_subscription(connect_cl
         ok(await kiosk.request("issue_ticket", queue="A"))
         ok(await kiosk.request("issue_ticket", queue="B"))  # not for this display
         ok(await kiosk.request("issue_ticket", queue="A"))
-        pushes = await drain(display)
+        pushes = await display.drain()
         assert_consecutive(snap, pushes)
         ok(await display.request("resync"))
         fresh = await display.push()
@@ -284,7 +272,7 @@ async def test_resync_gives_a_fresh_snapshot_of_the_same_subscription(connect_cl
         assert [q["code"] for q in fresh["state"]["queues"]] == ["A"]
         assert fresh["state"]["queues"][0]["waiting"] == 2
         ok(await kiosk.request("issue_ticket", queue="A"))
-        after = await drain(display)
+        after = await display.drain()
     assert_consecutive(fresh, after)
     assert kinds(after) == [("ticket_issued", "A003", None)]
 
@@ -305,7 +293,7 @@ async def test_a_ticket_token_subscription_sees_only_its_ticket(connect_client, 
             ok(await mgr.request("no_show", window=2))
             ok(await mgr.request("start_service", window=1))
             ok(await mgr.request("finish_service", window=1))
-            pushes = await drain(citizen)
+            pushes = await citizen.drain()
     assert_consecutive(snap, pushes)
     own = [p["event"] for p in pushes if p["event"]["ticket"] is not None]
     assert [e["type"] for e in own] == ["ticket_called", "service_started", "service_finished"]
@@ -329,7 +317,7 @@ async def test_a_status_page_sees_its_position_move_when_others_are_called(conne
             snap = await subscribe(citizen, ticket_token=mine["status_token"])
             ok(await mgr.request("open_window", window=1))
             ok(await mgr.request("call_next", window=1))  # the ticket ahead
-            pushes = await drain(citizen)
+            pushes = await citizen.drain()
     assert_consecutive(snap, pushes)
     last = pushes[-1]["event"]
     assert last["type"] == "ticket_called" and last["ticket"] is None
@@ -357,7 +345,7 @@ async def test_pushes_never_carry_phone_id_number_or_unmasked_name(connect_clien
                 ok(await w2.request("start_service", window=2))
                 ok(await w2.request("finish_service", window=2))
             ok(await wall.request("resync"))
-            pushes = [*await drain(wall), *await drain(zone_a), *await drain(citizen)]
+            pushes = [*await wall.drain(), *await zone_a.drain(), *await citizen.drain()]
     assert len(pushes) > 20
     text = json.dumps(pushes, ensure_ascii=False)
     for secret in (PHONE, ID_NUMBER, NAME, "三丰", "138****", "110***", issued["status_token"]):
@@ -405,7 +393,7 @@ async def test_a_session_token_authenticates_after_reconnect_until_logout(connec
         assert (reply["role"], reply["window"], reply["name"]) == ("window", 1, "窗口一")
         ok(await c.request("open_window", window=1))
         err(await c.request("open_window", window=2), "not_your_window")
-        opened = [p["event"] for p in await drain(wall) if p["event"]["type"] == "window_opened"]
+        opened = [p["event"] for p in await wall.drain() if p["event"]["type"] == "window_opened"]
         assert opened[0]["actor"] == "staff:w1"
         ok(await c.request("logout"))
     async with connect_client() as c:
@@ -435,7 +423,7 @@ async def test_display_token_required_also_for_resync(tmp_path, small_config):
         async with client_of(srv) as anon:
             err(await anon.request("subscribe"), "display_token_required")
             reply = await anon.request("resync")
-            leaked = await drain(anon, quiet=0.2)
+            leaked = await anon.drain(0.2)
         assert leaked == [], "an anonymous client got a snapshot through resync"
         err(reply, "display_token_required")
 
@@ -543,10 +531,10 @@ async def test_a_display_that_never_reads_holds_up_nobody(tmp_path, small_config
                 if i % 10 == 0:
                     await timed(mgr, "pause_window", window=2, reason="长原因" * 60)
                     await timed(mgr, "resume_window", window=2)
-            fast_pushes = await drain(fast)
+            fast_pushes = await fast.drain()
             backlog = stalled.transport.get_write_buffer_size()
             slow_ws.transport.resume_reading()
-            slow_pushes = await drain(slow, quiet=1.0)
+            slow_pushes = await slow.drain(1.0)
     finally:
         await srv.stop()
     assert backlog > 64 * 1024, f"the slow display was not backed up (write buffer {backlog} bytes)"

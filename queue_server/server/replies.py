@@ -1,0 +1,113 @@
+"""Reply payloads: built by the writer from the state right after a command and from the
+command's events, released only after the commit.
+
+This module is the only place in the server that reads the fields of events
+(``ev.data[...]``); every reply builder has the ``writer.ReplyBuilder`` signature
+``(hall, events, job, now) -> dict``. The per-viewer views (full applicant data only for
+whom may see it) are here too, for replies and reads alike.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..hall.cases import department_matches
+from ..hall.events import Event
+from ..hall.hall import Hall
+from ..hall.masking import mask_id_number, mask_name, mask_phone
+from ..hall.model import Case, Ticket
+from .context import Viewer
+from .writer import Job
+
+# ---------------------------------------------------------------------- views for a viewer
+
+
+def ticket_detail(viewer: Viewer, t: Ticket) -> dict[str, Any]:
+    """Full applicant data only for the window the ticket is at; masked for everyone else."""
+    view = t.public()
+    if viewer.role in ("window", "manager") and viewer.window is not None and t.active and t.window == viewer.window:
+        view["applicant"] = {"name": t.applicant_name, "phone": t.applicant_phone, "id_number": t.applicant_id}
+    else:
+        view["applicant"] = {"name": mask_name(t.applicant_name), "phone": mask_phone(t.applicant_phone),
+                             "id_number": mask_id_number(t.applicant_id)}
+    view["note"] = t.note
+    return view
+
+
+def case_detail(viewer: Viewer, hall: Hall, case: Case, now: datetime) -> dict[str, Any]:
+    """The masked case view, with the applicant's full data only for the back office of its
+    department, managers, and the window serving the case's ticket."""
+    view = hall.case_view(case, now)
+    window_serving = (viewer.role == "window" and viewer.window is not None
+                      and hall.windows[viewer.window].current_ticket in (case.ticket, case.delivery_ticket))
+    if viewer.role == "manager" or window_serving or (
+            viewer.role == "backoffice" and department_matches(viewer.scope, case.department)):
+        view["applicant"] = {"name": case.applicant_name, "phone": case.applicant_phone,
+                             "id_number": case.applicant_id}
+    else:
+        view["applicant"] = {"name": mask_name(case.applicant_name), "phone": mask_phone(case.applicant_phone),
+                             "id_number": mask_id_number(case.applicant_id)}
+    return view
+
+
+# ---------------------------------------------------------------------- what events say
+
+
+def _last_ticket(events: tuple[Event, ...]) -> str | None:
+    return next((e.ticket for e in reversed(events) if e.ticket), None)
+
+
+def _last_receipt(events: tuple[Event, ...]) -> str | None:
+    return next((e.data["receipt_no"] for e in reversed(events) if "receipt_no" in e.data), None)
+
+
+# ---------------------------------------------------------------------- reply builders
+
+
+def issued(hall: Hall, events: tuple[Event, ...], job: Job, now: datetime) -> dict[str, Any]:
+    ev = events[-1]
+    t = hall.tickets[ev.ticket or ""]
+    view = t.public()
+    queue = hall.config.queue(t.queue)
+    view.update(position=ev.data["position"], estimated_wait_s=ev.data["estimated_wait_s"],
+                status_token=t.status_token, queue_name=queue.name if queue else t.queue)
+    return {"ticket": view}
+
+
+def window_and_ticket(hall: Hall, events: tuple[Event, ...], job: Job, now: datetime) -> dict[str, Any]:
+    out: dict[str, Any] = {"window": hall.window_view(job.arg("window"))}
+    tid = _last_ticket(events)
+    if tid and tid in hall.tickets:
+        out["ticket"] = ticket_detail(job.viewer, hall.tickets[tid])
+    return out
+
+
+def ticket(hall: Hall, events: tuple[Event, ...], job: Job, now: datetime) -> dict[str, Any]:
+    tid = _last_ticket(events)
+    return {"ticket": hall.tickets[tid].public()} if tid and tid in hall.tickets else {}
+
+
+def case(hall: Hall, events: tuple[Event, ...], job: Job, now: datetime) -> dict[str, Any]:
+    receipt = getattr(job.command, "receipt_no", "") or _last_receipt(events)
+    found = hall.cases.get(receipt) if receipt else None
+    return {"case": case_detail(job.viewer, hall, found, now)} if found else {}
+
+
+def rating(hall: Hall, events: tuple[Event, ...], job: Job, now: datetime) -> dict[str, Any]:
+    rated = next(e for e in events if e.type == "service_rated")  # (after a day roll-over, if any)
+    out: dict[str, Any] = {"rating": {k: rated.data[k] for k in ("rating_id", "score", "level", "bad")}}
+    opened = [e for e in events if e.type == "rectification_opened"]
+    if opened:  # the rater learns when to expect a call, nothing about staff
+        out["rating"]["contact_due"] = opened[0].data["contact_due"]
+    return out
+
+
+def follow_up(hall: Hall, events: tuple[Event, ...], job: Job, now: datetime) -> dict[str, Any]:
+    ev = events[-1]
+    return {"rating": {k: ev.data[k] for k in ("rating_id", "score", "level", "follow_up_of")}}
+
+
+def rectification(hall: Hall, events: tuple[Event, ...], job: Job, now: datetime) -> dict[str, Any]:
+    r = hall.rectifications.get(job.arg("rectification"))
+    return {"rectification": hall.rectification_view(r, now)} if r else {}
