@@ -47,6 +47,7 @@ from ..server import protocol as p
 from ..server.auth import hash_token
 from ..server.fanout import Filter, LocalFanout, encode
 from ..server.http import DEFAULT_STATIC, STATIC_PREFIX
+from ..server.registry import validate
 from . import subjects
 
 log = logging.getLogger("hallops.city.gateway")
@@ -390,7 +391,7 @@ class Gateway:
             if msg.get("type") not in GATEWAY_TYPES:
                 raise p.ProtocolError("forbidden", "a display gateway serves screens only; commands go to the"
                                                    " hall server")
-            p.validate(msg, "anonymous")
+            validate(msg, "anonymous")
             kind = msg["type"]
             if kind == "ping":
                 cfg = await feed.public_config()

@@ -115,7 +115,7 @@ class NatsFanout:
             return self.n, hall.public_state(now)
 
         try:
-            n, state = await server.submit(read, is_read=True)
+            n, state = await server.writer.read(read)
             await msg.respond(encode({"src": self.src, "n": n, "state": state}).encode())
         except Exception:
             log.exception("snapshot for a gateway failed")
