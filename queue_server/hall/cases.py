@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from . import commands as c
 from .errors import HallError
-from .events import Event, EventType as E
+from . import events as ev
+from .events import Event
 from .model import Case, Ticket
-from .states import CASE_CLOCK_RUNNING, CaseState as CS, TicketState as T, case_transition
+from .states import CASE_CLOCK_RUNNING, CASE_CREATION, CaseState as CS, TicketState as T, case_transition
 
 if TYPE_CHECKING:
     from .hall import Hall
@@ -155,10 +156,9 @@ def _accept(h: Hall, cmd: c.AcceptCase, now: datetime, a: str, out: list[Event])
             raise HallError("invalid_field", "the promised supply date is in the past")
     data = _creation_data(h, m, t, cmd.window, _applicant(cmd.applicant, t), now)
     due, provisional = _due_for_new(h, data["promised_working_days"], now)
-    data.update(due_at=due.isoformat(), provisional=provisional, deficiency_item=item,
-                deficiency_promised_date=cmd.deficiency_promised_date.isoformat() if cmd.deficiency_promised_date else None,
-                after_materials=False)
-    h._emit(out, Event(type=E.CASE_ACCEPTED, at=now, actor=a, ticket=t.id, window=cmd.window, data=data))
+    h._emit(out, ev.CaseAccepted(at=now, actor=a, ticket=t.id, window=cmd.window, **data, due_at=due,
+                                 provisional=provisional, deficiency_item=item,
+                                 deficiency_promised_date=cmd.deficiency_promised_date, after_materials=False))
 
 
 def _request_materials(h: Hall, cmd: c.RequestMaterials, now: datetime, a: str, out: list[Event]) -> None:
@@ -172,8 +172,8 @@ def _request_materials(h: Hall, cmd: c.RequestMaterials, now: datetime, a: str, 
     for s in missing:
         _text(s, "a missing material")
     data = _creation_data(h, m, t, cmd.window, _applicant(cmd.applicant, t), now)
-    data["missing_materials"] = missing
-    h._emit(out, Event(type=E.MATERIALS_REQUESTED, at=now, actor=a, ticket=t.id, window=cmd.window, data=data))
+    h._emit(out, ev.MaterialsRequested(at=now, actor=a, ticket=t.id, window=cmd.window, **data,
+                                       missing_materials=tuple(missing)))
 
 
 def _reject(h: Hall, cmd: c.RejectCase, now: datetime, a: str, out: list[Event]) -> None:
@@ -184,16 +184,14 @@ def _reject(h: Hall, cmd: c.RejectCase, now: datetime, a: str, out: list[Event])
         case_transition("reject", case.receipt_no, case.state)
         if cmd.matter and cmd.matter != case.matter_code:
             raise HallError("invalid_field", f"case {case.receipt_no} is for matter {case.matter_code}, not {cmd.matter}")
-        h._emit(out, Event(type=E.CASE_REJECTED, at=now, actor=a, ticket=t.id, window=cmd.window,
-                           data={"receipt_no": case.receipt_no, "reason": reason, "ticket_number": t.number,
-                                 "new": False}))
+        h._emit(out, ev.CaseRejected(at=now, actor=a, ticket=t.id, window=cmd.window, receipt_no=case.receipt_no,
+                                     reason=reason, ticket_number=t.number, new=False))
         return
     if not cmd.matter:
         raise HallError("missing_field", "reject_case needs the matter (or the receipt_no of a 补正 case)")
     m = _matter(h, cmd.matter, cmd.window)
     data = _creation_data(h, m, t, cmd.window, _applicant(cmd.applicant, t), now)
-    data.update(reason=reason, new=True)
-    h._emit(out, Event(type=E.CASE_REJECTED, at=now, actor=a, ticket=t.id, window=cmd.window, data=data))
+    h._emit(out, ev.CaseRejected(at=now, actor=a, ticket=t.id, window=cmd.window, **data, reason=reason, new=True))
 
 
 def _resume(h: Hall, cmd: c.ResumeCase, now: datetime, a: str, out: list[Event]) -> None:
@@ -202,13 +200,13 @@ def _resume(h: Hall, cmd: c.ResumeCase, now: datetime, a: str, out: list[Event])
     case_transition("resume", case.receipt_no, case.state)
     due, provisional = _due_for_new(h, case.promised_working_days, now)
     win = h.windows[cmd.window]
-    h._emit(out, Event(type=E.CASE_ACCEPTED, at=now, actor=a, ticket=t.id, window=cmd.window, data={
-        "receipt_no": case.receipt_no, "matter_code": case.matter_code, "matter_name": case.matter_name,
-        "department": case.department, "case_type": case.case_type, "ticket_number": t.number,
-        "accepted_window_kind": h._wcfg[cmd.window].kind.value, "staff": win.staff, "staff_name": win.staff_name,
-        "due_at": due.isoformat(), "provisional": provisional, "after_materials": True,
-        "deficiency_item": "", "deficiency_promised_date": None,
-    }))
+    h._emit(out, ev.CaseAccepted(
+        at=now, actor=a, ticket=t.id, window=cmd.window, receipt_no=case.receipt_no,
+        matter_code=case.matter_code, matter_name=case.matter_name, department=case.department,
+        case_type=case.case_type, ticket_number=t.number, accepted_window_kind=h._wcfg[cmd.window].kind.value,
+        staff=win.staff, staff_name=win.staff_name, due_at=due, provisional=provisional, after_materials=True,
+        deficiency_item="", deficiency_promised_date=None,
+    ))
 
 
 def _supply(h: Hall, cmd: c.SupplyMaterials, now: datetime, a: str, out: list[Event]) -> None:
@@ -220,22 +218,23 @@ def _supply(h: Hall, cmd: c.SupplyMaterials, now: datetime, a: str, out: list[Ev
     if case.deficiency_supplied_at is not None:
         raise HallError("illegal_transition", f"the missing item of case {case.receipt_no} was already supplied")
     on_time = case.deficiency_promised_date is None or now.date() <= case.deficiency_promised_date
-    h._emit(out, _case_event(E.MATERIALS_SUPPLIED, case, now, a, item=case.deficiency_item, on_time=on_time))
+    h._emit(out, ev.MaterialsSupplied(**_about(case, now, a), item=case.deficiency_item, on_time=on_time))
 
 
 # ---------------------------------------------------------------------- back office
 
 
-def _case_event(type_: str, case: Case, now: datetime, a: str, **data: Any) -> Event:
-    return Event(type=type_, at=now, actor=a, ticket=case.ticket, window=case.window,
-                 data={"receipt_no": case.receipt_no, "matter_code": case.matter_code, **data})
+def _about(case: Case, now: datetime, a: str) -> dict[str, Any]:
+    """The fields every back-office event of a case has."""
+    return {"at": now, "actor": a, "ticket": case.ticket, "window": case.window,
+            "receipt_no": case.receipt_no, "matter_code": case.matter_code}
 
 
 def _start_review(h: Hall, cmd: c.StartReview, now: datetime, a: str, out: list[Event]) -> None:
     case = h.case(cmd.receipt_no)
     _check_scope(cmd.scope, case)
     case_transition("start the review of", case.receipt_no, case.state)
-    h._emit(out, _case_event(E.REVIEW_STARTED, case, now, a))
+    h._emit(out, ev.ReviewStarted(**_about(case, now, a)))
 
 
 def _suspend(h: Hall, cmd: c.SuspendCase, now: datetime, a: str, out: list[Event]) -> None:
@@ -249,9 +248,9 @@ def _suspend(h: Hall, cmd: c.SuspendCase, now: datetime, a: str, out: list[Event
         raise HallError("invalid_field", "the expected length is at least 1 working day")
     note = _text(cmd.note, "the note", required=False)
     due, provisional = case_due(h, case, paused=case.paused_working_days + cmd.expected_working_days)
-    h._emit(out, _case_event(E.CASE_SUSPENDED, case, now, a, reason=cmd.reason, note=note,
-                             expected_working_days=cmd.expected_working_days,
-                             due_at=due.isoformat(), provisional=provisional))
+    h._emit(out, ev.CaseSuspended(**_about(case, now, a), reason=cmd.reason, note=note,
+                                  expected_working_days=cmd.expected_working_days, due_at=due,
+                                  provisional=provisional))
 
 
 def _resume_review(h: Hall, cmd: c.ResumeReview, now: datetime, a: str, out: list[Event]) -> None:
@@ -261,8 +260,8 @@ def _resume_review(h: Hall, cmd: c.ResumeReview, now: datetime, a: str, out: lis
     assert case.suspended_since is not None
     paused = max(0, h.calendar.working_days_between(case.suspended_since.astimezone(h.tz).date(), now.date()))
     due, provisional = case_due(h, case, paused=case.paused_working_days + paused)
-    h._emit(out, _case_event(E.REVIEW_RESUMED, case, now, a, paused_working_days=paused,
-                             reason=case.suspension_reason, due_at=due.isoformat(), provisional=provisional))
+    h._emit(out, ev.ReviewResumed(**_about(case, now, a), paused_working_days=paused,
+                                  reason=case.suspension_reason, due_at=due, provisional=provisional))
 
 
 def _extend(h: Hall, cmd: c.ExtendCase, now: datetime, a: str, out: list[Event]) -> None:
@@ -282,9 +281,8 @@ def _extend(h: Hall, cmd: c.ExtendCase, now: datetime, a: str, out: list[Event])
         raise HallError("deadline_passed", f"case {case.receipt_no} was due {case.due_at:%Y-%m-%d %H:%M}: "
                                            "an extension must be decided before the deadline")
     due, provisional = case_due(h, case, extra_days=cmd.working_days)
-    h._emit(out, _case_event(E.CASE_EXTENDED, case, now, a, working_days=cmd.working_days, reason=reason,
-                             previous_due_at=case.due_at.isoformat(), due_at=due.isoformat(),
-                             provisional=provisional))
+    h._emit(out, ev.CaseExtended(**_about(case, now, a), working_days=cmd.working_days, reason=reason,
+                                 previous_due_at=case.due_at, due_at=due, provisional=provisional))
 
 
 def _decide(h: Hall, cmd: c.DecideCase, now: datetime, a: str, out: list[Event]) -> None:
@@ -301,8 +299,8 @@ def _decide(h: Hall, cmd: c.DecideCase, now: datetime, a: str, out: list[Event])
         case_transition("decide", case.receipt_no, case.state)
     note = _text(cmd.note, "the note", required=cmd.decision is c.Decision.DISAPPROVED)
     on_time = case.due_at is None or now <= case.due_at
-    h._emit(out, _case_event(E.CASE_DECIDED, case, now, a, decision=cmd.decision.value, note=note,
-                             on_time=on_time, on_the_spot=cmd.window is not None))
+    h._emit(out, ev.CaseDecided(**_about(case, now, a), decision=cmd.decision.value, note=note,
+                                on_time=on_time, on_the_spot=cmd.window is not None))
 
 
 def _deliver(h: Hall, cmd: c.DeliverCase, now: datetime, a: str, out: list[Event]) -> None:
@@ -322,11 +320,10 @@ def _deliver(h: Hall, cmd: c.DeliverCase, now: datetime, a: str, out: list[Event
         ticket_id = t.id
     elif cmd.window is not None:
         raise HallError("invalid_field", "delivery by post takes no window")
-    h._emit(out, Event(type=E.CASE_DELIVERED, at=now, actor=a, ticket=ticket_id or case.ticket,
-                       window=cmd.window if cmd.window is not None else case.window,
-                       data={"receipt_no": case.receipt_no, "matter_code": case.matter_code,
-                             "method": cmd.method.value, "delivery_window": cmd.window,
-                             "delivery_ticket": ticket_id, "note": note}))
+    h._emit(out, ev.CaseDelivered(
+        at=now, actor=a, ticket=ticket_id or case.ticket, window=cmd.window if cmd.window is not None else case.window,
+        receipt_no=case.receipt_no, matter_code=case.matter_code, method=cmd.method.value,
+        delivery_window=cmd.window, delivery_ticket=ticket_id, note=note))
 
 
 def _recompute(h: Hall, cmd: c.RecomputeDeadlines, now: datetime, a: str, out: list[Event]) -> None:
@@ -337,19 +334,17 @@ def _recompute(h: Hall, cmd: c.RecomputeDeadlines, now: datetime, a: str, out: l
             continue
         due, provisional = case_due(h, case)
         if due != case.due_at or provisional != case.provisional:
-            h._emit(out, _case_event(E.DEADLINE_RECOMPUTED, case, now, a, due_at=due.isoformat(),
-                                     previous_due_at=case.due_at.isoformat() if case.due_at else None,
-                                     provisional=provisional))
+            h._emit(out, ev.DeadlineRecomputed(**_about(case, now, a), due_at=due, previous_due_at=case.due_at,
+                                               provisional=provisional))
     for r in sorted(h.rectifications.values(), key=lambda x: x.id):
         if r.closed_at is not None:
             continue
         contact, rectify, provisional = rectification_dues(h, r.opened_at)
         if (contact, rectify, provisional) != (r.contact_due, r.rectify_due, r.provisional):
-            h._emit(out, Event(type=E.DEADLINE_RECOMPUTED, at=now, actor=a, ticket=r.ticket, window=r.window,
-                               data={"rectification_id": r.id, "contact_due": contact.isoformat(),
-                                     "rectify_due": rectify.isoformat(), "provisional": provisional,
-                                     "previous_contact_due": r.contact_due.isoformat(),
-                                     "previous_rectify_due": r.rectify_due.isoformat()}))
+            h._emit(out, ev.DeadlineRecomputed(at=now, actor=a, ticket=r.ticket, window=r.window,
+                                               rectification_id=r.id, contact_due=contact, rectify_due=rectify,
+                                               provisional=provisional, previous_contact_due=r.contact_due,
+                                               previous_rectify_due=r.rectify_due))
 
 
 HANDLERS: dict[type, Any] = {
@@ -361,26 +356,27 @@ HANDLERS: dict[type, Any] = {
 
 
 # ---------------------------------------------------------------------- event application
+# States move by the tables (states.py): creation by CASE_CREATION, the rest by CASE_TRANSITIONS.
 
 
-def _dt(v: str | None) -> datetime | None:
-    return datetime.fromisoformat(v) if v else None
-
-
-def _new_case(h: Hall, ev: Event, state: CS) -> Case:
-    d = ev.data
+def _new_case(h: Hall, e: ev.CaseAccepted | ev.CaseRejected | ev.MaterialsRequested, action: str) -> Case:
+    assert e.seq is not None and e.field is not None and e.window_kind is not None
+    assert e.one_window is not None and e.promised_working_days is not None
+    assert e.matter_code is not None and e.matter_name is not None and e.department is not None
+    assert e.case_type is not None
     case = Case(
-        receipt_no=d["receipt_no"], service_date=ev.at.date(), matter_code=d["matter_code"],
-        matter_name=d["matter_name"], department=d["department"], field=d["field"], case_type=d["case_type"],
-        window_kind=d["window_kind"], one_window=d["one_window"], promised_working_days=d["promised_working_days"],
-        state=state, created_at=ev.at, updated_at=ev.at, ticket=ev.ticket, ticket_number=d["ticket_number"],
-        window=ev.window, accepted_window_kind=d["accepted_window_kind"], accepted_by=_actor_id(ev.actor),
-        accepted_by_name=d.get("staff_name") or "", applicant_name=d.get("applicant_name", ""),
-        applicant_phone=d.get("applicant_phone", ""), applicant_id=d.get("applicant_id", ""),
+        receipt_no=e.receipt_no, service_date=e.at.date(), matter_code=e.matter_code,
+        matter_name=e.matter_name, department=e.department, field=e.field, case_type=e.case_type,
+        window_kind=e.window_kind, one_window=e.one_window, promised_working_days=e.promised_working_days,
+        state=CASE_CREATION[action], created_at=e.at, updated_at=e.at, ticket=e.ticket,
+        ticket_number=e.ticket_number, window=e.window, accepted_window_kind=e.accepted_window_kind,
+        accepted_by=_actor_id(e.actor), accepted_by_name=e.staff_name or "",
+        applicant_name=e.applicant_name or "", applicant_phone=e.applicant_phone or "",
+        applicant_id=e.applicant_id or "",
     )
     h.cases[case.receipt_no] = case
-    h.case_numbers[ev.at.date()] = max(h.case_numbers.get(ev.at.date(), 0), d["seq"])
-    h.changes.case_numbers.add(ev.at.date())
+    h.case_numbers[e.at.date()] = max(h.case_numbers.get(e.at.date(), 0), e.seq)
+    h.changes.case_numbers.add(e.at.date())
     return case
 
 
@@ -388,134 +384,135 @@ def _actor_id(actor: str) -> str:
     return actor.split(":", 1)[1] if ":" in actor else actor
 
 
-def _a_accepted(h: Hall, ev: Event) -> None:
-    d = ev.data
-    if d.get("after_materials"):
-        case = h.cases[d["receipt_no"]]
-        case.state = CS.ACCEPTED
-        case.ticket, case.ticket_number, case.window = ev.ticket, d["ticket_number"], ev.window
-        case.accepted_window_kind = d["accepted_window_kind"]
-        case.accepted_by, case.accepted_by_name = _actor_id(ev.actor), d.get("staff_name") or ""
+def _step(case: Case, action: str) -> None:
+    case.state = case_transition(action, case.receipt_no, case.state)
+
+
+def _a_accepted(h: Hall, e: ev.CaseAccepted) -> None:
+    if e.after_materials:
+        case = h.cases[e.receipt_no]
+        _step(case, "resume")
+        case.ticket, case.ticket_number, case.window = e.ticket, e.ticket_number, e.window
+        case.accepted_window_kind = e.accepted_window_kind
+        case.accepted_by, case.accepted_by_name = _actor_id(e.actor), e.staff_name or ""
     else:
-        case = _new_case(h, ev, CS.ACCEPTED)
-        case.deficiency_item = d.get("deficiency_item", "")
-        case.deficiency_promised_date = date.fromisoformat(d["deficiency_promised_date"]) \
-            if d.get("deficiency_promised_date") else None
-    case.accepted_at = case.clock_started_at = ev.at
-    case.due_at, case.provisional = _dt(d["due_at"]), bool(d["provisional"])
-    _touch(h, case, ev)
+        case = _new_case(h, e, "accept")
+        case.deficiency_item = e.deficiency_item
+        case.deficiency_promised_date = e.deficiency_promised_date
+    case.accepted_at = case.clock_started_at = e.at
+    case.due_at, case.provisional = e.due_at, e.provisional
+    _touch(h, case, e)
 
 
-def _a_materials_requested(h: Hall, ev: Event) -> None:
-    case = _new_case(h, ev, CS.MATERIALS_REQUESTED)
-    case.missing_materials = list(ev.data["missing_materials"])
-    case.materials_requested_at = ev.at
-    _touch(h, case, ev)
+def _a_materials_requested(h: Hall, e: ev.MaterialsRequested) -> None:
+    case = _new_case(h, e, "request materials for")
+    case.missing_materials = list(e.missing_materials)
+    case.materials_requested_at = e.at
+    _touch(h, case, e)
 
 
-def _a_rejected(h: Hall, ev: Event) -> None:
-    d = ev.data
-    case = _new_case(h, ev, CS.REJECTED) if d.get("new") else h.cases[d["receipt_no"]]
-    case.state = CS.REJECTED
-    case.rejection_reason = d["reason"]
-    _touch(h, case, ev)
+def _a_rejected(h: Hall, e: ev.CaseRejected) -> None:
+    if e.new:
+        case = _new_case(h, e, "reject")
+    else:
+        case = h.cases[e.receipt_no]
+        _step(case, "reject")
+    case.rejection_reason = e.reason
+    _touch(h, case, e)
 
 
-def _a_supplied(h: Hall, ev: Event) -> None:
-    case = h.cases[ev.data["receipt_no"]]
-    case.deficiency_supplied_at = ev.at
-    _touch(h, case, ev)
+def _a_supplied(h: Hall, e: ev.MaterialsSupplied) -> None:
+    case = h.cases[e.receipt_no]
+    _step(case, "supply materials for")
+    case.deficiency_supplied_at = e.at
+    _touch(h, case, e)
 
 
-def _a_review_started(h: Hall, ev: Event) -> None:
-    case = h.cases[ev.data["receipt_no"]]
-    case.state = CS.IN_REVIEW
-    case.review_started_at = ev.at
-    case.reviewer = _actor_id(ev.actor)
-    _touch(h, case, ev)
+def _a_review_started(h: Hall, e: ev.ReviewStarted) -> None:
+    case = h.cases[e.receipt_no]
+    _step(case, "start the review of")
+    case.review_started_at = e.at
+    case.reviewer = _actor_id(e.actor)
+    _touch(h, case, e)
 
 
-def _a_suspended(h: Hall, ev: Event) -> None:
-    d = ev.data
-    case = h.cases[d["receipt_no"]]
-    case.state = CS.SUSPENDED
-    case.suspended_since = ev.at
-    case.suspension_reason = d["reason"]
-    case.suspension_expected_days = d["expected_working_days"]
+def _a_suspended(h: Hall, e: ev.CaseSuspended) -> None:
+    case = h.cases[e.receipt_no]
+    _step(case, "suspend")
+    case.suspended_since = e.at
+    case.suspension_reason = e.reason
+    case.suspension_expected_days = e.expected_working_days
     case.suspensions += 1
-    case.due_at, case.provisional = _dt(d["due_at"]), bool(d["provisional"])
-    _touch(h, case, ev)
+    case.due_at, case.provisional = e.due_at, e.provisional
+    _touch(h, case, e)
 
 
-def _a_review_resumed(h: Hall, ev: Event) -> None:
-    d = ev.data
-    case = h.cases[d["receipt_no"]]
-    case.state = CS.IN_REVIEW
-    case.paused_working_days += d["paused_working_days"]
+def _a_review_resumed(h: Hall, e: ev.ReviewResumed) -> None:
+    case = h.cases[e.receipt_no]
+    _step(case, "resume the review of")
+    case.paused_working_days += e.paused_working_days
     case.suspended_since = None
     case.suspension_expected_days = None
-    case.due_at, case.provisional = _dt(d["due_at"]), bool(d["provisional"])
-    _touch(h, case, ev)
+    case.due_at, case.provisional = e.due_at, e.provisional
+    _touch(h, case, e)
 
 
-def _a_extended(h: Hall, ev: Event) -> None:
-    d = ev.data
-    case = h.cases[d["receipt_no"]]
-    case.extension_days = d["working_days"]
-    case.extension_reason = d["reason"]
-    case.extended_at = ev.at
-    case.due_at, case.provisional = _dt(d["due_at"]), bool(d["provisional"])
-    _touch(h, case, ev)
+def _a_extended(h: Hall, e: ev.CaseExtended) -> None:
+    case = h.cases[e.receipt_no]
+    _step(case, "extend")
+    case.extension_days = e.working_days
+    case.extension_reason = e.reason
+    case.extended_at = e.at
+    case.due_at, case.provisional = e.due_at, e.provisional
+    _touch(h, case, e)
 
 
-def _a_decided(h: Hall, ev: Event) -> None:
-    d = ev.data
-    case = h.cases[d["receipt_no"]]
-    case.state = CS.DECIDED
-    case.decided_at = ev.at
-    case.decision = d["decision"]
-    case.decision_note = d["note"]
-    case.decided_by = _actor_id(ev.actor)
-    case.decided_on_time = bool(d["on_time"])
-    _touch(h, case, ev)
+def _a_decided(h: Hall, e: ev.CaseDecided) -> None:
+    case = h.cases[e.receipt_no]
+    _step(case, "decide on the spot" if e.on_the_spot else "decide")
+    case.decided_at = e.at
+    case.decision = e.decision
+    case.decision_note = e.note
+    case.decided_by = _actor_id(e.actor)
+    case.decided_on_time = e.on_time
+    _touch(h, case, e)
 
 
-def _a_delivered(h: Hall, ev: Event) -> None:
-    d = ev.data
-    case = h.cases[d["receipt_no"]]
-    case.state = CS.COMPLETED
-    case.delivered_at = ev.at
-    case.delivery_method = d["method"]
-    case.delivery_window = d["delivery_window"]
-    case.delivery_ticket = d["delivery_ticket"]
-    case.delivery_note = d["note"]
-    _touch(h, case, ev)
+def _a_delivered(h: Hall, e: ev.CaseDelivered) -> None:
+    case = h.cases[e.receipt_no]
+    _step(case, "deliver")
+    case.delivered_at = e.at
+    case.delivery_method = e.method
+    case.delivery_window = e.delivery_window
+    case.delivery_ticket = e.delivery_ticket
+    case.delivery_note = e.note
+    _touch(h, case, e)
 
 
-def _a_recomputed(h: Hall, ev: Event) -> None:
-    d = ev.data
-    if "receipt_no" in d:
-        case = h.cases[d["receipt_no"]]
-        case.due_at, case.provisional = _dt(d["due_at"]), bool(d["provisional"])
-        _touch(h, case, ev)
+def _a_recomputed(h: Hall, e: ev.DeadlineRecomputed) -> None:
+    if e.receipt_no is not None:
+        case = h.cases[e.receipt_no]
+        case.due_at, case.provisional = e.due_at, e.provisional
+        _touch(h, case, e)
         return
-    r = h.rectifications[d["rectification_id"]]
-    r.contact_due, r.rectify_due = _dt(d["contact_due"]), _dt(d["rectify_due"])  # type: ignore[assignment]
-    r.provisional = bool(d["provisional"])
-    r.updated_at = ev.at
+    assert e.rectification_id is not None and e.contact_due is not None and e.rectify_due is not None
+    r = h.rectifications[e.rectification_id]
+    r.contact_due, r.rectify_due = e.contact_due, e.rectify_due
+    r.provisional = e.provisional
+    r.updated_at = e.at
     h.changes.rectifications[r.id] = r
 
 
-def _touch(h: Hall, case: Case, ev: Event) -> None:
-    case.updated_at = ev.at
+def _touch(h: Hall, case: Case, e: Event) -> None:
+    case.updated_at = e.at
     h.changes.cases[case.receipt_no] = case
 
 
-APPLY: dict[str, Any] = {
-    E.CASE_ACCEPTED: _a_accepted, E.MATERIALS_REQUESTED: _a_materials_requested, E.CASE_REJECTED: _a_rejected,
-    E.MATERIALS_SUPPLIED: _a_supplied, E.REVIEW_STARTED: _a_review_started, E.CASE_SUSPENDED: _a_suspended,
-    E.REVIEW_RESUMED: _a_review_resumed, E.CASE_EXTENDED: _a_extended, E.CASE_DECIDED: _a_decided,
-    E.CASE_DELIVERED: _a_delivered, E.DEADLINE_RECOMPUTED: _a_recomputed,
+APPLY: dict[type[Event], Any] = {
+    ev.CaseAccepted: _a_accepted, ev.MaterialsRequested: _a_materials_requested, ev.CaseRejected: _a_rejected,
+    ev.MaterialsSupplied: _a_supplied, ev.ReviewStarted: _a_review_started, ev.CaseSuspended: _a_suspended,
+    ev.ReviewResumed: _a_review_resumed, ev.CaseExtended: _a_extended, ev.CaseDecided: _a_decided,
+    ev.CaseDelivered: _a_delivered, ev.DeadlineRecomputed: _a_recomputed,
 }
 
 

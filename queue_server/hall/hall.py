@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +31,8 @@ from .estimate import (
     remaining_service,
     wait_seconds,
 )
-from .events import Event, EventType as E
+from . import events as ev
+from .events import PRIVATE_FIELDS, Event
 from .model import Case, Rating, Rectification, Ticket, Window
 from .scheduling import is_due_appointment, pick_next, queue_rank
 from .states import (
@@ -126,7 +127,8 @@ class Hall:
         try:
             handler(self, cmd, now, str(actor), out)
         except HallError as err:
-            err.events = out  # type: ignore[attr-defined]  # a day roll-over still stands
+            if out:  # a day roll-over still stands: the error carries its events
+                raise HallError(err.code, err.message, events=tuple(out)) from err
             raise
         return out
 
@@ -438,16 +440,16 @@ class Hall:
         gives them only to staff subscriptions, with the masked case view and the rating
         (never the rater's token hash) attached."""
         rec = event.to_record()
-        rec["data"] = {k: v for k, v in event.data.items() if k not in _PRIVATE_DATA}
-        if event.type in _STAFF_EVENTS:
+        data = rec["data"] = {k: v for k, v in rec["data"].items() if k not in PRIVATE_FIELDS}
+        if event.staff_only:
             rec["audience"] = "staff"
-            receipt = event.data.get("receipt_no")
+            receipt = data.get("receipt_no")
             if receipt and receipt in self.cases:
                 rec["case_view"] = self.case_view(self.cases[receipt], now)
-            rid = event.data.get("rectification_id")
+            rid = data.get("rectification_id")
             if rid in self.rectifications:
                 rec["rectification_view"] = self.rectification_view(self.rectifications[rid], now)
-            rating_id = event.data.get("rating_id")
+            rating_id = data.get("rating_id")
             if rating_id in self.ratings:
                 rec["rating_view"] = self.rating_view(self.ratings[rating_id])
         queues: set[str] = set()
@@ -455,33 +457,33 @@ class Hall:
             t = self.tickets[event.ticket]
             rec["ticket_view"] = self.ticket_view(t.id, now)
             queues.add(t.queue)
-            if "from_queue" in event.data:
-                queues.add(event.data["from_queue"])
+            if isinstance(event, ev.TicketTransferred):
+                queues.add(event.from_queue)
         if event.window is not None and event.window in self._wcfg:
             rec["window_view"] = self.window_view(event.window)
             queues.update(wq.queue for wq in self._wcfg[event.window].queues)
-        if event.type == E.DAY_STARTED:
+        if isinstance(event, ev.DayStarted):
             queues.update(self._queues)
         rec["queues"] = [self.queue_summary(q, now) for q in sorted(queues) if q in self._queues]
         return rec
 
     # ------------------------------------------------------------------ internals
 
-    def _emit(self, out: list[Event], ev: Event) -> None:
-        _APPLY[ev.type](self, ev)
-        out.append(ev)
+    def _emit(self, out: list[Event], event: Event) -> None:
+        _APPLY[type(event)](self, event)
+        out.append(event)
+
+    def replay(self, event: Event) -> None:
+        """Apply one logged event (a fact: no checks beyond the transition tables)."""
+        _APPLY[type(event)](self, event)
 
     def _roll_over(self, now: datetime, out: list[Event]) -> None:
         today = now.date()
         if self.service_date == today:
             return
         leftover = [t.id for t in self.tickets.values() if t.state not in (T.DONE, T.CANCELLED, T.NO_SHOW)]
-        self._emit(out, Event(
-            type=E.DAY_STARTED, at=now, actor=str(c.SYSTEM),
-            data={"service_date": today.isoformat(),
-                  "previous_date": self.service_date.isoformat() if self.service_date else None,
-                  "expired": leftover},
-        ))
+        self._emit(out, ev.DayStarted(at=now, actor=str(c.SYSTEM), service_date=today,
+                                      previous_date=self.service_date, expired=tuple(leftover)))
 
     def _prune(self, today: date) -> None:
         """Keep what a restart on ``today`` would load: open cases and those changed today,
@@ -551,19 +553,18 @@ def _issue(h: Hall, cmd: c.IssueTicket, now: datetime, a: str, out: list[Event])
     seq = issued + 1
     number = f"{q.code}{seq:03d}"
     tid = f"{now:%Y%m%d}-{number}"
-    token = cmd_token(cmd, h.config.code, tid)
     ap = cmd.applicant or c.Applicant()
-    data: dict[str, Any] = {
-        "queue": q.code, "number": number, "seq": seq, "channel": cmd.channel.value,
-        "priority": cmd.priority.value, "checked_in": cmd.checked_in, "status_token": token,
-        "appointment_slot": cmd.appointment_slot.astimezone(h.tz).isoformat() if cmd.appointment_slot else None,
-        "applicant_name": ap.name, "applicant_phone": ap.phone, "applicant_id": ap.id_number,
-    }
-    h._emit(out, Event(type=E.TICKET_ISSUED, at=now, actor=a, ticket=tid, data=data))
-    t = h.tickets[tid]
+    draft = ev.TicketIssued(
+        at=now, actor=a, ticket=tid, queue=q.code, number=number, seq=seq, channel=cmd.channel.value,
+        priority=cmd.priority.value, checked_in=cmd.checked_in, status_token=cmd_token(cmd, h.config.code, tid),
+        appointment_slot=cmd.appointment_slot.astimezone(h.tz) if cmd.appointment_slot else None,
+        applicant_name=ap.name, applicant_phone=ap.phone, applicant_id=ap.id_number,
+        position=0, estimated_wait_s=0,
+    )
+    _APPLY[ev.TicketIssued](h, draft)  # the estimate counts the new ticket in its line
     pos, wait = h.estimates(q.code, now).get(tid, (0, 0.0))
-    t.estimated_wait_s = round(wait, 1)
-    out[-1].data.update(position=pos, estimated_wait_s=round(wait))
+    h.tickets[tid].estimated_wait_s = round(wait, 1)
+    out.append(replace(draft, position=pos, estimated_wait_s=round(wait)))
 
 
 def cmd_token(cmd: c.IssueTicket, hall_code: str, tid: str) -> str:
@@ -578,7 +579,7 @@ def _check_in(h: Hall, cmd: c.CheckIn, now: datetime, a: str, out: list[Event]) 
     ticket_transition("check in", t.number, t.state)
     if t.checked_in:
         raise HallError("illegal_transition", f"cannot check in {t.number}: it is already checked in")
-    h._emit(out, Event(type=E.TICKET_CHECKED_IN, at=now, actor=a, ticket=t.id))
+    h._emit(out, ev.TicketCheckedIn(at=now, actor=a, ticket=t.id))
 
 
 def _call_next(h: Hall, cmd: c.CallNext, now: datetime, a: str, out: list[Event]) -> None:
@@ -592,10 +593,9 @@ def _call_next(h: Hall, cmd: c.CallNext, now: datetime, a: str, out: list[Event]
 
 def _emit_call(h: Hall, t: Ticket, window: int, now: datetime, a: str, out: list[Event], *, reason: str) -> None:
     win = h.windows[window]
-    h._emit(out, Event(type=E.TICKET_CALLED, at=now, actor=a, ticket=t.id, window=window, data={
-        "number": t.number, "queue": t.queue, "priority": t.priority, "reason": reason,
-        "staff": win.staff, "waited_s": round((now - t.arrived_at).total_seconds()),
-    }))
+    h._emit(out, ev.TicketCalled(at=now, actor=a, ticket=t.id, window=window, number=t.number, queue=t.queue,
+                                 priority=t.priority, reason=reason, staff=win.staff,
+                                 waited_s=round((now - t.arrived_at).total_seconds())))
 
 
 def _call_ticket(h: Hall, cmd: c.CallTicket, now: datetime, a: str, out: list[Event]) -> None:
@@ -620,18 +620,18 @@ def _recall(h: Hall, cmd: c.Recall, now: datetime, a: str, out: list[Event]) -> 
     if t.recalls >= limit:
         if not h.config.rules.auto_no_show:
             raise HallError("recall_limit", f"{t.number} has been recalled {t.recalls} times (limit {limit})")
-        h._emit(out, Event(type=E.TICKET_NO_SHOW, at=now, actor=a, ticket=t.id, window=cmd.window,
-                           data={"number": t.number, "reason": "recall_limit", "recalls": t.recalls}))
+        ticket_transition("mark no-show", t.number, t.state)
+        h._emit(out, ev.TicketNoShow(at=now, actor=a, ticket=t.id, window=cmd.window, number=t.number,
+                                     reason="recall_limit", recalls=t.recalls))
         return
-    h._emit(out, Event(type=E.TICKET_RECALLED, at=now, actor=a, ticket=t.id, window=cmd.window,
-                       data={"number": t.number, "queue": t.queue, "recall": t.recalls + 1}))
+    h._emit(out, ev.TicketRecalled(at=now, actor=a, ticket=t.id, window=cmd.window, number=t.number,
+                                   queue=t.queue, recall=t.recalls + 1))
 
 
 def _start(h: Hall, cmd: c.StartService, now: datetime, a: str, out: list[Event]) -> None:
     t = h._current(cmd.window, "start service")
     ticket_transition("start", t.number, t.state)
-    h._emit(out, Event(type=E.SERVICE_STARTED, at=now, actor=a, ticket=t.id, window=cmd.window,
-                       data={"number": t.number, "queue": t.queue}))
+    h._emit(out, ev.ServiceStarted(at=now, actor=a, ticket=t.id, window=cmd.window, number=t.number, queue=t.queue))
 
 
 def _finish(h: Hall, cmd: c.FinishService, now: datetime, a: str, out: list[Event]) -> None:
@@ -640,17 +640,17 @@ def _finish(h: Hall, cmd: c.FinishService, now: datetime, a: str, out: list[Even
     occupancy = (now - t.called_at).total_seconds() if t.called_at else 0.0
     service = (now - t.served_at).total_seconds() if t.served_at else 0.0
     matter = rating_rules.service_of(h, t)["matter_name"]  # what the window's rating pad shows
-    h._emit(out, Event(type=E.SERVICE_FINISHED, at=now, actor=a, ticket=t.id, window=cmd.window,
-                       data={"number": t.number, "queue": t.queue, "service_s": round(service),
-                             "occupancy_s": round(occupancy), "staff": h.windows[cmd.window].staff,
-                             "staff_name": h.windows[cmd.window].staff_name, "matter_name": matter}))
+    win = h.windows[cmd.window]
+    h._emit(out, ev.ServiceFinished(at=now, actor=a, ticket=t.id, window=cmd.window, number=t.number,
+                                    queue=t.queue, service_s=round(service), occupancy_s=round(occupancy),
+                                    staff=win.staff, staff_name=win.staff_name, matter_name=matter))
 
 
 def _no_show(h: Hall, cmd: c.NoShow, now: datetime, a: str, out: list[Event]) -> None:
     t = h._current(cmd.window, "mark no-show")
     ticket_transition("mark no-show", t.number, t.state)
-    h._emit(out, Event(type=E.TICKET_NO_SHOW, at=now, actor=a, ticket=t.id, window=cmd.window,
-                       data={"number": t.number, "reason": "manual", "recalls": t.recalls}))
+    h._emit(out, ev.TicketNoShow(at=now, actor=a, ticket=t.id, window=cmd.window, number=t.number,
+                                 reason="manual", recalls=t.recalls))
 
 
 def _reactivate(h: Hall, cmd: c.Reactivate, now: datetime, a: str, out: list[Event]) -> None:
@@ -660,8 +660,7 @@ def _reactivate(h: Hall, cmd: c.Reactivate, now: datetime, a: str, out: list[Eve
         raise HallError("not_allowed", "this hall does not reactivate no-show tickets")
     if t.service_date != now.date():
         raise HallError("illegal_transition", f"cannot reactivate {t.number}: it was issued on another day")
-    h._emit(out, Event(type=E.TICKET_REACTIVATED, at=now, actor=a, ticket=t.id,
-                       data={"number": t.number, "queue": t.queue}))
+    h._emit(out, ev.TicketReactivated(at=now, actor=a, ticket=t.id, number=t.number, queue=t.queue))
 
 
 def _transfer(h: Hall, cmd: c.Transfer, now: datetime, a: str, out: list[Event]) -> None:
@@ -677,24 +676,22 @@ def _transfer(h: Hall, cmd: c.Transfer, now: datetime, a: str, out: list[Event])
         raise HallError("invalid_field", "a transfer needs to_queue or to_window")
     if to_queue == t.queue and cmd.to_window is None and t.state is T.WAITING:
         raise HallError("invalid_field", f"{t.number} already waits in queue {to_queue}")
-    h._emit(out, Event(type=E.TICKET_TRANSFERRED, at=now, actor=a, ticket=t.id,
-                       window=t.window if t.active else None,
-                       data={"number": t.number, "from_queue": t.queue, "to_queue": to_queue,
-                             "to_window": cmd.to_window, "reason": cmd.reason}))
+    h._emit(out, ev.TicketTransferred(at=now, actor=a, ticket=t.id, window=t.window if t.active else None,
+                                      number=t.number, from_queue=t.queue, to_queue=to_queue,
+                                      to_window=cmd.to_window, reason=cmd.reason))
 
 
 def _cancel(h: Hall, cmd: c.CancelTicket, now: datetime, a: str, out: list[Event]) -> None:
     t = h.find_ticket(cmd.ticket)
     ticket_transition("cancel", t.number, t.state)
-    h._emit(out, Event(type=E.TICKET_CANCELLED, at=now, actor=a, ticket=t.id,
-                       window=t.window if t.active else None,
-                       data={"number": t.number, "queue": t.queue, "reason": cmd.reason}))
+    h._emit(out, ev.TicketCancelled(at=now, actor=a, ticket=t.id, window=t.window if t.active else None,
+                                    number=t.number, queue=t.queue, reason=cmd.reason))
 
 
 def _open(h: Hall, cmd: c.OpenWindow, now: datetime, a: str, out: list[Event]) -> None:
     win = h.window(cmd.window)
     window_transition("open", cmd.window, win.state)
-    h._emit(out, Event(type=E.WINDOW_OPENED, at=now, actor=a, window=cmd.window, data={"staff": win.staff}))
+    h._emit(out, ev.WindowOpened(at=now, actor=a, window=cmd.window, staff=win.staff))
 
 
 def _pause(h: Hall, cmd: c.PauseWindow, now: datetime, a: str, out: list[Event]) -> None:
@@ -702,14 +699,13 @@ def _pause(h: Hall, cmd: c.PauseWindow, now: datetime, a: str, out: list[Event])
     window_transition("pause", cmd.window, win.state)
     if not cmd.reason.strip():
         raise HallError("reason_required", "pausing a window needs a reason")
-    h._emit(out, Event(type=E.WINDOW_PAUSED, at=now, actor=a, window=cmd.window,
-                       data={"reason": cmd.reason.strip(), "staff": win.staff}))
+    h._emit(out, ev.WindowPaused(at=now, actor=a, window=cmd.window, reason=cmd.reason.strip(), staff=win.staff))
 
 
 def _resume(h: Hall, cmd: c.ResumeWindow, now: datetime, a: str, out: list[Event]) -> None:
     win = h.window(cmd.window)
     window_transition("resume", cmd.window, win.state)
-    h._emit(out, Event(type=E.WINDOW_RESUMED, at=now, actor=a, window=cmd.window, data={"staff": win.staff}))
+    h._emit(out, ev.WindowResumed(at=now, actor=a, window=cmd.window, staff=win.staff))
 
 
 def _close(h: Hall, cmd: c.CloseWindow, now: datetime, a: str, out: list[Event]) -> None:
@@ -718,7 +714,7 @@ def _close(h: Hall, cmd: c.CloseWindow, now: datetime, a: str, out: list[Event])
     if win.current_ticket is not None:
         cur = h.tickets[win.current_ticket]
         raise HallError("window_busy", f"cannot close window {cmd.window}: {cur.number} is still {cur.state.value} there")
-    h._emit(out, Event(type=E.WINDOW_CLOSED, at=now, actor=a, window=cmd.window, data={"staff": win.staff}))
+    h._emit(out, ev.WindowClosed(at=now, actor=a, window=cmd.window, staff=win.staff))
 
 
 def _login(h: Hall, cmd: c.StaffLogin, now: datetime, a: str, out: list[Event]) -> None:
@@ -735,16 +731,14 @@ def _login(h: Hall, cmd: c.StaffLogin, now: datetime, a: str, out: list[Event]) 
             _leave(h, other.number, now, a, out)
     if win.staff is not None:
         _leave(h, cmd.window, now, a, out)
-    h._emit(out, Event(type=E.STAFF_LOGGED_IN, at=now, actor=a, window=cmd.window,
-                       data={"staff": cmd.username, "staff_name": cmd.name}))
+    h._emit(out, ev.StaffLoggedIn(at=now, actor=a, window=cmd.window, staff=cmd.username, staff_name=cmd.name))
 
 
 def _leave(h: Hall, number: int, now: datetime, a: str, out: list[Event]) -> None:
     win = h.windows[number]
     if win.state is not W.CLOSED:
-        h._emit(out, Event(type=E.WINDOW_CLOSED, at=now, actor=a, window=number,
-                           data={"staff": win.staff, "reason": "logout"}))
-    h._emit(out, Event(type=E.STAFF_LOGGED_OUT, at=now, actor=a, window=number, data={"staff": win.staff}))
+        h._emit(out, ev.WindowClosed(at=now, actor=a, window=number, staff=win.staff, reason="logout"))
+    h._emit(out, ev.StaffLoggedOut(at=now, actor=a, window=number, staff=win.staff))
 
 
 def _logout(h: Hall, cmd: c.StaffLogout, now: datetime, a: str, out: list[Event]) -> None:
@@ -761,7 +755,9 @@ def _tick(h: Hall, cmd: c.Tick, now: datetime, a: str, out: list[Event]) -> None
     return  # the roll-over in handle() is all a tick does
 
 
-_HANDLERS: dict[type, Any] = {
+Handler = Callable[[Hall, Any, datetime, str, list[Event]], None]
+
+_HANDLERS: dict[type, Handler] = {
     c.IssueTicket: _issue, c.CheckIn: _check_in, c.CallNext: _call_next, c.CallTicket: _call_ticket,
     c.Recall: _recall, c.StartService: _start, c.FinishService: _finish, c.NoShow: _no_show,
     c.Reactivate: _reactivate, c.Transfer: _transfer, c.CancelTicket: _cancel,
@@ -772,16 +768,20 @@ _HANDLERS: dict[type, Any] = {
 
 
 # ---------------------------------------------------------------------- event application
-# Pure state changes, no checks: events are facts.
+# Pure state changes, no checks: events are facts. States move by the tables (states.py).
 
 
-def _a_day_started(h: Hall, ev: Event) -> None:
-    for tid in ev.data["expired"]:
+def _ticket_step(t: Ticket, action: str) -> None:
+    t.state = ticket_transition(action, t.number, t.state)
+
+
+def _a_day_started(h: Hall, e: ev.DayStarted) -> None:
+    for tid in e.expired:
         t = h.tickets[tid]
         if t.window is not None and h.windows[t.window].current_ticket == tid:
             h.windows[t.window].current_ticket = None
             h._touch_window(t.window)
-        t.state = T.CANCELLED
+        _ticket_step(t, "expire")
         t.note = "day_closed"
         h._touch_ticket(t)
     for win in h.windows.values():
@@ -790,47 +790,53 @@ def _a_day_started(h: Hall, ev: Event) -> None:
             win.current_ticket = None
             h._touch_window(win.number)
     h.tickets = {}
-    h.service_date = date.fromisoformat(ev.data["service_date"])
+    h.service_date = e.service_date
     h._prune(h.service_date)
 
 
-def _a_issued(h: Hall, ev: Event) -> None:
-    d = ev.data
+def _a_issued(h: Hall, e: ev.TicketIssued) -> None:
+    assert e.ticket is not None
     t = Ticket(
-        id=ev.ticket, number=d["number"], queue=d["queue"], service_date=ev.at.date(), seq=d["seq"],  # type: ignore[arg-type]
-        channel=d["channel"], priority=d["priority"], state=T.WAITING, issued_at=ev.at,
-        arrived_at=ev.at, status_token=d["status_token"], checked_in=d["checked_in"],
-        appointment_slot=datetime.fromisoformat(d["appointment_slot"]) if d.get("appointment_slot") else None,
-        applicant_name=d.get("applicant_name", ""), applicant_phone=d.get("applicant_phone", ""),
-        applicant_id=d.get("applicant_id", ""),
+        id=e.ticket, number=e.number, queue=e.queue, service_date=e.at.date(), seq=e.seq,
+        channel=e.channel, priority=e.priority, state=T.WAITING, issued_at=e.at,
+        arrived_at=e.at, status_token=e.status_token, checked_in=e.checked_in,
+        appointment_slot=e.appointment_slot, applicant_name=e.applicant_name,
+        applicant_phone=e.applicant_phone, applicant_id=e.applicant_id,
     )
     h.tickets[t.id] = t
-    h.numbers[(ev.at.date(), t.queue)] = d["seq"]
-    h.changes.numbers.add((ev.at.date(), t.queue))
+    h.numbers[(e.at.date(), t.queue)] = e.seq
+    h.changes.numbers.add((e.at.date(), t.queue))
     h._touch_ticket(t)
 
 
-def _a_checked_in(h: Hall, ev: Event) -> None:
-    t = h.tickets[ev.ticket]  # type: ignore[index]
+def _ticket_of(h: Hall, e: Event) -> Ticket:
+    assert e.ticket is not None
+    return h.tickets[e.ticket]
+
+
+def _a_checked_in(h: Hall, e: ev.TicketCheckedIn) -> None:
+    t = _ticket_of(h, e)
+    _ticket_step(t, "check in")
     t.checked_in = True
-    t.arrived_at = ev.at
+    t.arrived_at = e.at
     h._touch_ticket(t)
 
 
-def _a_called(h: Hall, ev: Event) -> None:
-    t = h.tickets[ev.ticket]  # type: ignore[index]
-    win = h.windows[ev.window]  # type: ignore[index]
-    t.state = T.CALLED
-    t.called_at = ev.at
-    t.window = ev.window
+def _a_called(h: Hall, e: ev.TicketCalled) -> None:
+    t = _ticket_of(h, e)
+    assert e.window is not None
+    win = h.windows[e.window]
+    _ticket_step(t, "call")
+    t.called_at = e.at
+    t.window = e.window
     t.target_window = None
     t.recalls = 0
     t.served_by = win.staff
-    if ev.data.get("reason"):
-        t.note = ev.data["reason"]
+    if e.reason:
+        t.note = e.reason
     win.current_ticket = t.id
-    _observe_cycle(h, win.number, ev.at, t.queue)
-    if not ev.data.get("reason"):  # out-of-order calls leave the fairness count alone
+    _observe_cycle(h, win.number, e.at, t.queue)
+    if not e.reason:  # out-of-order calls leave the fairness count alone
         win.priority_streak = win.priority_streak + 1 if t.priority != "normal" else 0
     h._touch_ticket(t)
     h._touch_window(win.number)
@@ -847,16 +853,17 @@ def _observe_cycle(h: Hall, window: int, at: datetime, queue: str) -> None:
     cyc.last_call_at, cyc.last_queue = at, queue
 
 
-def _a_recalled(h: Hall, ev: Event) -> None:
-    t = h.tickets[ev.ticket]  # type: ignore[index]
+def _a_recalled(h: Hall, e: ev.TicketRecalled) -> None:
+    t = _ticket_of(h, e)
+    _ticket_step(t, "recall")
     t.recalls += 1
     h._touch_ticket(t)
 
 
-def _a_started(h: Hall, ev: Event) -> None:
-    t = h.tickets[ev.ticket]  # type: ignore[index]
-    t.state = T.SERVING
-    t.served_at = ev.at
+def _a_started(h: Hall, e: ev.ServiceStarted) -> None:
+    t = _ticket_of(h, e)
+    _ticket_step(t, "start")
+    t.served_at = e.at
     h._touch_ticket(t)
 
 
@@ -867,91 +874,101 @@ def _release(h: Hall, t: Ticket, at: datetime) -> None:
         h.cycles.setdefault(t.window, WindowCycle()).released_at = at
 
 
-def _a_finished(h: Hall, ev: Event) -> None:
-    t = h.tickets[ev.ticket]  # type: ignore[index]
-    t.state = T.DONE
-    t.finished_at = ev.at
-    _release(h, t, ev.at)
+def _a_finished(h: Hall, e: ev.ServiceFinished) -> None:
+    t = _ticket_of(h, e)
+    _ticket_step(t, "finish")
+    t.finished_at = e.at
+    _release(h, t, e.at)
     h._touch_ticket(t)
 
 
-def _a_no_show(h: Hall, ev: Event) -> None:
-    t = h.tickets[ev.ticket]  # type: ignore[index]
-    t.state = T.NO_SHOW
-    _release(h, t, ev.at)
+def _a_no_show(h: Hall, e: ev.TicketNoShow) -> None:
+    t = _ticket_of(h, e)
+    _ticket_step(t, "mark no-show")
+    _release(h, t, e.at)
     h._touch_ticket(t)
 
 
-def _a_reactivated(h: Hall, ev: Event) -> None:
-    t = h.tickets[ev.ticket]  # type: ignore[index]
-    t.state = T.WAITING
+def _a_reactivated(h: Hall, e: ev.TicketReactivated) -> None:
+    t = _ticket_of(h, e)
+    _ticket_step(t, "reactivate")
     t.recalls = 0
     h._touch_ticket(t)
 
 
-def _a_transferred(h: Hall, ev: Event) -> None:
-    t = h.tickets[ev.ticket]  # type: ignore[index]
-    _release(h, t, ev.at)
-    t.state = T.WAITING
-    t.queue = ev.data["to_queue"]
-    t.target_window = ev.data.get("to_window")
+def _a_transferred(h: Hall, e: ev.TicketTransferred) -> None:
+    t = _ticket_of(h, e)
+    _release(h, t, e.at)
+    _ticket_step(t, "transfer")
+    t.queue = e.to_queue
+    t.target_window = e.to_window
     t.transfers += 1
     t.recalls = 0
-    t.note = ev.data.get("reason", "")
+    t.note = e.reason
     h._touch_ticket(t)
 
 
-def _a_cancelled(h: Hall, ev: Event) -> None:
-    t = h.tickets[ev.ticket]  # type: ignore[index]
-    _release(h, t, ev.at)
-    t.state = T.CANCELLED
-    t.note = ev.data.get("reason", "")
+def _a_cancelled(h: Hall, e: ev.TicketCancelled) -> None:
+    t = _ticket_of(h, e)
+    _release(h, t, e.at)
+    _ticket_step(t, "cancel")
+    t.note = e.reason
     h._touch_ticket(t)
 
 
-def _window_state(state: W):
-    def apply(h: Hall, ev: Event) -> None:
-        win = h.windows[ev.window]  # type: ignore[index]
-        win.state = state
-        win.state_since = ev.at
-        win.pause_reason = ev.data.get("reason", "") if state is W.PAUSED else ""
-        if state is not W.OPEN:
-            win.priority_streak = 0 if state is W.CLOSED else win.priority_streak
-            h.cycles.pop(win.number, None)  # a break is no part of a service cycle
-        h._touch_window(win.number)
-
-    return apply
-
-
-def _a_logged_in(h: Hall, ev: Event) -> None:
-    win = h.windows[ev.window]  # type: ignore[index]
-    win.staff = ev.data["staff"]
-    win.staff_name = ev.data["staff_name"]
+def _window_step(h: Hall, e: Event, action: str, pause_reason: str = "") -> None:
+    assert e.window is not None
+    win = h.windows[e.window]
+    win.state = window_transition(action, win.number, win.state)
+    win.state_since = e.at
+    win.pause_reason = pause_reason
+    if win.state is not W.OPEN:
+        win.priority_streak = 0 if win.state is W.CLOSED else win.priority_streak
+        h.cycles.pop(win.number, None)  # a break is no part of a service cycle
     h._touch_window(win.number)
 
 
-def _a_logged_out(h: Hall, ev: Event) -> None:
-    win = h.windows[ev.window]  # type: ignore[index]
+def _a_opened(h: Hall, e: ev.WindowOpened) -> None:
+    _window_step(h, e, "open")
+
+
+def _a_paused(h: Hall, e: ev.WindowPaused) -> None:
+    _window_step(h, e, "pause", e.reason)
+
+
+def _a_resumed(h: Hall, e: ev.WindowResumed) -> None:
+    _window_step(h, e, "resume")
+
+
+def _a_closed(h: Hall, e: ev.WindowClosed) -> None:
+    _window_step(h, e, "close")
+
+
+def _a_logged_in(h: Hall, e: ev.StaffLoggedIn) -> None:
+    assert e.window is not None
+    win = h.windows[e.window]
+    win.staff = e.staff
+    win.staff_name = e.staff_name
+    h._touch_window(win.number)
+
+
+def _a_logged_out(h: Hall, e: ev.StaffLoggedOut) -> None:
+    assert e.window is not None
+    win = h.windows[e.window]
     win.staff = None
     win.staff_name = ""
     h._touch_window(win.number)
 
 
-_APPLY: dict[str, Any] = {
-    E.DAY_STARTED: _a_day_started, E.TICKET_ISSUED: _a_issued, E.TICKET_CHECKED_IN: _a_checked_in,
-    E.TICKET_CALLED: _a_called, E.TICKET_RECALLED: _a_recalled, E.SERVICE_STARTED: _a_started,
-    E.SERVICE_FINISHED: _a_finished, E.TICKET_NO_SHOW: _a_no_show,
-    E.TICKET_REACTIVATED: _a_reactivated, E.TICKET_TRANSFERRED: _a_transferred,
-    E.TICKET_CANCELLED: _a_cancelled, E.WINDOW_OPENED: _window_state(W.OPEN),
-    E.WINDOW_PAUSED: _window_state(W.PAUSED), E.WINDOW_RESUMED: _window_state(W.OPEN),
-    E.WINDOW_CLOSED: _window_state(W.CLOSED), E.STAFF_LOGGED_IN: _a_logged_in,
-    E.STAFF_LOGGED_OUT: _a_logged_out,
+Apply = Callable[[Hall, Any], None]
+
+_APPLY: dict[type[Event], Apply] = {
+    ev.DayStarted: _a_day_started, ev.TicketIssued: _a_issued, ev.TicketCheckedIn: _a_checked_in,
+    ev.TicketCalled: _a_called, ev.TicketRecalled: _a_recalled, ev.ServiceStarted: _a_started,
+    ev.ServiceFinished: _a_finished, ev.TicketNoShow: _a_no_show,
+    ev.TicketReactivated: _a_reactivated, ev.TicketTransferred: _a_transferred,
+    ev.TicketCancelled: _a_cancelled, ev.WindowOpened: _a_opened, ev.WindowPaused: _a_paused,
+    ev.WindowResumed: _a_resumed, ev.WindowClosed: _a_closed, ev.StaffLoggedIn: _a_logged_in,
+    ev.StaffLoggedOut: _a_logged_out,
     **case_rules.APPLY, **rating_rules.APPLY,
 }
-
-# event data keys never pushed to screens (kept in the log for the serving window and audit)
-_PRIVATE_DATA = frozenset({"applicant_name", "applicant_phone", "applicant_id", "status_token",
-                           "rater_token_hash"})
-
-# events pushed only to staff subscriptions (cases, ratings, rectifications)
-_STAFF_EVENTS = frozenset(set(case_rules.APPLY) | set(rating_rules.APPLY))

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from . import commands as c
 from .cases import department_matches
 from .errors import HallError
-from .events import Event, EventType as E
+from . import events as ev
+from .events import Event
 from .model import Rating, Rectification, Ticket
 from .states import RectificationState as RS, TicketState as T, rectification_transition
 
@@ -141,21 +142,20 @@ def _rate(h: Hall, cmd: c.RateService, now: datetime, a: str, out: list[Event]) 
         raise HallError("missing_field", "a rating comes from a window's rating pad or from the ticket's status page")
     service = service_of(h, t)
     rating_id = h.last_rating_id + 1
-    h._emit(out, Event(type=E.SERVICE_RATED, at=now, actor=a, ticket=t.id, window=t.window, data={
-        "rating_id": rating_id, "score": cmd.score, "level": SCORES[cmd.score], "bad": cmd.score <= 2,
-        "reasons": reasons, "text": text, "channel": channel, "ticket_number": t.number, "queue": t.queue,
-        "staff": service["staff"], "staff_name": service["staff_name"], "department": service["department"],
-        "matter_code": service["matter_code"], "matter_name": service["matter_name"],
-        "receipt_no": service["receipt_no"], "rater_token_hash": token_hash(t.status_token),
-    }))
+    h._emit(out, ev.ServiceRated(
+        at=now, actor=a, ticket=t.id, window=t.window, rating_id=rating_id, score=cmd.score,
+        level=SCORES[cmd.score], bad=cmd.score <= 2, reasons=tuple(reasons), text=text, channel=channel,
+        ticket_number=t.number, queue=t.queue, staff=service["staff"], staff_name=service["staff_name"],
+        department=service["department"], matter_code=service["matter_code"],
+        matter_name=service["matter_name"], receipt_no=service["receipt_no"],
+        rater_token_hash=token_hash(t.status_token)))
     if cmd.score <= 2:
         contact, rectify, provisional = rectification_dues(h, now)
-        h._emit(out, Event(type=E.RECTIFICATION_OPENED, at=now, actor=a, ticket=t.id, window=t.window, data={
-            "rectification_id": h.last_rectification_id + 1, "rating_id": rating_id,
-            "owner_department": service["department"], "owner_staff": service["staff"],
-            "owner_staff_name": service["staff_name"], "contact_due": contact.isoformat(),
-            "rectify_due": rectify.isoformat(), "provisional": provisional,
-        }))
+        h._emit(out, ev.RectificationOpened(
+            at=now, actor=a, ticket=t.id, window=t.window, rectification_id=h.last_rectification_id + 1,
+            rating_id=rating_id, owner_department=service["department"], owner_staff=service["staff"],
+            owner_staff_name=service["staff_name"], contact_due=contact, rectify_due=rectify,
+            provisional=provisional))
 
 
 def _finished(t: Ticket) -> None:
@@ -183,14 +183,13 @@ def _follow_up(h: Hall, cmd: c.FollowUpRating, now: datetime, a: str, out: list[
         raise HallError("not_allowed", "a 追评 is possible once the 差评 was rectified")
     if rect.closed_at is not None and (now.date() - rect.closed_at.astimezone(h.tz).date()).days > h.config.rules.follow_up_days:
         raise HallError("rating_expired", f"a 追评 is accepted up to {h.config.rules.follow_up_days} days after the loop closed")
-    h._emit(out, Event(type=E.FOLLOW_UP_RATED, at=now, actor=a, ticket=original.ticket, window=original.window, data={
-        "rating_id": h.last_rating_id + 1, "follow_up_of": original.id, "rectification_id": rect.id,
-        "score": cmd.score, "level": SCORES[cmd.score], "bad": cmd.score <= 2, "reasons": reasons, "text": text,
-        "channel": "status_page", "ticket_number": original.ticket_number, "queue": original.queue,
-        "staff": original.staff, "staff_name": original.staff_name, "department": original.department,
-        "matter_code": original.matter_code, "matter_name": original.matter_name,
-        "receipt_no": original.receipt_no, "rater_token_hash": wanted,
-    }))
+    h._emit(out, ev.FollowUpRated(
+        at=now, actor=a, ticket=original.ticket, window=original.window, rating_id=h.last_rating_id + 1,
+        follow_up_of=original.id, rectification_id=rect.id, score=cmd.score, level=SCORES[cmd.score],
+        bad=cmd.score <= 2, reasons=tuple(reasons), text=text, channel="status_page",
+        ticket_number=original.ticket_number, queue=original.queue, staff=original.staff,
+        staff_name=original.staff_name, department=original.department, matter_code=original.matter_code,
+        matter_name=original.matter_name, receipt_no=original.receipt_no, rater_token_hash=wanted))
 
 
 # ---------------------------------------------------------------------- the loop
@@ -213,23 +212,24 @@ def _need(value: str, what: str) -> str:
     return value
 
 
-def _rect_event(type_: str, r: Rectification, now: datetime, a: str, **data: Any) -> Event:
-    return Event(type=type_, at=now, actor=a, ticket=r.ticket, window=r.window,
-                 data={"rectification_id": r.id, "rating_id": r.rating_id, **data})
+def _about(r: Rectification, now: datetime, a: str) -> dict[str, Any]:
+    """The fields every event of the loop has."""
+    return {"at": now, "actor": a, "ticket": r.ticket, "window": r.window,
+            "rectification_id": r.id, "rating_id": r.rating_id}
 
 
 def _contact(h: Hall, cmd: c.ContactRater, now: datetime, a: str, out: list[Event]) -> None:
     r = _rect(h, cmd.rectification, cmd.scope)
     rectification_transition("record contact for", r.id, r.state)
     note = _need(cmd.note, "a note of the contact")
-    h._emit(out, _rect_event(E.RATER_CONTACTED, r, now, a, note=note, on_time=now <= r.contact_due))
+    h._emit(out, ev.RaterContacted(**_about(r, now, a), note=note, on_time=now <= r.contact_due))
 
 
 def _rectify(h: Hall, cmd: c.Rectify, now: datetime, a: str, out: list[Event]) -> None:
     r = _rect(h, cmd.rectification, cmd.scope)
     rectification_transition("record rectification for", r.id, r.state)
     measures = _need(cmd.measures, "the rectification measures")
-    h._emit(out, _rect_event(E.RATING_RECTIFIED, r, now, a, measures=measures, on_time=now <= r.rectify_due))
+    h._emit(out, ev.RatingRectified(**_about(r, now, a), measures=measures, on_time=now <= r.rectify_due))
 
 
 def _revisit(h: Hall, cmd: c.Revisit, now: datetime, a: str, out: list[Event]) -> None:
@@ -238,15 +238,15 @@ def _revisit(h: Hall, cmd: c.Revisit, now: datetime, a: str, out: list[Event]) -
     if isinstance(cmd.satisfaction, bool) or cmd.satisfaction not in SCORES:
         raise HallError("invalid_field", "satisfaction is 1 to 5 (5 非常满意 … 1 非常不满意)")
     note = cmd.note.strip()[:_TEXT_MAX]
-    h._emit(out, _rect_event(E.RATER_REVISITED, r, now, a, satisfaction=cmd.satisfaction, note=note,
-                             outcome="rectified"))
+    h._emit(out, ev.RaterRevisited(**_about(r, now, a), satisfaction=cmd.satisfaction, note=note,
+                                  outcome="rectified"))
 
 
 def _on_the_spot(h: Hall, cmd: c.ResolveOnTheSpot, now: datetime, a: str, out: list[Event]) -> None:
     r = _rect(h, cmd.rectification, cmd.scope)
     rectification_transition("resolve on the spot", r.id, r.state)
     note = _need(cmd.note, "what was done on the spot")
-    h._emit(out, _rect_event(E.RESOLVED_ON_THE_SPOT, r, now, a, note=note, outcome="on_the_spot",
+    h._emit(out, ev.ResolvedOnTheSpot(**_about(r, now, a), note=note, outcome="on_the_spot",
                              contact_on_time=now <= r.contact_due, rectify_on_time=now <= r.rectify_due))
 
 
@@ -255,7 +255,7 @@ def _explain(h: Hall, cmd: c.ExplainRating, now: datetime, a: str, out: list[Eve
     rectification_transition("explain", r.id, r.state)
     explanation = _need(cmd.explanation, "the explanation (解释说明)")
     contact_on_time = r.contact_on_time if r.contacted_at is not None else now <= r.contact_due
-    h._emit(out, _rect_event(E.RATING_EXPLAINED, r, now, a, explanation=explanation, outcome="explained",
+    h._emit(out, ev.RatingExplained(**_about(r, now, a), explanation=explanation, outcome="explained",
                              contact_on_time=contact_on_time, rectify_on_time=now <= r.rectify_due))
 
 
@@ -268,18 +268,25 @@ def _appeal(h: Hall, cmd: c.AppealRating, now: datetime, a: str, out: list[Event
         raise HallError("appeal_used", f"rectification {r.id} was already appealed once ({r.appeal_decision})")
     rectification_transition("appeal", r.id, r.state)
     reason = _need(cmd.reason, "the reason of the appeal (申诉)")
-    h._emit(out, _rect_event(E.RATING_APPEALED, r, now, a, reason=reason, from_state=r.state.value))
+    h._emit(out, ev.RatingAppealed(**_about(r, now, a), reason=reason, from_state=r.state.value))
 
 
 def _decide_appeal(h: Hall, cmd: c.DecideAppeal, now: datetime, a: str, out: list[Event]) -> None:
     r = h.rectification(cmd.rectification)
-    rectification_transition("decide the appeal of", r.id, r.state)
+    upheld = cmd.decision is c.AppealDecision.UPHELD
+    back_to = rectification_transition(_APPEAL_ACTION[upheld], r.id, r.state, _before_appeal(r))
     note = cmd.note.strip()[:_TEXT_MAX]
-    if cmd.decision is c.AppealDecision.REJECTED and not note:
+    if not upheld and not note:
         raise HallError("reason_required", "rejecting an appeal needs a note for the staff member")
-    back_to = RS.CLOSED.value if cmd.decision is c.AppealDecision.UPHELD else r.appeal_from_state
-    h._emit(out, _rect_event(E.APPEAL_DECIDED, r, now, a, decision=cmd.decision.value, note=note, state=back_to,
-                             outcome="appeal_upheld" if cmd.decision is c.AppealDecision.UPHELD else None))
+    h._emit(out, ev.AppealDecided(**_about(r, now, a), decision=cmd.decision.value, note=note, state=back_to.value,
+                                  outcome="appeal_upheld" if upheld else None))
+
+
+_APPEAL_ACTION = {True: "uphold the appeal of", False: "reject the appeal of"}
+
+
+def _before_appeal(r: Rectification) -> RS | None:
+    return RS(r.appeal_from_state) if r.appeal_from_state else None
 
 
 HANDLERS: dict[type, Any] = {
@@ -290,121 +297,115 @@ HANDLERS: dict[type, Any] = {
 
 
 # ---------------------------------------------------------------------- event application
+# States move by RECTIFICATION_TRANSITIONS (states.py).
 
 
 def _actor_id(actor: str) -> str:
     return actor.split(":", 1)[1] if ":" in actor else actor
 
 
-def _a_rated(h: Hall, ev: Event) -> None:
-    d = ev.data
+def _a_rated(h: Hall, e: ev.ServiceRated | ev.FollowUpRated) -> None:
+    assert e.ticket is not None and e.window is not None
     r = Rating(
-        id=d["rating_id"], ticket=ev.ticket, ticket_number=d["ticket_number"], service_date=ev.at.date(),  # type: ignore[arg-type]
-        queue=d["queue"], window=ev.window, score=d["score"], channel=d["channel"], at=ev.at,  # type: ignore[arg-type]
-        staff=d["staff"], staff_name=d["staff_name"] or "", department=d["department"],
-        matter_code=d["matter_code"], matter_name=d["matter_name"], receipt_no=d["receipt_no"],
-        reasons=list(d["reasons"]), text=d["text"], follow_up_of=d.get("follow_up_of"),
-        rater_token_hash=d["rater_token_hash"],
+        id=e.rating_id, ticket=e.ticket, ticket_number=e.ticket_number, service_date=e.at.date(),
+        queue=e.queue, window=e.window, score=e.score, channel=e.channel, at=e.at,
+        staff=e.staff, staff_name=e.staff_name or "", department=e.department,
+        matter_code=e.matter_code, matter_name=e.matter_name, receipt_no=e.receipt_no,
+        reasons=list(e.reasons), text=e.text,
+        follow_up_of=e.follow_up_of if isinstance(e, ev.FollowUpRated) else None,
+        rater_token_hash=e.rater_token_hash,
     )
     h.ratings[r.id] = r
     h.last_rating_id = max(h.last_rating_id, r.id)
     h.changes.ratings[r.id] = r
 
 
-def _a_opened(h: Hall, ev: Event) -> None:
-    d = ev.data
+def _a_opened(h: Hall, e: ev.RectificationOpened) -> None:
+    assert e.ticket is not None and e.window is not None
     r = Rectification(
-        id=d["rectification_id"], rating_id=d["rating_id"], ticket=ev.ticket, window=ev.window,  # type: ignore[arg-type]
-        state=RS.OPEN, opened_at=ev.at, contact_due=datetime.fromisoformat(d["contact_due"]),
-        rectify_due=datetime.fromisoformat(d["rectify_due"]), updated_at=ev.at,
-        owner_department=d["owner_department"], owner_staff=d["owner_staff"],
-        owner_staff_name=d["owner_staff_name"] or "", provisional=bool(d["provisional"]),
+        id=e.rectification_id, rating_id=e.rating_id, ticket=e.ticket, window=e.window,
+        state=RS.OPEN, opened_at=e.at, contact_due=e.contact_due, rectify_due=e.rectify_due,
+        updated_at=e.at, owner_department=e.owner_department, owner_staff=e.owner_staff,
+        owner_staff_name=e.owner_staff_name or "", provisional=e.provisional,
     )
     h.rectifications[r.id] = r
     h.last_rectification_id = max(h.last_rectification_id, r.id)
     h.changes.rectifications[r.id] = r
 
 
-def _touch(h: Hall, r: Rectification, ev: Event) -> None:
-    r.updated_at = ev.at
+def _step(h: Hall, e: ev.RaterContacted | ev.RatingRectified | ev.RaterRevisited | ev.ResolvedOnTheSpot
+          | ev.RatingExplained | ev.RatingAppealed | ev.AppealDecided, action: str) -> Rectification:
+    """The rectification of ``e``, moved by ``action`` and touched."""
+    r = h.rectifications[e.rectification_id]
+    r.state = rectification_transition(action, r.id, r.state, _before_appeal(r))
+    r.updated_at = e.at
     h.changes.rectifications[r.id] = r
+    return r
 
 
-def _close(r: Rectification, ev: Event) -> None:
-    r.state = RS.CLOSED
-    r.closed_at = ev.at
-    r.outcome = ev.data["outcome"]
+def _closed(r: Rectification, at: datetime, outcome: str | None) -> None:
+    r.closed_at = at
+    r.outcome = outcome
 
 
-def _a_contacted(h: Hall, ev: Event) -> None:
-    r = h.rectifications[ev.data["rectification_id"]]
-    r.state = RS.CONTACTED
-    r.contacted_at, r.contact_note, r.contacted_by = ev.at, ev.data["note"], _actor_id(ev.actor)
-    r.contact_on_time = bool(ev.data["on_time"])
-    _touch(h, r, ev)
+def _a_contacted(h: Hall, e: ev.RaterContacted) -> None:
+    r = _step(h, e, "record contact for")
+    r.contacted_at, r.contact_note, r.contacted_by = e.at, e.note, _actor_id(e.actor)
+    r.contact_on_time = e.on_time
 
 
-def _a_rectified(h: Hall, ev: Event) -> None:
-    r = h.rectifications[ev.data["rectification_id"]]
-    r.state = RS.RECTIFIED
-    r.rectified_at, r.measures, r.rectified_by = ev.at, ev.data["measures"], _actor_id(ev.actor)
-    r.rectify_on_time = bool(ev.data["on_time"])
-    _touch(h, r, ev)
+def _a_rectified(h: Hall, e: ev.RatingRectified) -> None:
+    r = _step(h, e, "record rectification for")
+    r.rectified_at, r.measures, r.rectified_by = e.at, e.measures, _actor_id(e.actor)
+    r.rectify_on_time = e.on_time
 
 
-def _a_revisited(h: Hall, ev: Event) -> None:
-    r = h.rectifications[ev.data["rectification_id"]]
-    r.revisit_at, r.revisit_satisfaction = ev.at, ev.data["satisfaction"]
-    r.revisit_note, r.revisited_by = ev.data["note"], _actor_id(ev.actor)
-    _close(r, ev)
-    _touch(h, r, ev)
+def _a_revisited(h: Hall, e: ev.RaterRevisited) -> None:
+    r = _step(h, e, "record the revisit for")
+    r.revisit_at, r.revisit_satisfaction = e.at, e.satisfaction
+    r.revisit_note, r.revisited_by = e.note, _actor_id(e.actor)
+    _closed(r, e.at, e.outcome)
 
 
-def _a_on_the_spot(h: Hall, ev: Event) -> None:
-    r = h.rectifications[ev.data["rectification_id"]]
-    r.measures = ev.data["note"]
-    r.contact_on_time, r.rectify_on_time = bool(ev.data["contact_on_time"]), bool(ev.data["rectify_on_time"])
-    _close(r, ev)
-    _touch(h, r, ev)
+def _a_on_the_spot(h: Hall, e: ev.ResolvedOnTheSpot) -> None:
+    r = _step(h, e, "resolve on the spot")
+    r.measures = e.note
+    r.contact_on_time, r.rectify_on_time = e.contact_on_time, e.rectify_on_time
+    _closed(r, e.at, e.outcome)
 
 
-def _a_explained(h: Hall, ev: Event) -> None:
-    r = h.rectifications[ev.data["rectification_id"]]
-    r.explanation = ev.data["explanation"]
-    r.contact_on_time, r.rectify_on_time = bool(ev.data["contact_on_time"]), bool(ev.data["rectify_on_time"])
-    _close(r, ev)
-    _touch(h, r, ev)
+def _a_explained(h: Hall, e: ev.RatingExplained) -> None:
+    r = _step(h, e, "explain")
+    r.explanation = e.explanation
+    r.contact_on_time, r.rectify_on_time = e.contact_on_time, e.rectify_on_time
+    _closed(r, e.at, e.outcome)
 
 
-def _a_appealed(h: Hall, ev: Event) -> None:
-    r = h.rectifications[ev.data["rectification_id"]]
-    r.appeal_from_state = ev.data["from_state"]
-    r.state = RS.APPEALED
-    r.appeal_reason, r.appealed_at, r.appealed_by = ev.data["reason"], ev.at, _actor_id(ev.actor)
-    _touch(h, r, ev)
+def _a_appealed(h: Hall, e: ev.RatingAppealed) -> None:
+    r = h.rectifications[e.rectification_id]
+    r.appeal_from_state = e.from_state
+    r = _step(h, e, "appeal")
+    r.appeal_reason, r.appealed_at, r.appealed_by = e.reason, e.at, _actor_id(e.actor)
 
 
-def _a_appeal_decided(h: Hall, ev: Event) -> None:
-    d = ev.data
-    r = h.rectifications[d["rectification_id"]]
-    r.appeal_decision, r.appeal_decided_at = d["decision"], ev.at
-    r.appeal_decided_by, r.appeal_note = _actor_id(ev.actor), d["note"]
-    if d["decision"] == c.AppealDecision.UPHELD.value:
-        _close(r, ev)
+def _a_appeal_decided(h: Hall, e: ev.AppealDecided) -> None:
+    upheld = e.decision == c.AppealDecision.UPHELD.value
+    r = _step(h, e, _APPEAL_ACTION[upheld])
+    r.appeal_decision, r.appeal_decided_at = e.decision, e.at
+    r.appeal_decided_by, r.appeal_note = _actor_id(e.actor), e.note
+    if upheld:
+        _closed(r, e.at, e.outcome)
         rating = h.ratings.get(r.rating_id)
         if rating is not None:
             rating.excluded = True
             h.changes.ratings[rating.id] = rating
-    else:
-        r.state = RS(d["state"])
-    _touch(h, r, ev)
 
 
-APPLY: dict[str, Any] = {
-    E.SERVICE_RATED: _a_rated, E.FOLLOW_UP_RATED: _a_rated, E.RECTIFICATION_OPENED: _a_opened,
-    E.RATER_CONTACTED: _a_contacted, E.RATING_RECTIFIED: _a_rectified, E.RATER_REVISITED: _a_revisited,
-    E.RESOLVED_ON_THE_SPOT: _a_on_the_spot, E.RATING_EXPLAINED: _a_explained,
-    E.RATING_APPEALED: _a_appealed, E.APPEAL_DECIDED: _a_appeal_decided,
+APPLY: dict[type[Event], Any] = {
+    ev.ServiceRated: _a_rated, ev.FollowUpRated: _a_rated, ev.RectificationOpened: _a_opened,
+    ev.RaterContacted: _a_contacted, ev.RatingRectified: _a_rectified, ev.RaterRevisited: _a_revisited,
+    ev.ResolvedOnTheSpot: _a_on_the_spot, ev.RatingExplained: _a_explained,
+    ev.RatingAppealed: _a_appealed, ev.AppealDecided: _a_appeal_decided,
 }
 
 

@@ -26,7 +26,7 @@ from .. import __version__
 from ..hall import commands as c
 from ..hall.config import HallConfig, StaffRole
 from ..hall.errors import HallError
-from ..hall.events import Event
+from ..hall.events import Event, FollowUpRated, RectificationOpened, ServiceRated, TicketIssued
 from ..hall.hall import Hall
 from ..hall.calendar import WorkCalendar
 from ..hall.model import Case, Ticket
@@ -443,9 +443,10 @@ class HallServer:
 
         def reply(hall: Hall, events: list[Event]) -> dict[str, Any]:
             ev = events[-1]
-            t = hall.tickets[ev.ticket]  # type: ignore[index]
+            assert isinstance(ev, TicketIssued) and ev.ticket is not None
+            t = hall.tickets[ev.ticket]
             view = t.public()
-            view.update(position=ev.data["position"], estimated_wait_s=ev.data["estimated_wait_s"],
+            view.update(position=ev.position, estimated_wait_s=ev.estimated_wait_s,
                         status_token=t.status_token, queue_name=hall.config.queue(t.queue).name)  # type: ignore[union-attr]
             return {"ticket": view}
 
@@ -538,7 +539,7 @@ class HallServer:
 
         def reply(hall: Hall, events: list[Event]) -> dict[str, Any]:
             receipt = msg.get("receipt_no") or next(
-                (e.data["receipt_no"] for e in reversed(events) if "receipt_no" in e.data), None)
+                (e.receipt_no for e in reversed(events) if getattr(e, "receipt_no", None)), None)
             case = hall.cases.get(receipt) if receipt else None
             return {"case": self._case_detail(client, hall, case, self.now())} if case else {}
 
@@ -616,11 +617,12 @@ class HallServer:
         cmd = build_command(msg, self.tz, pad_window=pad_window)
 
         def reply(hall: Hall, events: list[Event]) -> dict[str, Any]:
-            rated = next(e for e in events if e.type == "service_rated")  # (after a day roll-over, if any)
-            out: dict[str, Any] = {"rating": {k: rated.data[k] for k in ("rating_id", "score", "level", "bad")}}
-            opened = [e for e in events if e.type == "rectification_opened"]
+            rated = next(e for e in events if isinstance(e, ServiceRated))  # (after a day roll-over, if any)
+            out: dict[str, Any] = {"rating": {"rating_id": rated.rating_id, "score": rated.score,
+                                              "level": rated.level, "bad": rated.bad}}
+            opened = [e for e in events if isinstance(e, RectificationOpened)]
             if opened:  # the rater learns when to expect a call, nothing about staff
-                out["rating"]["contact_due"] = opened[0].data["contact_due"]
+                out["rating"]["contact_due"] = opened[0].contact_due.isoformat()
             return out
 
         return await self._command(client, rid, cmd, reply)
@@ -630,7 +632,9 @@ class HallServer:
 
         def reply(hall: Hall, events: list[Event]) -> dict[str, Any]:
             ev = events[-1]
-            return {"rating": {k: ev.data[k] for k in ("rating_id", "score", "level", "follow_up_of")}}
+            assert isinstance(ev, FollowUpRated)
+            return {"rating": {"rating_id": ev.rating_id, "score": ev.score, "level": ev.level,
+                               "follow_up_of": ev.follow_up_of}}
 
         return await self._command(client, rid, cmd, reply)
 

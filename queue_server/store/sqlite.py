@@ -189,8 +189,8 @@ class SqliteStore:
                 cur = await db.execute(
                     "INSERT INTO events (type, at, ts, service_date, actor, ticket, window, data)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (ev.type, ev.at.isoformat(), ev.at.timestamp(), ev.at.date().isoformat(),
-                     ev.actor, ev.ticket, ev.window, json.dumps(ev.data, ensure_ascii=False)),
+                    (ev.type.value, ev.at.isoformat(), ev.at.timestamp(), ev.at.date().isoformat(),
+                     ev.actor, ev.ticket, ev.window, json.dumps(ev.payload(), ensure_ascii=False)),
                 )
                 ids.append(cur.lastrowid)  # type: ignore[arg-type]
             if batch.tickets:

@@ -155,8 +155,8 @@ class HallMachine(RuleBasedStateMachine):
             if ev.type in STATE_AFTER:
                 self.model[ev.ticket] = STATE_AFTER[ev.type]
             if ev.type == "day_started":
-                assert set(ev.data["expired"]) == pending
-                assert ev.data["service_date"] == self.now.date().isoformat()
+                assert set(ev.expired) == pending
+                assert ev.service_date == self.now.date()
                 self.model = {}
             elif ev.type == "ticket_issued":
                 self.observe_issue(ev)
@@ -172,16 +172,16 @@ class HallMachine(RuleBasedStateMachine):
                 self.checked_in_late.add(ev.ticket)
 
     def observe_issue(self, ev) -> None:
-        day, q, seq = ev.at.date(), ev.data["queue"], ev.data["seq"]
+        day, q, seq = ev.at.date(), ev.queue, ev.seq
         seen = self.seqs.setdefault((day, q), [])
         assert seq == len(seen) + 1, f"{q} seq {seq} after {seen} on {day}"
-        assert ev.data["number"] == f"{q}{seq:03d}" and ev.ticket == f"{day:%Y%m%d}-{q}{seq:03d}"
+        assert ev.number == f"{q}{seq:03d}" and ev.ticket == f"{day:%Y%m%d}-{q}{seq:03d}"
         assert ev.ticket not in self.ids
         seen.append(seq)
         self.ids.append(ev.ticket)
         self.issued[day] += 1
-        assert ev.data["position"] >= (1 if ev.data["checked_in"] else 0)
-        assert ev.data["estimated_wait_s"] >= 0
+        assert ev.position >= (1 if ev.checked_in else 0)
+        assert ev.estimated_wait_s >= 0
 
     def check_arrival_order(self, called: Ticket, pre_waiting: dict[str, Ticket]) -> None:
         if called.target_window is not None or called.priority not in ORDERED_CLASSES:

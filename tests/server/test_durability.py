@@ -26,7 +26,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from _support import SMALL_HALL
-from queue_server.hall.events import Event
+from queue_server.hall.events import Event, TicketCheckedIn
 from queue_server.store import SqliteStore
 from queue_server.store.base import Batch
 from queue_server.store.schema import SCHEMA_VERSION
@@ -182,8 +182,7 @@ async def test_acknowledged_tickets_survive_kill_9(tmp_path, after_acks):
 
 
 def _event(n: int) -> Event:
-    return Event(type="ticket_issued", at=datetime.now(ZoneInfo("Asia/Shanghai")), actor="system:test",
-                 ticket=f"20261123-A{n:03d}", data={"n": n})
+    return TicketCheckedIn(at=datetime.now(ZoneInfo("Asia/Shanghai")), actor="system:test", ticket=f"20261123-A{n:03d}")
 
 
 def _schema(db: Path) -> tuple[int, list[tuple[str, str]]]:
