@@ -521,9 +521,9 @@ APPLY: dict[type[Event], Any] = {
 
 def case_marks(h: Hall, case: Case, now: datetime) -> dict[str, Any]:
     """超期 / 即将到期 and the 容缺 item's status, at ``now``."""
-    running = case.state in CASE_CLOCK_RUNNING and case.due_at is not None
-    overdue = running and now > case.due_at  # type: ignore[operator]
-    soon = running and not overdue and (case.due_at - now).total_seconds() <= h.config.rules.due_soon_hours * 3600  # type: ignore[operator]
+    due = case.due_at if case.state in CASE_CLOCK_RUNNING else None
+    overdue = due is not None and now > due
+    soon = due is not None and not overdue and (due - now).total_seconds() <= h.config.rules.due_soon_hours * 3600
     deficiency = None
     if case.deficiency_item:
         if case.deficiency_supplied_at is not None:

@@ -252,7 +252,7 @@ class Hall:
         order = self.queue_order(queue, now)
         early = timedelta(minutes=rules.appointment_early_min)
         comes_due = sorted(
-            t.appointment_slot - early for t in order  # type: ignore[operator]
+            t.appointment_slot - early for t in order
             if t.priority == c.Priority.APPOINTMENT.value and t.appointment_slot is not None
             and not is_due_appointment(t, now, rules)
         )
@@ -320,7 +320,7 @@ class Hall:
                 tickets.append(view)
         calls = sorted(
             (t for t in self.tickets.values() if t.called_at is not None and t.window is not None),
-            key=lambda t: t.called_at,  # type: ignore[arg-type, return-value]
+            key=lambda t: t.called_at or now,
             reverse=True,
         )[: self.config.rules.recent_calls]
         return {
@@ -339,7 +339,7 @@ class Hall:
             "tickets": sorted(tickets, key=lambda v: v["issued_at"]),
             "recent_calls": [
                 {"ticket": t.number, "ticket_id": t.id, "queue": t.queue, "window": t.window,
-                 "called_at": t.called_at.isoformat(), "state": t.state.value}  # type: ignore[union-attr]
+                 "called_at": t.called_at.isoformat() if t.called_at else None, "state": t.state.value}
                 for t in calls
             ],
         }
@@ -401,7 +401,7 @@ class Hall:
         if t is None and rating is None:
             raise HallError("unknown_ticket", "no ticket with that status token today")
         out: dict[str, Any] = {
-            "ticket_number": t.number if t is not None else rating.ticket_number,  # type: ignore[union-attr]
+            "ticket_number": t.number if t is not None else rating.ticket_number if rating is not None else "",
             "finished": t is not None and t.state is T.DONE or t is None,
             "rated": rating is not None, "score": rating.score if rating else None,
             "follow_up_allowed": False, "follow_up_score": None, "rectification_state": None,

@@ -99,7 +99,7 @@ def service_of(h: Hall, t: Ticket) -> dict[str, Any]:
 
 def last_finished(h: Hall, window: int) -> Ticket | None:
     done = [t for t in h.tickets.values() if t.state is T.DONE and t.window == window and t.finished_at]
-    return max(done, key=lambda t: t.finished_at, default=None)  # type: ignore[arg-type, return-value]
+    return max(done, key=lambda t: t.finished_at.timestamp() if t.finished_at else 0.0, default=None)
 
 
 def rateable_until(h: Hall, t: Ticket) -> datetime:
@@ -254,7 +254,7 @@ def _explain(h: Hall, cmd: c.ExplainRating, now: datetime, a: str, out: list[Eve
     r = _rect(h, cmd.rectification, cmd.scope)
     rectification_transition("explain", r.id, r.state)
     explanation = _need(cmd.explanation, "the explanation (解释说明)")
-    contact_on_time = r.contact_on_time if r.contacted_at is not None else now <= r.contact_due
+    contact_on_time = bool(r.contact_on_time) if r.contacted_at is not None else now <= r.contact_due
     h._emit(out, ev.RatingExplained(**_about(r, now, a), explanation=explanation, outcome="explained",
                              contact_on_time=contact_on_time, rectify_on_time=now <= r.rectify_due))
 

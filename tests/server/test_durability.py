@@ -238,7 +238,7 @@ async def test_the_event_log_is_append_only(tmp_path):
                     " VALUES ('day_started', 'x', 0, '2026-11-23', 'system:hall', '{}')")
         con.commit()
         assert con.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 3
-        assert con.execute("SELECT type FROM events WHERE id = 1").fetchone()[0] == "ticket_issued"
+        assert con.execute("SELECT type FROM events WHERE id = 1").fetchone()[0] == "ticket_checked_in"
 
 
 async def test_a_database_with_a_newer_schema_is_refused(tmp_path):

@@ -7,7 +7,6 @@ from datetime import date, datetime
 
 from .base import Event, EventType as T, event_type
 
-_event = dataclass(frozen=True, kw_only=True)
 
 # what a case is created with (受理, 补正 notice, new 不予受理); a resumed 补正 case has none of
 # the fields marked "creation only", a 不予受理 of a 补正 case none of CREATION
@@ -17,14 +16,14 @@ _CREATION = _CREATION_ONLY | {"matter_code", "matter_name", "department", "case_
                               "accepted_window_kind", "staff", "staff_name"}
 
 
-@_event
+@dataclass(frozen=True, kw_only=True)
 class _CaseEvent(Event):
     staff_only = True
     receipt_no: str
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class CaseAccepted(_CaseEvent):
     """受理 / 容缺受理 of a new case, or (``after_materials``) a 补正 case resumed."""
 
@@ -56,7 +55,7 @@ class CaseAccepted(_CaseEvent):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class CaseRejected(_CaseEvent):
     """不予受理: a new case (``new``), or a 补正 case by its receipt."""
 
@@ -85,7 +84,7 @@ class CaseRejected(_CaseEvent):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class MaterialsRequested(_CaseEvent):
     type = T.MATERIALS_REQUESTED
     seq: int
@@ -108,7 +107,7 @@ class MaterialsRequested(_CaseEvent):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class MaterialsSupplied(_CaseEvent):
     type = T.MATERIALS_SUPPLIED
     matter_code: str
@@ -117,14 +116,14 @@ class MaterialsSupplied(_CaseEvent):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class ReviewStarted(_CaseEvent):
     type = T.REVIEW_STARTED
     matter_code: str
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class CaseSuspended(_CaseEvent):
     type = T.CASE_SUSPENDED
     matter_code: str
@@ -136,7 +135,7 @@ class CaseSuspended(_CaseEvent):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class ReviewResumed(_CaseEvent):
     type = T.REVIEW_RESUMED
     matter_code: str
@@ -147,7 +146,7 @@ class ReviewResumed(_CaseEvent):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class CaseExtended(_CaseEvent):
     type = T.CASE_EXTENDED
     matter_code: str
@@ -159,7 +158,7 @@ class CaseExtended(_CaseEvent):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class CaseDecided(_CaseEvent):
     type = T.CASE_DECIDED
     matter_code: str
@@ -170,7 +169,7 @@ class CaseDecided(_CaseEvent):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class CaseDelivered(_CaseEvent):
     type = T.CASE_DELIVERED
     matter_code: str
@@ -186,7 +185,7 @@ _RECT_KEYS = frozenset({"rectification_id", "contact_due", "rectify_due", "previ
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class DeadlineRecomputed(Event):
     """New calendar data moved a due instant: of a case (``receipt_no``) or of a
     rectification (``rectification_id``)."""

@@ -7,11 +7,10 @@ from datetime import date, datetime
 
 from .base import Event, EventType as T, event_type
 
-_event = dataclass(frozen=True, kw_only=True)
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class DayStarted(Event):
     type = T.DAY_STARTED
     service_date: date
@@ -20,7 +19,7 @@ class DayStarted(Event):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class TicketIssued(Event):
     type = T.TICKET_ISSUED
     queue: str
@@ -39,13 +38,13 @@ class TicketIssued(Event):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class TicketCheckedIn(Event):
     type = T.TICKET_CHECKED_IN
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class TicketCalled(Event):
     type = T.TICKET_CALLED
     number: str
@@ -57,7 +56,7 @@ class TicketCalled(Event):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class TicketRecalled(Event):
     type = T.TICKET_RECALLED
     number: str
@@ -66,7 +65,7 @@ class TicketRecalled(Event):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class ServiceStarted(Event):
     type = T.SERVICE_STARTED
     number: str
@@ -74,7 +73,7 @@ class ServiceStarted(Event):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class ServiceFinished(Event):
     type = T.SERVICE_FINISHED
     number: str
@@ -87,7 +86,7 @@ class ServiceFinished(Event):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class TicketNoShow(Event):
     type = T.TICKET_NO_SHOW
     number: str
@@ -96,7 +95,7 @@ class TicketNoShow(Event):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class TicketReactivated(Event):
     type = T.TICKET_REACTIVATED
     number: str
@@ -104,7 +103,7 @@ class TicketReactivated(Event):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class TicketTransferred(Event):
     type = T.TICKET_TRANSFERRED
     number: str
@@ -115,7 +114,7 @@ class TicketTransferred(Event):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class TicketCancelled(Event):
     type = T.TICKET_CANCELLED
     number: str
@@ -124,14 +123,14 @@ class TicketCancelled(Event):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class WindowOpened(Event):
     type = T.WINDOW_OPENED
     staff: str | None
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class WindowPaused(Event):
     type = T.WINDOW_PAUSED
     reason: str
@@ -139,14 +138,14 @@ class WindowPaused(Event):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class WindowResumed(Event):
     type = T.WINDOW_RESUMED
     staff: str | None
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class WindowClosed(Event):
     type = T.WINDOW_CLOSED
     staff: str | None
@@ -157,7 +156,7 @@ class WindowClosed(Event):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class StaffLoggedIn(Event):
     type = T.STAFF_LOGGED_IN
     staff: str
@@ -165,7 +164,7 @@ class StaffLoggedIn(Event):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class StaffLoggedOut(Event):
     type = T.STAFF_LOGGED_OUT
     staff: str | None

@@ -7,10 +7,9 @@ from datetime import datetime
 
 from .base import Event, EventType as T, event_type
 
-_event = dataclass(frozen=True, kw_only=True)
 
 
-@_event
+@dataclass(frozen=True, kw_only=True)
 class _RatingEvent(Event):
     staff_only = True
     rating_id: int
@@ -32,13 +31,13 @@ class _RatingEvent(Event):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class ServiceRated(_RatingEvent):
     type = T.SERVICE_RATED
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class FollowUpRated(_RatingEvent):
     """追评."""
 
@@ -48,7 +47,7 @@ class FollowUpRated(_RatingEvent):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class RectificationOpened(Event):
     type = T.RECTIFICATION_OPENED
     staff_only = True
@@ -62,7 +61,7 @@ class RectificationOpened(Event):
     provisional: bool
 
 
-@_event
+@dataclass(frozen=True, kw_only=True)
 class _LoopEvent(Event):
     staff_only = True
     rectification_id: int
@@ -70,7 +69,7 @@ class _LoopEvent(Event):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class RaterContacted(_LoopEvent):
     type = T.RATER_CONTACTED
     note: str
@@ -78,7 +77,7 @@ class RaterContacted(_LoopEvent):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class RatingRectified(_LoopEvent):
     type = T.RATING_RECTIFIED
     measures: str
@@ -86,7 +85,7 @@ class RatingRectified(_LoopEvent):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class RaterRevisited(_LoopEvent):
     type = T.RATER_REVISITED
     satisfaction: int
@@ -95,7 +94,7 @@ class RaterRevisited(_LoopEvent):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class ResolvedOnTheSpot(_LoopEvent):
     type = T.RESOLVED_ON_THE_SPOT
     note: str
@@ -105,7 +104,7 @@ class ResolvedOnTheSpot(_LoopEvent):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class RatingExplained(_LoopEvent):
     type = T.RATING_EXPLAINED
     explanation: str
@@ -115,7 +114,7 @@ class RatingExplained(_LoopEvent):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class RatingAppealed(_LoopEvent):
     type = T.RATING_APPEALED
     reason: str
@@ -123,7 +122,7 @@ class RatingAppealed(_LoopEvent):
 
 
 @event_type
-@_event
+@dataclass(frozen=True, kw_only=True)
 class AppealDecided(_LoopEvent):
     type = T.APPEAL_DECIDED
     decision: str  # upheld / rejected
