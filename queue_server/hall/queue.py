@@ -30,7 +30,7 @@ from .estimate import (
 from .events import Event
 from .model import Ticket, Window
 from .scheduling import is_due_appointment, queue_rank
-from .states import TicketState as T, WindowState as W, ticket_transition, window_transition
+from .states import TICKET_CREATION, TicketState as T, WindowState as W, ticket_transition, window_transition
 
 MAX_NUMBERS_PER_DAY = 999
 
@@ -221,8 +221,6 @@ class Queue:
         qcfg = self.queues[queue]
         waiting = self.queue_order(queue, now)
         longest = max(((now - t.arrived_at).total_seconds() for t in waiting), default=0.0)
-        cap = self.capacity(queue)
-        mean = self.service_times[queue].mean_s
         issued = self.numbers.get((now.date(), queue), 0)
         return {
             "code": queue,
@@ -337,7 +335,7 @@ def _a_issued(q: Queue, e: ev.TicketIssued) -> None:
     assert e.ticket is not None
     t = Ticket(
         id=e.ticket, number=e.number, queue=e.queue, service_date=e.at.date(), seq=e.seq,
-        channel=e.channel, priority=e.priority, state=T.WAITING, issued_at=e.at,
+        channel=e.channel, priority=e.priority, state=TICKET_CREATION["issue"], issued_at=e.at,
         arrived_at=e.at, status_token=e.status_token, checked_in=e.checked_in,
         appointment_slot=e.appointment_slot, applicant_name=e.applicant_name,
         applicant_phone=e.applicant_phone, applicant_id=e.applicant_id,

@@ -29,7 +29,7 @@ from .errors import HallError
 from .events import Event
 from .model import Rating, Rectification, Ticket
 from .queue import Queue
-from .states import RectificationState as RS, TicketState as T, rectification_transition
+from .states import RECTIFICATION_CREATION, RectificationState as RS, TicketState as T, rectification_transition
 
 SCORES = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 BAD_REASONS = (  # the pick list of the pad and the status page; free text is allowed too
@@ -236,7 +236,7 @@ def _a_opened(g: Ratings, e: ev.RectificationOpened) -> None:
     assert e.ticket is not None and e.window is not None
     r = Rectification(
         id=e.rectification_id, rating_id=e.rating_id, ticket=e.ticket, window=e.window,
-        state=RS.OPEN, opened_at=e.at, contact_due=e.contact_due, rectify_due=e.rectify_due,
+        state=RECTIFICATION_CREATION["open"], opened_at=e.at, contact_due=e.contact_due, rectify_due=e.rectify_due,
         updated_at=e.at, owner_department=e.owner_department, owner_staff=e.owner_staff,
         owner_staff_name=e.owner_staff_name or "", provisional=e.provisional,
     )

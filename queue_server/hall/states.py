@@ -31,6 +31,9 @@ class WindowState(StrEnum):
 T = TicketState
 W = WindowState
 
+# Creating a ticket or a rectification has no from state: the state it starts in.
+TICKET_CREATION: dict[str, TicketState] = {"issue": T.WAITING}
+
 TICKET_TRANSITIONS: dict[str, dict[TicketState, TicketState]] = {
     "call": {T.WAITING: T.CALLED},
     "recall": {T.CALLED: T.CALLED},
@@ -137,6 +140,8 @@ class Previous(StrEnum):
 
 
 PREVIOUS = Previous.STATE
+
+RECTIFICATION_CREATION: dict[str, RectificationState] = {"open": RS.OPEN}  # every 差评
 
 RECTIFICATION_TRANSITIONS: dict[str, dict[RectificationState, RectificationState | Previous]] = {
     "record contact for": {RS.OPEN: RS.CONTACTED},
