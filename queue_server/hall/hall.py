@@ -113,6 +113,10 @@ class Hall:
             raise
         return out
 
+    def command_classes(self) -> frozenset[type]:
+        """The command classes this hall handles: the keys of its one dispatch table."""
+        return frozenset(self._handlers)
+
     def replay(self, event: Event) -> None:
         """Apply one logged event (a fact: no checks beyond the transition tables)."""
         if isinstance(event, ev.DayStarted):
