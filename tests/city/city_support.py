@@ -59,7 +59,7 @@ def healthz(port: int) -> dict | None:
 def gateway(nats_url: str, log: Path):
     port = free_port()
     with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "queue_server.city.gateway", "--nats", nats_url,
+        proc = subprocess.Popen([sys.executable, "-m", "queue_server.cli", "gateway", "--nats", nats_url,
                                  "--port", str(port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 20

@@ -32,7 +32,7 @@ from queue_server.store.postgres import PostgresStore
 def start_server(db: str, port: int, log: Path, *extra: str) -> subprocess.Popen:
     with open(log, "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "queue_server.city.serve", "--config", str(SMALL_HALL), "--db", db,
+            [sys.executable, "-m", "queue_server.cli", "serve", "--config", str(SMALL_HALL), "--db", db,
              "--port", str(port), *extra], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
 
 
@@ -112,7 +112,7 @@ def test_a_second_server_for_a_hall_exits_with_a_clear_message(tmp_path: Path, p
     with stopped_at_end(primary):
         wait_healthy(primary, int(primary.args[primary.args.index("--port") + 1]), log)
         second = subprocess.run(
-            [sys.executable, "-m", "queue_server.city.serve", "--config", str(SMALL_HALL), "--db", pg_url,
+            [sys.executable, "-m", "queue_server.cli", "serve", "--config", str(SMALL_HALL), "--db", pg_url,
              "--port", str(free_port())], cwd=ROOT, capture_output=True, text=True, timeout=30, check=False)
     assert second.returncode == 1
     assert f"hall {HALL} is already served by another hallops serve" in second.stderr
