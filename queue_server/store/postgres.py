@@ -393,14 +393,14 @@ class PostgresStore:
                     [
                         (
                             hall,
-                            ev.type,
+                            ev.type.value,
                             ev.at.isoformat(),
                             ev.at.timestamp(),
                             ev.at.date().isoformat(),
                             ev.actor,
                             ev.ticket,
                             ev.window,
-                            Jsonb(ev.data),
+                            Jsonb(ev.payload()),
                         )
                         for ev in batch.events
                     ],
