@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from _backends import BACKENDS, Backend, fresh_database, pg_cluster
 from websockets.asyncio.client import connect
 
 from queue_server.config_file import load_hall_config
@@ -44,3 +45,30 @@ def connect_client(server: HallServer):
             yield Client(ws)
 
     return _connect
+
+
+# ---------------------------------------------------------------------- store backends
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A PostgreSQL cluster for the session (started only when a test asks for it)."""
+    with pg_cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A fresh, empty database of the session cluster for one test."""
+    with fresh_database(pg_server) as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """The test runs once on a SQLite file and once on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield Backend("sqlite", str(tmp_path / "hall.db"))
+        return
+    with fresh_database(request.getfixturevalue("pg_server")) as url:
+        yield Backend("postgres", url)

@@ -6,11 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _support import SMALL_HALL
 from city_support import HALL, ROOT
 
 from queue_server.server.auth import hash_token
 from queue_server.store.postgres import PostgresStore
+
+from _support import SMALL_HALL
 
 
 def hallops(*args: str) -> subprocess.CompletedProcess[str]:

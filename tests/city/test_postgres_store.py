@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
-from _support import DEMO_HALL
 
 from queue_server.calendar_data import load_calendar
 from queue_server.config_file import load_hall_config
@@ -25,6 +24,8 @@ from queue_server.store.open import store_for
 from queue_server.store.postgres import HallLocked, LockLost, PostgresStore
 from queue_server.store.postgres_schema import SCHEMA_VERSION
 from queue_server.store.sqlite import SchemaTooNew, SqliteStore
+
+from _support import DEMO_HALL
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = date(2026, 11, 23)
