@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from _backends import BACKENDS, Backend, fresh_database, pg_cluster
 from websockets.asyncio.client import connect
 
 from queue_server.config_file import load_hall_config
@@ -15,6 +14,7 @@ from queue_server.hall.config import HallConfig
 from queue_server.server.app import HallServer
 from queue_server.store import SqliteStore
 
+from _backends import BACKENDS, Backend, fresh_database, pg_cluster
 from _support import DEMO_HALL, SMALL_HALL, STAFF_PASSWORD, Client  # noqa: F401 - re-exported
 
 

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
-from _backends import Backend
 from websockets.asyncio.client import connect
 
 from queue_server.config_file import load_hall_config
@@ -24,6 +23,7 @@ from queue_server.server.app import HallServer
 from queue_server.server.auth import hash_token, new_token
 from queue_server.store.base import DeviceToken
 
+from _backends import Backend
 from _support import Client
 
 ROOT = Path(__file__).resolve().parents[2]

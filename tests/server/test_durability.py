@@ -22,7 +22,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from _backends import Backend
 from websockets.exceptions import ConnectionClosed
 
 from queue_server.hall.events import Event, TicketCheckedIn
@@ -31,6 +30,7 @@ from queue_server.store.base import Batch
 from queue_server.store.schema import SCHEMA_VERSION
 from queue_server.store.sqlite import SchemaTooNew
 
+from _backends import Backend
 from _support import SMALL_HALL, Client
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,12 +8,13 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from _backends import Backend
 
 from queue_server.hall.events import RaterContacted, ReviewStarted
 from queue_server.hall.model import Case, Rating, Rectification
 from queue_server.hall.states import CaseState, RectificationState
 from queue_server.store.base import Batch, Store
+
+from _backends import Backend
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from _backends import Backend
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +19,7 @@ from queue_server.recorder import batch_for, rebuild_hall
 from queue_server.store.base import Store
 from queue_server.store.open import store_for
 
+from _backends import Backend
 from _support import SMALL_HALL
 
 TZ = ZoneInfo("Asia/Shanghai")
