@@ -172,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_simulate.add_parser(sub)
     cli_dashboard.add_parser(sub)
     cli_city.add_parser(sub)
+    cli_city.add_city_parser(sub)
     return parser
 
 
