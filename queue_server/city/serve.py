@@ -15,7 +15,8 @@ import sys
 from .. import __version__
 from ..hall.config import HallConfig
 from ..server.app import HallServer
-from ..store.open import HallLocked, store_for
+from ..store.open import store_for
+from ..store.postgres_errors import HallLocked
 from ..store.sqlite import SchemaTooNew
 
 log = logging.getLogger("hallops.city.serve")

@@ -10,14 +10,6 @@ from .base import Store
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
-class HallLocked(RuntimeError):
-    """Another server holds this hall's lock (and this one is not a standby)."""
-
-
-class LockLost(RuntimeError):
-    """The connection holding the hall's lock is gone: this server may no longer write."""
-
-
 def is_postgres_url(db: str | Path) -> bool:
     return isinstance(db, str) and db.startswith(POSTGRES_SCHEMES)
 

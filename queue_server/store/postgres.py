@@ -35,7 +35,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from .base import Batch, DeviceToken, LoadedState
-from .open import HallLocked, LockLost
+from .postgres_errors import HallLocked, LockLost
 from .postgres_schema import MIGRATIONS, SCHEMA_VERSION
 from .sqlite import (
     CASE_COLUMNS,
