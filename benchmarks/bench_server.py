@@ -624,13 +624,15 @@ def start_server(cmd: list[str], log_path: Path) -> subprocess.Popen:
         return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
 
 
-async def one_run(args: argparse.Namespace, displays: Displays) -> dict[str, Any]:
-    tmp = Path(tempfile.mkdtemp(prefix="hallops-bench-"))
-    db = tmp / "hall.db"
+async def hall_phase(
+    args: argparse.Namespace, displays: Displays, name: str, root: Path, tmp: Path
+) -> dict[str, Any]:
+    """The hall server (its code from ``root``) on a fresh database, under the load."""
+    db = tmp / f"{name}.db"
     tokens = await mint_tokens(db)
-    hall_port = free_port()
+    port = free_port()
     serve_cmd = [sys.executable]
-    if args.profile:
+    if args.profile and name == "hall":
         serve_cmd += ["-m", "cProfile", "-o", str(args.profile)]
     serve_cmd += [
         "-m",
@@ -641,16 +643,17 @@ async def one_run(args: argparse.Namespace, displays: Displays) -> dict[str, Any
         "--db",
         str(db),
         "--port",
-        str(hall_port),
+        str(port),
         "--synchronous",
         args.synchronous,
     ]
-    run: dict[str, Any] = {"fsync": fsync_times(tmp), "load_before": os.getloadavg(), "uptime": uptime()}
-    server = start_server(serve_cmd, tmp / "serve.log")
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    with open(tmp / f"{name}.log", "wb") as log:
+        server = subprocess.Popen(serve_cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=log)
     spy = None
     try:
-        wait_http(hall_port, server)
-        if args.py_spy:
+        wait_http(port, server)
+        if args.py_spy and name == "hall":
             spy = subprocess.Popen(
                 [
                     str(Path(sys.executable).parent / "py-spy"),
@@ -668,8 +671,8 @@ async def one_run(args: argparse.Namespace, displays: Displays) -> dict[str, Any
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-        run["hall"] = await phase(
-            args, displays, bare=False, port=hall_port, pid=server.pid, tokens=tokens, shape=None
+        return await phase(
+            args, displays, bare=False, port=port, pid=server.pid, tokens=tokens, shape=None, name=name
         )
     finally:
         if spy is not None:
@@ -680,6 +683,14 @@ async def one_run(args: argparse.Namespace, displays: Displays) -> dict[str, Any
             server.wait(30)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+async def one_run(args: argparse.Namespace, displays: Displays) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix="hallops-bench-"))
+    run: dict[str, Any] = {"fsync": fsync_times(tmp), "load_before": os.getloadavg(), "uptime": uptime()}
+    run["hall"] = await hall_phase(args, displays, "hall", ROOT, tmp)
+    if args.before:
+        run["before"] = await hall_phase(args, displays, "before", args.before.resolve(), tmp)
     if not args.no_bare:
         event = run["hall"]["event_sample"]
         shape = {
@@ -695,10 +706,11 @@ async def one_run(args: argparse.Namespace, displays: Displays) -> dict[str, Any
                 stderr=subprocess.DEVNULL,
                 text=True,
             )
+            name = "bare" if mode == "broadcast" else "bare_frame"
             try:
                 assert bare.stdout is not None and bare.stdout.readline().strip() == "listening"
-                run["bare" if mode == "broadcast" else "bare_frame"] = await phase(
-                    args, displays, bare=True, port=port, pid=bare.pid, tokens=tokens, shape=shape
+                run[name] = await phase(
+                    args, displays, bare=True, port=port, pid=bare.pid, tokens={}, shape=shape, name=name
                 )
             finally:
                 bare.kill()
@@ -753,7 +765,12 @@ def table(runs: list[dict[str, Any]], servers: list[str], figure: str) -> list[s
 
 
 def report(args: argparse.Namespace, runs: list[dict[str, Any]]) -> str:
-    servers = ["hall"] + ([] if args.no_bare else ["bare"]) + (["bare_frame"] if args.frame_floor else [])
+    servers = (
+        ["hall"]
+        + ([] if args.no_bare else ["bare"])
+        + (["before"] if args.before else [])
+        + (["bare_frame"] if args.frame_floor else [])
+    )
     lines = [
         f"hallops bench_server · {args.displays} displays · kiosk {args.kiosk_rate:g} tickets/s · "
         f"{len(WINDOWS)} windows at {args.window_rate:g} commands/s each · {args.seconds:g} s · "
@@ -810,6 +827,14 @@ def report(args: argparse.Namespace, runs: list[dict[str, Any]]) -> str:
             f"worst single command {worst:.1f} ms ({'≤' if worst <= 100 else '>'} 100 ms)",
             f"server CPU per event: hall {cpu:.2f} ms, bare broadcast() {cpu_bare:.2f} ms",
         ]
+        if "before" in servers:
+            b99 = median([r["before"]["all_commands"]["p99"] for r in runs])
+            h99 = median([r["hall"]["all_commands"]["p99"] for r in runs])
+            bcpu = median([r["before"]["cpu_per_event_ms"] for r in runs])
+            lines.append(
+                f"before → now: command p99 {b99:.1f} → {h99:.1f} ms; server CPU per event {bcpu:.2f} → "
+                f"{cpu:.2f} ms ({cpu / bcpu:.0%})"
+            )
         if "bare_frame" in servers:
             fr = median([r["bare_frame"]["cpu_per_event_ms"] for r in runs])
             lines.append(
@@ -928,6 +953,11 @@ def main() -> None:
         "--frame-floor",
         action="store_true",
         help="also a bare phase that sends with fanout.send_frame instead of broadcast()",
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="also run the hall server from this source tree (e.g. `git archive` of an older commit)",
     )
     parser.add_argument("--profile", type=Path, help="run the server under cProfile, write the stats here")
     parser.add_argument(
