@@ -104,9 +104,10 @@ class Display(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
         key = base64.b64encode(os.urandom(16)).decode()
-        self.transport.write(
+        transport.write(
             f"GET {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nUpgrade: websocket\r\n"
             f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
         )
@@ -199,7 +200,7 @@ async def worker_main(conn: Any) -> None:
             for i in range(n):
                 proto = Display("127.0.0.1", port, path, record, reference=reference and i == 0, hello=hello)
                 batch.append(proto)
-                await loop.create_connection(lambda p=proto: p, "127.0.0.1", port)
+                await loop.create_connection(lambda p=proto: p, "127.0.0.1", port)  # type: ignore[misc]
                 if len(batch) == 100 or i == n - 1:
                     await asyncio.wait_for(asyncio.gather(*(d.ready for d in batch)), 120)
                     mine.extend(batch)
@@ -318,12 +319,11 @@ async def bare_server_main(port: int, mode: str) -> None:
     from websockets.asyncio.server import broadcast, serve
 
     displays: set[Any] = set()
-    shape = {"event": "", "reply_pad": 0}
+    shape: dict[str, Any] = {"event": "", "reply_pad": 0}
     seq = 0
-    send_frame = None
-    if mode == "frame":
-        sys.path.insert(0, str(ROOT))
-        from queue_server.server.fanout import frame_text, send_frame
+    frame_once = mode == "frame"
+    sys.path.insert(0, str(ROOT))
+    from queue_server.server.fanout import frame_text, send_frame
 
     async def handler(ws: Any) -> None:
         first = await ws.recv()
@@ -348,7 +348,7 @@ async def bare_server_main(port: int, mode: str) -> None:
             k = seq
             await ws.send(f'{{"re":{rid},"type":"ok","seq":{k},"pad":"{pad}"}}')
             payload = shape["event"].replace("%SEQ%", str(k), 1)
-            if send_frame is not None:
+            if frame_once:
                 send_frame(displays, frame_text(payload.encode()))
             else:
                 broadcast(displays, payload)
@@ -544,14 +544,14 @@ async def phase(
     pid: int,
     tokens: dict[str, str],
     shape: dict[str, Any] | None,
+    name: str,
 ) -> dict[str, Any]:
     """One server under the load: samples, arrivals at the displays, CPU."""
     from websockets.asyncio.client import connect
 
-    name = "bare" if bare else "hall"
     path = "/" if bare else "/ws"
     url = f"ws://127.0.0.1:{port}{path}"
-    opts = {"compression": None, "ping_interval": None, "max_size": 2**22}
+    opts: dict[str, Any] = {"compression": None, "ping_interval": None, "max_size": 2**22}
     result: dict[str, Any] = {}
     if bare:
         assert shape is not None
@@ -567,8 +567,8 @@ async def phase(
             for n, dev in devices.items():
                 _, _, msg = await dev.call("auth", token=tokens[n])
                 assert msg["type"] == "ok", msg
-            for n in WINDOWS:
-                await devices[f"w{n}"].call("open_window", window=n)
+            for number in WINDOWS:
+                await devices[f"w{number}"].call("open_window", window=number)
             for _ in range(args.prefill):  # a line before the clock starts
                 await devices["kiosk"].call("issue_ticket", queue="A")
             issued["A"] += args.prefill
