@@ -382,6 +382,7 @@ class Device:
         self.ws = ws
         self.next = 0
         self.pending: dict[int, asyncio.Future[tuple[float, dict]]] = {}
+        self.lost = False
         self.reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
@@ -400,12 +401,20 @@ class Device:
                     fut.set_exception(exc)
 
     async def call(self, type_: str, **fields: Any) -> tuple[float, float, dict]:
+        """Send and wait for the reply; a lost connection or no reply in 60 s gives an error
+        reply ``{"type": "lost"}`` (the server hung up, e.g. on a keepalive timeout)."""
+        from websockets.exceptions import ConnectionClosed
+
         self.next += 1
         rid = self.next
         fut = self.pending[rid] = asyncio.get_running_loop().create_future()
         t_send = time.monotonic()
-        await self.ws.send(json.dumps({"id": rid, "type": type_, **fields}))
-        t_reply, msg = await asyncio.wait_for(fut, 60)
+        try:
+            await self.ws.send(json.dumps({"id": rid, "type": type_, **fields}))
+            t_reply, msg = await asyncio.wait_for(fut, 60)
+        except (ConnectionClosed, TimeoutError) as exc:
+            self.lost = True
+            return t_send, time.monotonic(), {"type": "lost", "why": str(exc)}
         return t_send, t_reply, msg
 
 
@@ -506,6 +515,8 @@ async def run_load(
                 if delay > 0:
                     await asyncio.sleep(delay)
                 k += 1
+                if dev.lost:
+                    return
                 msg = await one(dev, command, {"window": number})
                 if command == "call_next" and msg.get("type") != "ok":
                     break  # nobody waiting (the first seconds of a bare-less run): call again
