@@ -268,7 +268,9 @@ class SqliteStore:
         # One hop to aiosqlite's thread for the whole transaction, not one per statement: under
         # load each hop waits for the thread and then for the event loop (issue 17).
         db = self.db
-        return await db._execute(write_batch, db._conn, batch)  # aiosqlite runs it in its thread
+        ids: list[int] = await db._execute(  # type: ignore[no-untyped-call]  # aiosqlite runs it in its thread
+            write_batch, db._conn, batch)
+        return ids
 
     async def find_case(self, receipt_no: str) -> dict[str, Any] | None:
         """One case row, open or historic (the hall holds only open and today's cases)."""
