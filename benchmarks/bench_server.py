@@ -401,7 +401,7 @@ class Device:
                     fut.set_exception(exc)
 
     async def call(self, type_: str, **fields: Any) -> tuple[float, float, dict]:
-        """Send and wait for the reply; a lost connection or no reply in 60 s gives an error
+        """Send and wait for the reply; a lost connection or no reply in 20 s gives an error
         reply ``{"type": "lost"}`` (the server hung up, e.g. on a keepalive timeout)."""
         from websockets.exceptions import ConnectionClosed
 
@@ -411,7 +411,7 @@ class Device:
         t_send = time.monotonic()
         try:
             await self.ws.send(json.dumps({"id": rid, "type": type_, **fields}))
-            t_reply, msg = await asyncio.wait_for(fut, 60)
+            t_reply, msg = await asyncio.wait_for(fut, 20)
         except (ConnectionClosed, TimeoutError) as exc:
             self.lost = True
             return t_send, time.monotonic(), {"type": "lost", "why": str(exc)}
@@ -590,7 +590,7 @@ async def phase(
         cpu0 = (proc_cpu(pid), await displays.cpu(), cpu_seconds_self())
         t0 = time.monotonic()
         samples = await run_load(devices, args, bare=bare, issued=issued)
-        record = await displays.collect(name, args.displays, 30)
+        record = await displays.collect(name, args.displays, 10)
         wall = time.monotonic() - t0
         cpu1 = (proc_cpu(pid), await displays.cpu(), cpu_seconds_self())
     finally:
@@ -937,6 +937,9 @@ async def drive(args: argparse.Namespace, displays: Displays) -> list[dict[str, 
         for i in range(args.runs):
             runs.append(await one_run(args, displays))
             print(f"run {i + 1}/{args.runs} done", file=sys.stderr, flush=True)
+            print(report(args, runs[-1:]), file=sys.stderr, flush=True)  # each run as it ends
+            if args.json:
+                args.json.write_text(json.dumps(runs, default=list, indent=1))
     finally:
         await displays.close()
     return runs
