@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from collections.abc import Callable
 from datetime import date, timedelta
 from operator import itemgetter
 from pathlib import Path
@@ -85,8 +86,10 @@ _UPSERT_RATING = _upsert_sql("ratings", RATING_COLUMNS, "id")
 _UPSERT_RECTIFICATION = _upsert_sql("rectifications", RECTIFICATION_COLUMNS, "id")
 
 
-def write_batch(db: sqlite3.Connection, batch: Batch) -> list[int]:
-    """One batch in one transaction, on the writer connection's own thread (``_commit``)."""
+def write_batch(db: sqlite3.Connection, batch: Batch, before_commit: Callable[[], None] | None = None) -> list[int]:
+    """One batch in one transaction, on the writer connection's own thread (``_commit``).
+    ``before_commit`` runs inside the transaction, just before COMMIT (a check that may raise
+    to roll it back)."""
     ids: list[int] = []
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -135,6 +138,8 @@ def write_batch(db: sqlite3.Connection, batch: Batch) -> list[int]:
             )
         for sql, params in batch.extra:
             db.execute(sql, params)
+        if before_commit is not None:
+            before_commit()
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:  # SQLite may have rolled back itself (disk full)
