@@ -45,8 +45,9 @@ EVERYTHING = Filter()
 TicketView = Callable[[str], "dict[str, Any] | None"]
 
 
-def filter_event(desc: dict[str, Any], flt: Filter, ticket_id: str | None = None,
-                 ticket_view: TicketView | None = None) -> dict[str, Any] | None:
+def filter_event(
+    desc: dict[str, Any], flt: Filter, ticket_id: str | None = None, ticket_view: TicketView | None = None
+) -> dict[str, Any] | None:
     """The event as this filter sees it, or None when it does not concern the subscriber.
 
     A citizen's status page (``ticket_token``) gets its own ticket's events in full, and for
@@ -66,8 +67,16 @@ def filter_event(desc: dict[str, Any], flt: Filter, ticket_id: str | None = None
         queues = [q for q in desc.get("queues", []) if q["code"] == mine["queue"]]
         if not queues:
             return None
-        return {"type": desc["type"], "at": desc["at"], "actor": "", "ticket": None, "window": None,
-                "data": {}, "queues": queues, "ticket_view": mine}
+        return {
+            "type": desc["type"],
+            "at": desc["at"],
+            "actor": "",
+            "ticket": None,
+            "window": None,
+            "data": {},
+            "queues": queues,
+            "ticket_view": mine,
+        }
     tv = desc.get("ticket_view") or {}
     wv = desc.get("window_view") or {}
     queues_touched = {tv.get("queue"), desc.get("data", {}).get("from_queue")} - {None}
@@ -104,11 +113,13 @@ def filter_state(state: dict[str, Any], flt: Filter, ticket_id: str | None = Non
         out["tickets"] = [t for t in state["tickets"] if t["queue"] in qs]
     if ws is not None or qs is not None:
         out["windows"] = [
-            w for w in state["windows"]
+            w
+            for w in state["windows"]
             if (ws is not None and w["number"] in ws) or (qs is not None and set(w["queues"]) & qs)
         ]
         out["recent_calls"] = [
-            c for c in state["recent_calls"]
+            c
+            for c in state["recent_calls"]
             if (ws is not None and c["window"] in ws) or (qs is not None and c["queue"] in qs)
         ]
     return out
@@ -139,8 +150,9 @@ class SendStats:
     slow: int = 0
 
 
-def send_frame(conns: Iterable[ServerConnection], frame: bytes, *,
-               slow_bytes: int = SLOW_SCREEN_BYTES) -> SendStats:
+def send_frame(
+    conns: Iterable[ServerConnection], frame: bytes, *, slow_bytes: int = SLOW_SCREEN_BYTES
+) -> SendStats:
     """Write one pre-built frame (``frame_text``) to every open connection: what websockets'
     ``broadcast()`` does, without re-framing the message per connection (websockets has no
     public API for it; issue python-websockets/websockets#931 suggests exactly this).
@@ -175,8 +187,9 @@ class Group:
 
 
 class Fanout(Protocol):
-    def subscribe(self, conn: ServerConnection, flt: Filter, ticket_id: str | None,
-                  snapshot: dict[str, Any]) -> None: ...
+    def subscribe(
+        self, conn: ServerConnection, flt: Filter, ticket_id: str | None, snapshot: dict[str, Any]
+    ) -> None: ...
     def unsubscribe(self, conn: ServerConnection) -> None: ...
     def publish(self, descs: Iterable[dict[str, Any]], ticket_view: TicketView | None = None) -> None: ...
 
@@ -189,8 +202,9 @@ class LocalFanout:
         self._groups: dict[tuple[Filter, str | None], Group] = {}
         self._member_of: dict[ServerConnection, Group] = {}
 
-    def subscribe(self, conn: ServerConnection, flt: Filter, ticket_id: str | None,
-                  snapshot: dict[str, Any]) -> None:
+    def subscribe(
+        self, conn: ServerConnection, flt: Filter, ticket_id: str | None, snapshot: dict[str, Any]
+    ) -> None:
         """Send the snapshot to ``conn`` and add it to its group, atomically with respect
         to ``publish`` (no await in between)."""
         self.unsubscribe(conn)
@@ -200,7 +214,9 @@ class LocalFanout:
             group = self._groups[key] = Group(flt=flt, ticket_id=ticket_id)
         group.members.add(conn)
         self._member_of[conn] = group
-        message = encode({"type": "snapshot", "seq": group.seq, "state": filter_state(snapshot, flt, ticket_id)})
+        message = encode(
+            {"type": "snapshot", "seq": group.seq, "state": filter_state(snapshot, flt, ticket_id)}
+        )
         broadcast([conn], message)  # one connection: nothing to share
 
     def unsubscribe(self, conn: ServerConnection) -> None:

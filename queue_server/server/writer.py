@@ -83,9 +83,16 @@ class _Item:
 
 
 class Writer:
-    def __init__(self, store: Store, fanout: Fanout, clock: Callable[[], datetime],
-                 rebuild: Callable[[], Awaitable[Hall]], *, max_batch: int = 64,
-                 metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        fanout: Fanout,
+        clock: Callable[[], datetime],
+        rebuild: Callable[[], Awaitable[Hall]],
+        *,
+        max_batch: int = 64,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.store = store
         self.metrics = metrics
         self.fanout = fanout

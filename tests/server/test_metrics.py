@@ -22,14 +22,20 @@ def scrape(port: int, headers: dict[str, str] | None = None) -> dict[tuple[str, 
     with urllib.request.urlopen(req, timeout=10) as resp:
         assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
         text = resp.read().decode()
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 async def mint(server: HallServer, role: str, window: int | None = None) -> str:
     token = new_token()
-    await server.store.add_token(hash_token(token), DeviceToken(role=role, window=window, name=f"{role}-{window}"),
-                                 server.now().isoformat())
+    await server.store.add_token(
+        hash_token(token),
+        DeviceToken(role=role, window=window, name=f"{role}-{window}"),
+        server.now().isoformat(),
+    )
     return token
 
 
@@ -41,8 +47,12 @@ async def test_metrics_move_under_load(server: HallServer):
     url = f"ws://127.0.0.1:{server.port}/ws"
     before = await asyncio.to_thread(scrape, server.port)
     kiosk_token, window_token = await mint(server, "kiosk"), await mint(server, "window", 1)
-    async with Client.connect(url) as kiosk, Client.connect(url) as window, \
-            Client.connect(url) as wall_1, Client.connect(url) as wall_2:
+    async with (
+        Client.connect(url) as kiosk,
+        Client.connect(url) as window,
+        Client.connect(url) as wall_1,
+        Client.connect(url) as wall_2,
+    ):
         assert (await kiosk.request("auth", token=kiosk_token))["type"] == "ok"
         assert (await window.request("auth", token=window_token))["type"] == "ok"
         for wall in (wall_1, wall_2):
@@ -70,10 +80,14 @@ async def test_metrics_move_under_load(server: HallServer):
     assert count(after, "hallops_command_seconds_sum", type="issue_ticket") > 0
     # every bucket count is cumulative; the +Inf bucket holds them all
     assert count(after, "hallops_command_seconds_bucket", type="issue_ticket", le="+Inf") == issued
-    commits = count(after, "hallops_db_commit_seconds_count") - count(before, "hallops_db_commit_seconds_count")
+    commits = count(after, "hallops_db_commit_seconds_count") - count(
+        before, "hallops_db_commit_seconds_count"
+    )
     assert 1 <= commits <= 30 + 15 + 1  # batched: at most one per command
     assert count(after, "hallops_db_commit_seconds_sum") > count(before, "hallops_db_commit_seconds_sum")
-    assert count(after, "hallops_event_loop_lag_seconds_count") > count(before, "hallops_event_loop_lag_seconds_count")
+    assert count(after, "hallops_event_loop_lag_seconds_count") > count(
+        before, "hallops_event_loop_lag_seconds_count"
+    )
     assert count(after, "hallops_fanout_publish_seconds_count") >= 30 + 15
     # live figures: the four connections of the test were open at the second scrape
     assert count(during, "hallops_connections", role="kiosk") == 1
