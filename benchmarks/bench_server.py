@@ -698,6 +698,13 @@ async def hall_phase(
 
 async def one_run(args: argparse.Namespace, displays: Displays) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="hallops-bench-"))
+    try:
+        return await _one_run(args, displays, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+async def _one_run(args: argparse.Namespace, displays: Displays, tmp: Path) -> dict[str, Any]:
     run: dict[str, Any] = {"fsync": fsync_times(tmp), "load_before": os.getloadavg(), "uptime": uptime()}
     run["hall"] = await hall_phase(args, displays, "hall", ROOT, tmp)
     if args.before:
@@ -728,7 +735,6 @@ async def one_run(args: argparse.Namespace, displays: Displays) -> dict[str, Any
                 bare.wait()
         run["payload_bytes"] = len(event.encode())
     run["load_after"] = os.getloadavg()
-    shutil.rmtree(tmp, ignore_errors=True)
     return run
 
 
