@@ -24,6 +24,7 @@ from websockets.http11 import Request, Response
 from ..hall.config import HallConfig
 
 Health = Callable[[], Awaitable[dict[str, Any]]]
+MetricsPage = Callable[[], bytes]  # the Prometheus text of the server's figures (server/metrics.py)
 
 DEFAULT_STATIC = Path(__file__).resolve().parents[2] / "displays"
 
@@ -69,6 +70,15 @@ def static_target(root: Path, rel: str) -> Path | None:
     return target if base in target.parents else None
 
 
+def may_read_metrics(conn: Any, request: Request) -> bool:
+    """``/metrics`` goes to loopback only (a Prometheus on this host, or a proxy that adds
+    its own access rules: a request it forwards carries ``X-Forwarded-For`` and is refused)."""
+    remote = getattr(conn, "remote_address", None)
+    if not remote:
+        return False
+    return str(remote[0]) in ("127.0.0.1", "::1") and "X-Forwarded-For" not in request.headers
+
+
 def qr_svg(text: str) -> bytes:
     import qrcode
     import qrcode.image.svg
@@ -82,9 +92,11 @@ def qr_svg(text: str) -> bytes:
 class HttpRoutes:
     """The routes need the hall's configuration and a health probe, nothing else of the server."""
 
-    def __init__(self, config: HallConfig, health: Health, static_dir: Path | str | None = None) -> None:
+    def __init__(self, config: HallConfig, health: Health, static_dir: Path | str | None = None, *,
+                 metrics: MetricsPage | None = None) -> None:
         self.config = config
         self.health = health
+        self.metrics = metrics
         self.static_dir = Path(static_dir) if static_dir else DEFAULT_STATIC
 
     def origin_allowed(self, request: Request) -> bool:
@@ -106,6 +118,10 @@ class HttpRoutes:
             body = json.dumps(await self.health(), ensure_ascii=False).encode()
             status = HTTPStatus.OK
             return _response(status, body, "application/json; charset=utf-8")
+        if path == "/metrics" and self.metrics is not None:
+            if not may_read_metrics(conn, request):
+                return _text(HTTPStatus.FORBIDDEN, "metrics are for this host (loopback) only\n")
+            return _response(HTTPStatus.OK, self.metrics(), "text/plain; version=0.0.4; charset=utf-8")
         if path == "/qr.svg":
             text = parse_qs(parts.query).get("text", [""])[0]
             if not text or len(text) > MAX_QR_TEXT:
