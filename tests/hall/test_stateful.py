@@ -402,7 +402,7 @@ class HallMachine(RuleBasedStateMachine):
             self.run(c.FinishService(window=self.serving_window(i, 3, True)))
             done = [t for t in self.hall.tickets.values() if t.state is T.DONE]
         t = done[i % len(done)] if done else None
-        reasons = ("等候时间过长",) if score <= 2 else ()
+        reasons = ("办理时间过长",) if score <= 2 else ()
         if follow_up and self.bad_ratings:
             rating = self.hall.ratings.get(self.bad_ratings[i % len(self.bad_ratings)])
             token = next((x.status_token for x in self.hall.tickets.values()
