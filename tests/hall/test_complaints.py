@@ -10,7 +10,8 @@ from test_cases import Desk, at, cob
 from test_ratings import MANAGER
 
 from queue_server.hall import commands as c
-from queue_server.hall.states import COMPLAINT_TRANSITIONS, ComplaintState as CP
+from queue_server.hall.states import COMPLAINT_TRANSITIONS
+from queue_server.hall.states import ComplaintState as CP
 
 TAX = "县税务局"
 MGMT = "县行政服务中心管委会"
