@@ -39,7 +39,8 @@ def test_attitude_goes_to_the_management_and_approval_time_to_the_department() -
 
 def test_free_text_waits_for_the_managements_triage() -> None:
     desk = Desk()
-    [e], k = receive(desk, content="说不清的问题")
+    [received], k = receive(desk, content="说不清的问题")
+    assert received.triage
     assert (k.state, k.owner_department, k.triage) == (CP.RECEIVED, MGMT, True)
     desk.refused(c.AssignComplaint(complaint=k.id, responsible="department", department=TAX, scope=TAX),
                  "not_your_department")

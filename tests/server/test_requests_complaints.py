@@ -7,7 +7,8 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
-from test_cases_protocol import BO_PASSWORD, Clock, client, config, err, ok, pad_token, serve_one  # noqa: F401
+import test_cases_protocol as base
+from test_cases_protocol import BO_PASSWORD, Clock, err, ok, pad_token, serve_one
 
 from queue_server.hall.config import HallConfig, StaffAccount, StaffRole
 from queue_server.passwords import hash_password
@@ -16,6 +17,8 @@ from queue_server.store import SqliteStore
 
 MGMT = "县行政服务中心管委会"
 WHO = {"name": "张三丰", "phone": "13800001111"}
+config = base.config  # the fixtures of the case protocol tests
+client = base.client
 
 
 @pytest.fixture(scope="module")
