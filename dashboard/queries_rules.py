@@ -61,7 +61,7 @@ class VisitFigures:
 def visit_figures(visits: pd.DataFrame, promises: Sequence[MatterPromise]) -> VisitFigures:
     limit = {p.code: p.max_visits for p in promises if p.max_visits is not None}
     promise = {p.code: p.visit_promise for p in promises}
-    v = visits[visits["matter_code"].isin(limit)].copy()
+    v = visits[visits["matter_code"].isin(list(limit))].copy()
     v["promise"] = v["matter_code"].map(promise)
     v["max_visits"] = v["matter_code"].map(limit)
     v["kept"] = v["visits"] <= v["max_visits"]
