@@ -30,6 +30,8 @@ PAGE_FILTERS: dict[str, tuple[str, ...]] = {
     "ratings": ("dates", "department"),
     "windows": ("dates", "department", "queue"),
     "report": (),
+    "visits": ("dates",),
+    "complaints": ("dates",),
 }
 
 

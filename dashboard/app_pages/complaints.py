@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import queries_rules as qr, theme, ui
+from dashboard import queries_rules as qr
+from dashboard import theme, ui
 
 ctx = ui.context()
 scope = ctx.scope

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import queries as q, queries_rules as qr, theme, ui
+from dashboard import queries as q
+from dashboard import queries_rules as qr
+from dashboard import theme, ui
 from queue_server.matter_promises import load_promises
 from queue_server.matters import load_matters
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from config_samples import minimal, problems_of
-
 from queue_server.config_file import parse_hall_config
 from queue_server.hall.config import DEFAULT_REASONS, Party
+
+from config_samples import minimal, problems_of
 
 
 def test_without_reasons_the_default_catalogue_and_management_apply() -> None:

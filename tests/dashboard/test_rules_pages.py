@@ -10,7 +10,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import test_pages
 from streamlit.testing.v1 import AppTest
+from test_pages import END, START, close, metrics
 
 from dashboard.theme import parse_number
 from queue_server.calendar_data import load_calendar
@@ -20,9 +22,7 @@ from queue_server.matters import load_matters
 from queue_server.recorder import batch_for, rebuild_hall
 from queue_server.store import SqliteStore
 
-import test_pages
 from dashboard_drive import DEMO_HALL, NOW, ROOT
-from test_pages import END, START, close, metrics
 
 APP = ROOT / "dashboard" / "streamlit_app.py"
 MANAGER = c.Actor(kind="staff", id="manager", name="值班主任")
