@@ -167,6 +167,18 @@ CASE_COLUMNS = [
     _s("deficiency_promised_date"), _ts("deficiency_supplied_ts", "deficiency_supplied_at"), _s("reviewer"),
     _ts("decided_ts", "decided_at"), _d("decided_date", "substr(decided_at, 1, 10)"), _s("decision"),
     _i("decided_on_time"), _ts("delivered_ts", "delivered_at"),
+    # 最多跑一次: the days the citizen came for the case (docs/rules.md R12)
+    _s("delivery_method"), _d("delivered_date", "substr(delivered_at, 1, 10)"),
+    _d("supplied_date", "substr(deficiency_supplied_at, 1, 10)"),
+]
+
+# migration 3: complaints (投诉/纠纷); a few rows: re-read whole
+COMPLAINT_COLUMNS = [
+    _i("id"), _s("channel"), _s("category"), _s("state"), _ts("received_ts", "received_at"),
+    _d("received_date", "substr(received_at, 1, 10)"), _ts("due_ts", "due_at"), _s("responsible"),
+    _s("owner_department"), _i("triage"), _s("matter_code"), _s("hotline_ref"), _i("reassignments"),
+    _ts("replied_ts", "replied_at"), _i("reply_on_time"), _ts("closed_ts", "closed_at"), _i("satisfaction"),
+    _i("reminders"),
 ]
 
 RATING_COLUMNS = [
@@ -241,6 +253,7 @@ TABLES: dict[str, _Table] = {
     "cases": _Table(name="cases", columns=CASE_COLUMNS, key="receipt_no"),
     "ratings": _Table(name="ratings", columns=RATING_COLUMNS, key="id", split="id"),
     "rectifications": _Table(name="rectifications", columns=RECTIFICATION_COLUMNS, key="id", split="id"),
+    "complaints": _Table(name="complaints", columns=COMPLAINT_COLUMNS, key="id", whole=True),
 }
 
 

@@ -492,13 +492,24 @@ CASE_STATE_LABELS = {"materials_requested": "待补正", "accepted": "已受理"
                      "suspended": "中止", "decided": "已办结", "completed": "已出件", "rejected": "不予受理"}
 
 
+# Honest on-time rates (docs/rules.md R9): an item still open past its due counts as late.
+OPEN_LATE_CASE = "state IN ('accepted', 'in_review') AND due_ts < $now AND accepted_date <= $end"
+CONTACT_LATE_OPEN = "state = 'open' AND contact_due_ts < $now"
+RECTIFY_LATE_OPEN = "state IN ('open', 'contacted') AND rectify_due_ts < $now"
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return a / b if b else None
+
+
 @dataclass(frozen=True, kw_only=True)
 class CaseSummary:
     received: int  # cases created in the period (受理, 不予受理, 补正 notices)
     accepted: int  # of those, accepted (受理 / 容缺受理)
     decided: int  # decided (办结) in the period
     decided_on_time: int
-    on_time_rate: float | None  # 按时办结率: decided on time / decided, in the period
+    open_late: int  # still open (受理/审核中) past their due now, accepted by the period's end: counted late
+    on_time_rate: float | None  # 按时办结率: decided on time / (decided + open_late) (docs/rules.md R9)
     instant: int  # 即办件 among the accepted
     instant_share: float | None  # 即办件占比
     one_window: int  # accepted cases of 一窗 matters
@@ -523,13 +534,14 @@ def case_summary(wh: HallWarehouse, scope: Scope, now: datetime, due_soon_hours:
         COUNT(*) FILTER (WHERE state IN ('accepted', 'in_review') AND due_ts < $now),
         COUNT(*) FILTER (WHERE state IN ('accepted', 'in_review') AND due_ts >= $now AND due_ts < $now + $soon),
         COUNT(*) FILTER (WHERE deficiency_item <> '' AND deficiency_supplied_ts IS NULL
-                         AND state NOT IN ('completed', 'rejected') AND deficiency_promised_date < $today)
+                         AND state NOT IN ('completed', 'rejected') AND deficiency_promised_date < $today),
+        COUNT(*) FILTER (WHERE {OPEN_LATE_CASE})
     FROM cases WHERE TRUE {df}
     """, {**scope.params(), "now": now_ts, "soon": due_soon_hours * 3600.0, "today": today.isoformat()}).fetchone()
-    received, accepted, decided, on_time, instant, one_window, overdue, soon, deficiency = row
+    received, accepted, decided, on_time, instant, one_window, overdue, soon, deficiency, late = row
     return CaseSummary(
-        received=received, accepted=accepted, decided=decided, decided_on_time=on_time,
-        on_time_rate=on_time / decided if decided else None, instant=instant,
+        received=received, accepted=accepted, decided=decided, decided_on_time=on_time, open_late=late,
+        on_time_rate=_ratio(on_time, decided + late), instant=instant,
         instant_share=instant / accepted if accepted else None, one_window=one_window,
         one_window_rate=one_window / accepted if accepted else None, overdue=overdue, due_soon=soon,
         deficiency_overdue=deficiency,
@@ -627,13 +639,14 @@ def cases_by_department(wh: HallWarehouse, scope: Scope, now_ts: float) -> pd.Da
            COUNT(*) FILTER (WHERE decided_date BETWEEN $start AND $end AND decided_on_time = 1) AS on_time,
            COUNT(*) FILTER (WHERE accepted_date BETWEEN $start AND $end AND case_type = '即办件') AS instant,
            COUNT(*) FILTER (WHERE accepted_date BETWEEN $start AND $end AND one_window = 1) AS one_window,
-           COUNT(*) FILTER (WHERE state IN ('accepted', 'in_review') AND due_ts < $now) AS overdue
+           COUNT(*) FILTER (WHERE state IN ('accepted', 'in_review') AND due_ts < $now) AS overdue,
+           COUNT(*) FILTER (WHERE {OPEN_LATE_CASE}) AS open_late
     FROM cases WHERE TRUE {df}
     GROUP BY department
     HAVING received + decided + overdue > 0
     ORDER BY received DESC
     """, {**scope.params(), "now": now_ts}).assign(
-        on_time_rate=lambda d: d["on_time"] / d["decided"].where(d["decided"] > 0),
+        on_time_rate=lambda d: d["on_time"] / (d["decided"] + d["open_late"]).where(d["decided"] + d["open_late"] > 0),
         instant_share=lambda d: d["instant"] / d["accepted"].where(d["accepted"] > 0),
         one_window_rate=lambda d: d["one_window"] / d["accepted"].where(d["accepted"] > 0),
     )
@@ -667,14 +680,12 @@ class RatingSummary:
     revisit_rate: float | None  # 回访整改率
     satisfied: int
     satisfied_rate: float | None  # 回访整改满意率
-    contact_on_time_rate: float | None
-    rectify_on_time_rate: float | None
+    contact_on_time_rate: float | None  # contacted on time / (contacted + still open past the contact due)
+    rectify_on_time_rate: float | None  # rectified on time / (rectified + still open past the rectify due)
     contact_overdue: int  # now
     rectify_overdue: int  # now
-
-
-def _ratio(a: int, b: int) -> float | None:
-    return a / b if b else None
+    contact_late_open: int = 0  # loops opened in the period, not contacted, past the contact due now
+    rectify_late_open: int = 0  # loops opened in the period, not rectified, past the rectify due now
 
 
 def rating_summary(wh: HallWarehouse, scope: Scope, now_ts: float) -> RatingSummary:
@@ -699,7 +710,8 @@ def rating_summary(wh: HallWarehouse, scope: Scope, now_ts: float) -> RatingSumm
            COUNT(*) FILTER (WHERE outcome = 'rectified' AND revisit_ts IS NOT NULL),
            COUNT(*) FILTER (WHERE outcome = 'rectified' AND revisit_ts IS NOT NULL AND revisit_satisfaction >= 4),
            COUNT(*) FILTER (WHERE contact_on_time = 1), COUNT(contact_on_time),
-           COUNT(*) FILTER (WHERE rectify_on_time = 1), COUNT(rectify_on_time)
+           COUNT(*) FILTER (WHERE rectify_on_time = 1), COUNT(rectify_on_time),
+           COUNT(*) FILTER (WHERE {CONTACT_LATE_OPEN}), COUNT(*) FILTER (WHERE {RECTIFY_LATE_OPEN})
     FROM rectifications
     WHERE opened_date BETWEEN $start AND $end AND outcome IS DISTINCT FROM 'appeal_upheld' {do}
     """, p).fetchone()
@@ -713,8 +725,8 @@ def rating_summary(wh: HallWarehouse, scope: Scope, now_ts: float) -> RatingSumm
         served=u[0], unrated=u[1], unrated_rate=_ratio(u[1], u[0]),
         rectifications=x[0], replied=x[1], reply_rate=_ratio(x[1], x[0]), revisited=x[2],
         revisit_rate=_ratio(x[2], x[0]), satisfied=x[3], satisfied_rate=_ratio(x[3], x[2]),
-        contact_on_time_rate=_ratio(x[4], x[5]), rectify_on_time_rate=_ratio(x[6], x[7]),
-        contact_overdue=o[0], rectify_overdue=o[1],
+        contact_on_time_rate=_ratio(x[4], x[5] + x[8]), rectify_on_time_rate=_ratio(x[6], x[7] + x[9]),
+        contact_overdue=o[0], rectify_overdue=o[1], contact_late_open=x[8], rectify_late_open=x[9],
     )
 
 
@@ -749,6 +761,8 @@ def ratings_by(wh: HallWarehouse, scope: Scope, by: str, now_ts: float) -> pd.Da
         SELECT {key[1]} AS k, COUNT(*) AS rectifications,
                COUNT(*) FILTER (WHERE contact_on_time = 1) AS contact_on_time, COUNT(contact_on_time) AS contact_n,
                COUNT(*) FILTER (WHERE rectify_on_time = 1) AS rectify_on_time, COUNT(rectify_on_time) AS rectify_n,
+               COUNT(*) FILTER (WHERE {CONTACT_LATE_OPEN}) AS contact_late,
+               COUNT(*) FILTER (WHERE {RECTIFY_LATE_OPEN}) AS rectify_late,
                COUNT(*) FILTER (WHERE (x.state = 'open' AND contact_due_ts < $now)
                                 OR (x.state IN ('open', 'contacted') AND rectify_due_ts < $now)) AS overdue
         FROM rectifications x
@@ -758,7 +772,8 @@ def ratings_by(wh: HallWarehouse, scope: Scope, by: str, now_ts: float) -> pd.Da
     )
     SELECT COALESCE(r.k, x.k) AS k, r.staff_name, COALESCE(r.rated, 0) AS rated, COALESCE(r.good, 0) AS good,
            COALESCE(r.bad, 0) AS bad, r.avg_score, COALESCE(x.rectifications, 0) AS rectifications,
-           x.contact_on_time, x.contact_n, x.rectify_on_time, x.rectify_n, COALESCE(x.overdue, 0) AS overdue
+           x.contact_on_time, x.contact_n + x.contact_late AS contact_n, x.rectify_on_time,
+           x.rectify_n + x.rectify_late AS rectify_n, COALESCE(x.overdue, 0) AS overdue
     FROM r FULL OUTER JOIN x ON r.k = x.k
     ORDER BY rated DESC
     """, {**scope.params(), "now": now_ts})

@@ -82,7 +82,7 @@ def build_month_report(wh: HallWarehouse, config: HallConfig, month: str, now: d
     add("收件量", c.received, "件", "当月创建的办件(受理、不予受理、补正告知)")
     add("受理量", c.accepted, "件", "当月受理(含容缺受理)的办件")
     add("办结量(办件)", c.decided, "件", "当月作出决定的办件")
-    add("按时办结率", _pct(c.on_time_rate), "%", "当月办结件中在承诺时限内办结的比例")
+    add("按时办结率", _pct(c.on_time_rate), "%", "按时办结 ÷ (当月办结 + 仍在办且已超期);超期未办结的计为超时")
     add("即办件占比", _pct(c.instant_share), "%", "当月受理件中即办件的比例")
     add("一窗受理率", _pct(c.one_window_rate), "%", "当月受理件中经“一窗”受理事项的比例(目标 ≥ 70%)")
     add("超期件(报表生成时)", c.overdue, "件", "未办结、未中止且已过承诺时限的办件")
@@ -96,8 +96,8 @@ def build_month_report(wh: HallWarehouse, config: HallConfig, month: str, now: d
     add("差评回复率", _pct(r.reply_rate), "%", "已联系或已办结的差评 ÷ 差评(申诉成立的不计)")
     add("回访整改率", _pct(r.revisit_rate), "%", "整改并回访办结的差评 ÷ 差评")
     add("回访整改满意率", _pct(r.satisfied_rate), "%", "回访满意度 ≥ 4 ÷ 整改回访的差评")
-    add("按时联系率", _pct(r.contact_on_time_rate), "%", "在联系时限内联系评价人的比例")
-    add("按时整改率", _pct(r.rectify_on_time_rate), "%", "在整改时限内完成整改反馈的比例")
+    add("按时联系率", _pct(r.contact_on_time_rate), "%", "按时联系 ÷ (已联系 + 未联系且已超时限)")
+    add("按时整改率", _pct(r.rectify_on_time_rate), "%", "按时整改 ÷ (已整改 + 未整改且已超时限)")
 
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     report = Report(hall_name=config.name, hall_code=config.code, month=month, start=start, end=end,

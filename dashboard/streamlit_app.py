@@ -39,6 +39,8 @@ PAGES = [
     st.Page("app_pages/windows.py", title="窗口与人员", url_path="windows"),
     st.Page("app_pages/report.py", title="报表", url_path="report"),
     st.Page("app_pages/whatif.py", title="排班模拟", url_path="whatif"),
+    st.Page("app_pages/visits.py", title="最多跑一次与事项", url_path="visits"),
+    st.Page("app_pages/complaints.py", title="投诉与纠纷", url_path="complaints"),
 ]
 if city_ui.city_url():  # a city's database: the halls side by side (docs/city.md)
     PAGES.append(st.Page("app_pages/city.py", title="全市对比", url_path="city"))

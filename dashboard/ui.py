@@ -33,6 +33,8 @@ PAGE_FILTERS: dict[str, tuple[str, ...]] = {
     "windows": ("dates", "department", "queue"),
     "report": (),
     "city": ("dates",),
+    "visits": ("dates",),
+    "complaints": ("dates",),
 }
 
 

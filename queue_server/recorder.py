@@ -12,7 +12,7 @@ from .hall.config import HallConfig
 from .hall.estimate import ServiceTime
 from .hall.events import Event
 from .hall.hall import Hall
-from .hall.model import Case, Rating, Rectification, Ticket, Window
+from .hall.model import Case, Complaint, Rating, Rectification, Ticket, Window
 from .store.base import Batch, LoadedState
 
 
@@ -31,6 +31,7 @@ def batch_for(hall: Hall, events: list[Event]) -> Batch:
         case_numbers=[(d, hall.case_numbers[d]) for d in sorted(changes.case_numbers) if d in hall.case_numbers],
         ratings=[r.to_row() for r in changes.ratings.values()],
         rectifications=[r.to_row() for r in changes.rectifications.values()],
+        complaints=[k.to_row() for k in changes.complaints.values()],
     )
 
 
@@ -51,6 +52,8 @@ def rebuild_hall(config: HallConfig, loaded: LoadedState, *, calendar: WorkCalen
         rectifications=[Rectification.from_row(r) for r in loaded.rectifications],
         last_rating_id=loaded.last_rating_id,
         last_rectification_id=loaded.last_rectification_id,
+        complaints=[Complaint.from_row(r) for r in loaded.complaints],
+        last_complaint_id=loaded.last_complaint_id,
         calendar=calendar,
         matters=matters,
     )

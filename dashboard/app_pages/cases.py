@@ -24,13 +24,16 @@ c = st.columns(8)
 c[0].metric("收件", theme.fmt_int(s.received))
 c[1].metric("受理", theme.fmt_int(s.accepted))
 c[2].metric("办结", theme.fmt_int(s.decided))
-c[3].metric("按时办结率", theme.fmt_pct(s.on_time_rate), help="期间内办结的办件中,在承诺时限内办结的比例")
+c[3].metric("按时办结率", theme.fmt_pct(s.on_time_rate),
+            help=f"= 期间内按时办结 {s.decided_on_time} ÷ (期间内办结 {s.decided} + 仍在办且已超期 {s.open_late})。"
+                 "仍在办、已过承诺时限的办件按超期计入,不被隐藏")
 c[4].metric("超期件", theme.fmt_int(s.overdue), help="在办(已受理、审核中)且已过承诺时限;中止期间不计")
 c[5].metric("即将到期", theme.fmt_int(s.due_soon), help=f"{rules.due_soon_hours} 小时内到期的在办件")
-c[6].metric("即办件占比", theme.fmt_pct(s.instant_share), help="期间内受理的办件中即办件的比例")
-c[7].metric("一窗受理率", theme.fmt_pct(s.one_window_rate),
+c[6].metric("即办件占比", theme.fmt_pct(s.instant_share), help="= 期间内受理的即办件 ÷ 期间内受理的办件")
+c[7].metric("一窗受理率(按办件量)", theme.fmt_pct(s.one_window_rate),
             delta=None if s.one_window_rate is None else f"较目标 {(s.one_window_rate - ONE_WINDOW_GOAL) * 100:+.1f}",
-            help="期间内受理的办件中,属于“一窗”受理事项(经无差别或分领域综合窗口受理)的比例;目标 ≥ 70%")
+            help="按办件量:= 期间内受理的“一窗”事项办件 ÷ 期间内受理的办件。"
+                 "种子文件的目标(50%、70%)按事项计,见“最多跑一次与事项”页")
 
 left, right = st.columns([2, 1])
 left.plotly_chart(charts.case_flow(q.case_flow(ctx.wh, scope)), key="case_flow")

@@ -13,7 +13,7 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 
-TOP_KEYS = ("schema_version", "hall", "rules", "queues", "windows", "staff")
+TOP_KEYS = ("schema_version", "hall", "rules", "queues", "windows", "staff", "reasons")
 HALL_KEYS = (
     "code",
     "name",
@@ -24,6 +24,7 @@ HALL_KEYS = (
     "require_display_token",
     "public_url",
     "hours",
+    "management",
 )
 QUEUE_KEYS = (
     "code",

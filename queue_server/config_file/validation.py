@@ -22,6 +22,7 @@ from queue_server.hall.config import (
 
 from .fields import FieldChecker, Hours
 from .problems import ConfigProblem, quote
+from .reasons import parse_reasons
 from .schema import (
     HALL_CODE,
     HALL_KEYS,
@@ -73,6 +74,7 @@ class _Checker(FieldChecker):
         queues, codes = self.queues(data, self._hall_hours)
         windows, served, any_window = self.windows(data, codes)
         staff = self.staff(data)
+        reasons = parse_reasons(self, data)
         if any_window:
             for code, i in codes.items():
                 if code not in served:
@@ -85,6 +87,7 @@ class _Checker(FieldChecker):
             windows=tuple(windows),
             staff=tuple(staff),
             rules=rules,
+            reasons=reasons,
         )
 
     def schema_version(self, data: dict[str, Any]) -> None:
@@ -146,6 +149,7 @@ class _Checker(FieldChecker):
                 self.problem(path + ("public_url",), problem.replace("origin", "public_url", 1))
                 public_url = None
         out["public_url"] = public_url
+        out["management"] = self.string(tbl, "management", path, default=defaults["management"], nonempty=True)
         parsed = self.hours(tbl["hours"], path + ("hours",)) if "hours" in tbl else None
         self._hall_hours = parsed
         if parsed is not None and parsed.ok and not any(parsed.week.days):

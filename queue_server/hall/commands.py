@@ -357,6 +357,95 @@ class DecideAppeal:
     note: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class ReassignRectification:
+    """The management gives a 差评 loop to another owner (the management or a department),
+    with the reason recorded. ``department`` names the department (for ``department``)."""
+
+    rectification: int
+    responsible: str  # management / department
+    reason: str
+    department: str = ""
+    scope: str | None = None
+
+
+# ---------------------------------------------------------------------- complaints (投诉/纠纷)
+
+
+class ComplaintChannel(StrEnum):
+    ONSITE = "onsite"  # 现场
+    PHONE = "phone"  # 电话
+    HOTLINE = "hotline_12345"  # 12345 转办 (分办、督办、反馈)
+    RATING = "rating"  # 好差评 follow-up
+    UNRESOLVED = "unresolved"  # 办不成事 反映 (找茬 window)
+
+
+COMPLAINT_CHANNEL_NAMES = {
+    ComplaintChannel.ONSITE: "现场", ComplaintChannel.PHONE: "电话", ComplaintChannel.HOTLINE: "12345转办",
+    ComplaintChannel.RATING: "好差评", ComplaintChannel.UNRESOLVED: "办不成事",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceiveComplaint:
+    """Record a complaint. ``category``: an entry of the hall's responsibility catalogue (it
+    decides the owner), or empty (free text: the management triages). ``department`` names the
+    department a department category goes to when no matter or case names it."""
+
+    channel: ComplaintChannel
+    content: str
+    category: str = ""
+    matter_code: str = ""
+    receipt_no: str = ""
+    rating_id: int | None = None
+    department: str = ""
+    hotline_ref: str = ""  # 12345 work-order number (required for that channel)
+    hotline_due: date | None = None  # 12345: the platform's 反馈 date, when it sets one
+    complainant: Applicant | None = None
+    ticket: str = ""
+    window: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssignComplaint:
+    """分办 to the owner (the management's triage), or reassign (``reason`` required)."""
+
+    complaint: int
+    responsible: str  # management / department
+    department: str = ""
+    reason: str = ""
+    scope: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HandleComplaint:
+    complaint: int
+    handling: str
+    scope: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyComplaint:
+    complaint: int
+    reply: str
+    scope: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CloseComplaint:
+    complaint: int
+    satisfaction: int  # 1-5, the complainant's
+    scope: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemindComplaint:
+    """督办: a manager's reminder to the owner, recorded."""
+
+    complaint: int
+    note: str
+
+
 Command = (
     IssueTicket | CheckIn | CallNext | CallTicket | Recall | StartService | FinishService
     | NoShow | Reactivate | Transfer | CancelTicket | OpenWindow | PauseWindow
@@ -364,5 +453,6 @@ Command = (
     | AcceptCase | RejectCase | RequestMaterials | ResumeCase | SupplyMaterials | StartReview
     | SuspendCase | ResumeReview | ExtendCase | DecideCase | DeliverCase | RecomputeDeadlines
     | RateService | FollowUpRating | ContactRater | Rectify | Revisit | ResolveOnTheSpot
-    | ExplainRating | AppealRating | DecideAppeal
+    | ExplainRating | AppealRating | DecideAppeal | ReassignRectification
+    | ReceiveComplaint | AssignComplaint | HandleComplaint | ReplyComplaint | CloseComplaint | RemindComplaint
 )

@@ -101,6 +101,34 @@ class StaffAccount:
     department: str = ""
 
 
+class Party(StrEnum):
+    """Who answers for a 差评 or a complaint, by its content (seed 001 四(四), 四(五))."""
+
+    MANAGEMENT = "management"  # the hall's 管委会: staff attitude at 综合受理窗口, the hall itself
+    DEPARTMENT = "department"  # the 入驻单位 whose matter it is: 业务咨询、审批时限、业务流程、业务审批
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reason:
+    """One entry of the responsibility catalogue: a 差评 reason / complaint category."""
+
+    text: str
+    party: Party
+
+
+DEFAULT_REASONS: tuple[Reason, ...] = (
+    Reason(text="等候时间过长", party=Party.MANAGEMENT),  # queueing, window staffing: the hall
+    Reason(text="服务态度不好", party=Party.MANAGEMENT),  # 综合受理窗口工作人员服务态度
+    Reason(text="业务不熟练", party=Party.DEPARTMENT),  # 业务咨询
+    Reason(text="一次性告知不清", party=Party.DEPARTMENT),  # 业务咨询 (办事指南 are the unit's)
+    Reason(text="办理时间过长", party=Party.DEPARTMENT),  # 审批时限
+    Reason(text="材料要求过多", party=Party.DEPARTMENT),  # 业务流程
+    Reason(text="多次跑腿", party=Party.DEPARTMENT),  # 业务流程
+    Reason(text="审批结果有异议", party=Party.DEPARTMENT),  # 业务审批
+    Reason(text="环境设施不便", party=Party.MANAGEMENT),  # the hall's layout and facilities
+)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Rules:
     recall_limit: int = 3  # recalls allowed after the first call
@@ -118,6 +146,12 @@ class Rules:
     rating_pad_minutes: int = 10  # a window's rating pad may rate its last service this long
     follow_up_days: int = 15  # 追评 accepted up to this many days after the 差评 loop closed
     max_extension_working_days: int = 10  # 延期 at most once, at most this long (行政许可法 art. 42)
+    # complaints (投诉/纠纷): reply within, per channel (working days from receipt)
+    complaint_onsite_working_days: int = 5  # 现场
+    complaint_phone_working_days: int = 5  # 电话
+    complaint_hotline_working_days: int = 3  # 12345 转办: 反馈 to the hotline platform
+    complaint_rating_working_days: int = 5  # 好差评 follow-up
+    complaint_unresolved_working_days: int = 3  # 办不成事 反映
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,6 +169,11 @@ class HallConfig:
     notice: str = ""  # scrolling line on the wall display
     public_url: str = ""  # scheme://host[:port] phones reach the hall at (status-page QR codes)
     rules: Rules = field(default_factory=Rules)
+    management: str = "行政服务中心管委会"  # the hall's management (管委会): owner of management matters
+    reasons: tuple[Reason, ...] = DEFAULT_REASONS  # the responsibility catalogue
+
+    def reason(self, text: str) -> Reason | None:
+        return next((r for r in self.reasons if r.text == text), None)
 
     def queue(self, code: str) -> QueueConfig | None:
         return next((q for q in self.queues if q.code == code), None)

@@ -19,16 +19,17 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
-from . import case_commands, queue_commands, rating_commands
+from . import case_commands, complaint_commands, queue_commands, rating_commands
 from . import commands as c
 from . import events as ev
 from .calendar import WorkCalendar
 from .cases import Cases
+from .complaints import Complaints
 from .config import HallConfig
 from .errors import HallError
 from .estimate import Capacity, Release, ServiceTime, WindowCycle
 from .events import PRIVATE_FIELDS, Event
-from .model import Case, Rating, Rectification, Ticket, Window
+from .model import Case, Complaint, Rating, Rectification, Ticket, Window
 from .queue import MAX_NUMBERS_PER_DAY, Queue
 from .ratings import Ratings
 from .states import TicketState as T
@@ -50,6 +51,7 @@ class Changes:
     case_numbers: set[date] = field(default_factory=set)
     ratings: dict[int, Rating] = field(default_factory=dict)
     rectifications: dict[int, Rectification] = field(default_factory=dict)
+    complaints: dict[int, Complaint] = field(default_factory=dict)
 
 
 class Hall:
@@ -68,6 +70,8 @@ class Hall:
         rectifications: Iterable[Rectification] = (),
         last_rating_id: int = 0,
         last_rectification_id: int = 0,
+        complaints: Iterable[Complaint] = (),
+        last_complaint_id: int = 0,
         calendar: WorkCalendar | None = None,
         matters: Mapping[str, Any] | None = None,
     ) -> None:
@@ -82,6 +86,8 @@ class Hall:
                             matters=matters or {})
         self.rating_book = Ratings(config, self.queue, self.case_book, ratings=ratings, rectifications=rectifications,
                                 last_rating_id=last_rating_id, last_rectification_id=last_rectification_id)
+        self.complaint_book = Complaints(config, self.case_book, self.rating_book, complaints=complaints,
+                                         last_complaint_id=last_complaint_id)
         self.tz = self.queue.tz
         if self.queue.service_date is not None:
             self._prune(self.queue.service_date)
@@ -90,6 +96,7 @@ class Hall:
             **{cls: partial(fn, self.queue) for cls, fn in queue_commands.HANDLERS.items()},
             **{cls: partial(fn, self.case_book) for cls, fn in case_commands.HANDLERS.items()},
             **{cls: partial(fn, self.rating_book) for cls, fn in rating_commands.HANDLERS.items()},
+            **{cls: partial(fn, self.complaint_book) for cls, fn in complaint_commands.HANDLERS.items()},
             c.RecomputeDeadlines: self._recompute,
         }
 
@@ -123,14 +130,16 @@ class Hall:
             self.queue.apply(event)
             self._prune(event.service_date)
             return
-        owner = next(p for p in (self.queue, self.case_book, self.rating_book) if p.owns(event))
+        owner = next(p for p in (self.queue, self.case_book, self.rating_book, self.complaint_book)
+                     if p.owns(event))
         owner.apply(event)
 
     def take_changes(self) -> Changes:
         q, k, r = self.queue.take_changes(), self.case_book.take_changes(), self.rating_book.take_changes()
+        p = self.complaint_book.take_changes()
         return Changes(tickets=q.tickets, windows=q.windows, numbers=q.numbers, service_times=q.service_times,
                        cases=k.cases, case_numbers=k.case_numbers, ratings=r.ratings,
-                       rectifications=r.rectifications)
+                       rectifications=r.rectifications, complaints=p.complaints)
 
     def _roll_over(self, now: datetime, out: list[Event]) -> None:
         today = now.date()
@@ -144,6 +153,7 @@ class Hall:
     def _prune(self, today: date) -> None:
         self.case_book.prune(today)
         self.rating_book.prune(today)
+        self.complaint_book.prune(today)
 
     def _recompute(self, cmd: c.RecomputeDeadlines, now: datetime, a: str, out: list[Event]) -> None:
         case_commands.recompute(self.case_book, cmd, now, a, out)
@@ -210,6 +220,14 @@ class Hall:
     @property
     def last_rectification_id(self) -> int:
         return self.rating_book.last_rectification_id
+
+    @property
+    def complaints(self) -> dict[int, Complaint]:
+        return self.complaint_book.complaints
+
+    @property
+    def last_complaint_id(self) -> int:
+        return self.complaint_book.last_complaint_id
 
     # ------------------------------------------------------------------ lookups and views
 
@@ -281,6 +299,17 @@ class Hall:
                             open_only: bool = False) -> list[dict[str, Any]]:
         return self.rating_book.list_rectifications(now, department=department, open_only=open_only)
 
+    def complaint(self, cid: int) -> Complaint:
+        return self.complaint_book.complaint(cid)
+
+    def complaint_view(self, k: Complaint, now: datetime) -> dict[str, Any]:
+        return self.complaint_book.view(k, now)
+
+    def list_complaints(self, now: datetime, *, department: str | None = None, open_only: bool = False,
+                        overdue_only: bool = False) -> list[dict[str, Any]]:
+        return self.complaint_book.listing(now, department=department, open_only=open_only,
+                                           overdue_only=overdue_only)
+
     def rateable_service(self, window: int, now: datetime) -> dict[str, Any] | None:
         return self.rating_book.rateable_service(window, now)
 
@@ -347,6 +376,9 @@ class Hall:
             rating_id = data.get("rating_id")
             if rating_id in self.ratings:
                 rec["rating_view"] = self.rating_view(self.ratings[rating_id])
+            cid = data.get("complaint_id")
+            if cid in self.complaints:
+                rec["complaint_view"] = self.complaint_view(self.complaints[cid], now)
         queues: set[str] = set()
         if event.ticket and event.ticket in self.tickets:
             t = self.tickets[event.ticket]

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .masking import mask_name
-from .states import TICKET_ACTIVE, CaseState, RectificationState, TicketState, WindowState
+from .states import COMPLAINT_OPEN, TICKET_ACTIVE, CaseState, ComplaintState, RectificationState, TicketState, WindowState
 
 
 def _iso(v: datetime | None) -> str | None:
@@ -355,10 +355,16 @@ class Rectification:
     appeal_note: str = ""
     contact_on_time: bool | None = None
     rectify_on_time: bool | None = None
+    responsible: str = "department"  # management / department (rows before it: the department)
+    coordinator: str = ""  # the management, when it co-ordinates a department-led loop
+    triage: bool = False  # free text only: the management triages
+    reassigned_at: datetime | None = None
+    reassigned_by: str | None = None
+    reassign_reason: str = ""
 
     _INSTANTS = ("opened_at", "contact_due", "rectify_due", "updated_at", "contacted_at", "rectified_at",
-                 "revisit_at", "closed_at", "appealed_at", "appeal_decided_at")
-    _FLAGS = ("provisional", "contact_on_time", "rectify_on_time")
+                 "revisit_at", "closed_at", "appealed_at", "appeal_decided_at", "reassigned_at")
+    _FLAGS = ("provisional", "contact_on_time", "rectify_on_time", "triage")
 
     def to_row(self) -> dict[str, Any]:
         row = _rowify(self, instants=self._INSTANTS, flags=self._FLAGS)
@@ -370,10 +376,89 @@ class Rectification:
         data = _unrow(cls, row, instants=cls._INSTANTS, flags=cls._FLAGS)
         data["state"] = RectificationState(data["state"])
         data["provisional"] = bool(data.get("provisional"))
+        data["triage"] = bool(data.get("triage"))
+        data["responsible"] = data.get("responsible") or "department"
         return cls(**data)
 
     def public(self) -> dict[str, Any]:
         row = self.to_row()
         for k in self._FLAGS:
             row[k] = getattr(self, k)
+        return row
+
+
+@dataclass(kw_only=True)
+class Complaint:
+    """A complaint (投诉/纠纷): received → assigned (分办) → handled → replied → closed."""
+
+    id: int
+    channel: str  # onsite / phone / hotline_12345 / rating / unresolved
+    category: str  # the responsibility catalogue's entry, "" for free text
+    content: str
+    state: ComplaintState
+    received_at: datetime
+    due_at: datetime  # reply (12345: 反馈) due, close of business
+    updated_at: datetime
+    responsible: str  # management / department
+    owner_department: str  # never empty: the management's name or a department
+    triage: bool = False
+    provisional: bool = False
+    matter_code: str = ""
+    receipt_no: str | None = None
+    rating_id: int | None = None
+    ticket: str | None = None
+    window: int | None = None
+    hotline_ref: str = ""
+    complainant_name: str = ""
+    complainant_phone: str = ""
+    received_by: str | None = None
+    assigned_at: datetime | None = None
+    assigned_by: str | None = None
+    reassignments: int = 0
+    reassign_reason: str = ""
+    handled_at: datetime | None = None
+    handling: str = ""
+    handled_by: str | None = None
+    replied_at: datetime | None = None
+    reply: str = ""
+    replied_by: str | None = None
+    reply_on_time: bool | None = None
+    closed_at: datetime | None = None
+    satisfaction: int | None = None
+    reminders: int = 0
+    last_reminded_at: datetime | None = None
+    reminder_note: str = ""
+
+    _INSTANTS = ("received_at", "due_at", "updated_at", "assigned_at", "handled_at", "replied_at", "closed_at",
+                 "last_reminded_at")
+    _FLAGS = ("triage", "provisional", "reply_on_time")
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in COMPLAINT_OPEN
+
+    def overdue(self, now: datetime) -> bool:
+        """Still to be replied to after its due instant."""
+        return self.is_open and now > self.due_at
+
+    def to_row(self) -> dict[str, Any]:
+        row = _rowify(self, instants=self._INSTANTS, flags=self._FLAGS)
+        row["state"] = self.state.value
+        return row
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Complaint:
+        data = _unrow(cls, row, instants=cls._INSTANTS, flags=cls._FLAGS)
+        data["state"] = ComplaintState(data["state"])
+        data["triage"] = bool(data.get("triage"))
+        data["provisional"] = bool(data.get("provisional"))
+        return cls(**data)
+
+    def public(self) -> dict[str, Any]:
+        """For staff lists: the complainant's name masked, no phone."""
+        row = self.to_row()
+        for k in self._FLAGS:
+            row[k] = getattr(self, k)
+        row.pop("complainant_phone")
+        row["complainant_name"] = mask_name(self.complainant_name)
         return row

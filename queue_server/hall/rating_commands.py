@@ -14,6 +14,7 @@ from .cases import department_matches
 from .errors import HallError
 from .events import Event
 from .model import Rectification, Ticket
+from .responsibility import decide, is_management, owner_of
 from .ratings import APPEAL_ACTIONS, SCORES, Ratings, before_appeal, token_hash
 from .states import RectificationState as RS, TicketState as T, rectification_transition
 
@@ -83,11 +84,13 @@ def _rate(g: Ratings, cmd: c.RateService, now: datetime, a: str, out: list[Event
         rater_token_hash=token_hash(t.status_token)))
     if cmd.score <= 2:
         contact, rectify, provisional = g.dues(now)
+        owner = decide(g.config, reasons, service["matter_department"])
         g.emit(out, ev.RectificationOpened(
             at=now, actor=a, ticket=t.id, window=t.window, rectification_id=g.last_rectification_id + 1,
-            rating_id=rating_id, owner_department=service["department"], owner_staff=service["staff"],
+            rating_id=rating_id, owner_department=owner.owner_department, owner_staff=service["staff"],
             owner_staff_name=service["staff_name"], contact_due=contact, rectify_due=rectify,
-            provisional=provisional))
+            provisional=provisional, responsible=owner.responsible.value, coordinator=owner.coordinator,
+            triage=owner.triage))
 
 
 def _finished(t: Ticket) -> None:
@@ -215,6 +218,19 @@ def _decide_appeal(g: Ratings, cmd: c.DecideAppeal, now: datetime, a: str, out: 
 
 
 
+def _reassign(g: Ratings, cmd: c.ReassignRectification, now: datetime, a: str, out: list[Event]) -> None:
+    r = g.rectification(cmd.rectification)
+    if not is_management(g.config, cmd.scope):
+        raise HallError("not_your_department", f"only {g.config.management} or a manager reassigns a 差评")
+    rectification_transition("reassign", r.id, r.state)
+    responsible, department = owner_of(g.config, cmd.responsible, cmd.department)
+    reason = _need(cmd.reason, "the reason of the reassignment")
+    if department == r.owner_department:
+        raise HallError("invalid_field", f"rectification {r.id} is already {department}'s")
+    g.emit(out, ev.RectificationReassigned(**_about(r, now, a), responsible=responsible, owner_department=department,
+                                           previous_owner_department=r.owner_department, reason=reason))
+
+
 def recompute(g: Ratings, cmd: c.RecomputeDeadlines, now: datetime, a: str, out: list[Event]) -> None:
     """New calendar data: the due instants of the open loops (the cases recompute theirs)."""
     for r in sorted(g.rectifications.values(), key=lambda x: x.id):
@@ -231,5 +247,5 @@ def recompute(g: Ratings, cmd: c.RecomputeDeadlines, now: datetime, a: str, out:
 HANDLERS: dict[type, Callable[[Ratings, Any, datetime, str, list[Event]], None]] = {
     c.RateService: _rate, c.FollowUpRating: _follow_up, c.ContactRater: _contact, c.Rectify: _rectify,
     c.Revisit: _revisit, c.ResolveOnTheSpot: _on_the_spot, c.ExplainRating: _explain,
-    c.AppealRating: _appeal, c.DecideAppeal: _decide_appeal,
+    c.AppealRating: _appeal, c.DecideAppeal: _decide_appeal, c.ReassignRectification: _reassign,
 }

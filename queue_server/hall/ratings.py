@@ -5,8 +5,10 @@ pad to its window; the core checks the ticket is that window's last finished ser
 that ``rules.rating_pad_minutes`` have not passed), or the citizen's status page (the
 ticket's status token). Staff never rate; the shell refuses their roles.
 
-Every 差评 (score 1–2) opens a rectification owned by the window's department and the staff
-member who served: contact the rater within ``rules.contact_due_working_days`` and rectify
+Every 差评 (score 1–2) opens a rectification owned by the party of its reasons
+(``responsibility.decide``: the hall's management or the department of the matter served; free
+text alone goes to the management to triage, which may reassign it) with the staff member who
+served named on it: contact the rater within ``rules.contact_due_working_days`` and rectify
 and report back within ``rules.rectify_due_working_days`` working days of the rating (close
 of business, ``WorkCalendar.deadline``). The state machine is
 ``states.RECTIFICATION_TRANSITIONS``.
@@ -24,6 +26,7 @@ from . import commands as c
 from . import events as ev
 from .calendar import WorkCalendar
 from .cases import Cases, department_matches
+from .responsibility import matter_department
 from .config import HallConfig
 from .errors import HallError
 from .events import Event
@@ -32,10 +35,8 @@ from .queue import Queue
 from .states import RECTIFICATION_CREATION, RectificationState as RS, TicketState as T, rectification_transition
 
 SCORES = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
-BAD_REASONS = (  # the pick list of the pad and the status page; free text is allowed too
-    "等候时间过长", "服务态度不好", "业务不熟练", "一次性告知不清", "办理时间过长",
-    "材料要求过多", "多次跑腿", "环境设施不便",
-)
+# the pick list of the pad and the status page is the hall's catalogue (HallConfig.reasons);
+# free text is allowed too
 APPEAL_ACTIONS = {True: "uphold the appeal of", False: "reject the appeal of"}
 
 
@@ -121,6 +122,8 @@ class Ratings:
         wcfg = self.config.window(t.window) if t.window is not None else None
         cases = self.cases.of_ticket(t.id)
         queue = self.config.queue(t.queue)
+        owner = matter_department(wcfg.department if wcfg else "", cases[0].department if cases else "",
+                                  queue.department if queue else "")
         return {
             "ticket": t.id, "ticket_number": t.number, "queue": t.queue,
             "queue_name": queue.name if queue else t.queue, "window": t.window,
@@ -130,6 +133,7 @@ class Ratings:
             "matter_name": cases[0].matter_name if cases else (queue.name if queue else ""),
             "receipt_no": cases[0].receipt_no if cases else None,
             "finished_at": t.finished_at.isoformat() if t.finished_at else None,
+            "matter_department": owner,
         }
 
     def rateable_until(self, t: Ticket) -> datetime:
@@ -152,6 +156,8 @@ class Ratings:
     def rating_view(self, rating: Rating) -> dict[str, Any]:
         view = rating.public()
         view["level"] = SCORES[rating.score]
+        parties = {r.text: r.party.value for r in self.config.reasons}
+        view["reason_parties"] = [{"text": t, "party": parties.get(t)} for t in rating.reasons]
         view["follow_up"] = next((r.public() for r in self.ratings.values() if r.follow_up_of == rating.id), None)
         return view
 
@@ -164,7 +170,8 @@ class Ratings:
     def list_rectifications(self, now: datetime, *, department: str | None = None,
                             open_only: bool = False) -> list[dict[str, Any]]:
         rows = [r for r in self.rectifications.values()
-                if department_matches(department, r.owner_department)
+                if (department_matches(department, r.owner_department)
+                    or (r.coordinator and department_matches(department, r.coordinator)))
                 and (not open_only or r.state is not RS.CLOSED)]
         rows.sort(key=lambda r: (r.state is RS.CLOSED, r.rectify_due, r.id))
         return [self.rectification_view(r, now) for r in rows]
@@ -239,6 +246,7 @@ def _a_opened(g: Ratings, e: ev.RectificationOpened) -> None:
         state=RECTIFICATION_CREATION["open"], opened_at=e.at, contact_due=e.contact_due, rectify_due=e.rectify_due,
         updated_at=e.at, owner_department=e.owner_department, owner_staff=e.owner_staff,
         owner_staff_name=e.owner_staff_name or "", provisional=e.provisional,
+        responsible=e.responsible or "department", coordinator=e.coordinator or "", triage=bool(e.triage),
     )
     g.rectifications[r.id] = r
     g.last_rectification_id = max(g.last_rectification_id, r.id)
@@ -246,7 +254,8 @@ def _a_opened(g: Ratings, e: ev.RectificationOpened) -> None:
 
 
 def _step(g: Ratings, e: ev.RaterContacted | ev.RatingRectified | ev.RaterRevisited | ev.ResolvedOnTheSpot
-          | ev.RatingExplained | ev.RatingAppealed | ev.AppealDecided, action: str) -> Rectification:
+          | ev.RatingExplained | ev.RatingAppealed | ev.AppealDecided | ev.RectificationReassigned,
+          action: str) -> Rectification:
     """The rectification of ``e``, moved by ``action`` and touched."""
     r = g.rectifications[e.rectification_id]
     r.state = rectification_transition(action, r.id, r.state, before_appeal(r))
@@ -313,6 +322,14 @@ def _a_appeal_decided(g: Ratings, e: ev.AppealDecided) -> None:
             g.changes.ratings[rating.id] = rating
 
 
+def _a_reassigned(g: Ratings, e: ev.RectificationReassigned) -> None:
+    r = _step(g, e, "reassign")
+    r.responsible, r.owner_department = e.responsible, e.owner_department
+    r.coordinator = "" if e.responsible == "management" else r.coordinator
+    r.triage = False
+    r.reassigned_at, r.reassigned_by, r.reassign_reason = e.at, _actor_id(e.actor), e.reason
+
+
 def _a_recomputed(g: Ratings, e: ev.DeadlineRecomputed) -> None:
     assert e.rectification_id is not None and e.contact_due is not None and e.rectify_due is not None
     r = g.rectifications[e.rectification_id]
@@ -328,6 +345,7 @@ _APPLY: dict[type[Event], Callable[[Ratings, Any], None]] = {
     ev.RaterContacted: _a_contacted, ev.RatingRectified: _a_rectified, ev.RaterRevisited: _a_revisited,
     ev.ResolvedOnTheSpot: _a_on_the_spot, ev.RatingExplained: _a_explained,
     ev.RatingAppealed: _a_appealed, ev.AppealDecided: _a_appeal_decided,
+    ev.RectificationReassigned: _a_reassigned,
 }
 
 

@@ -1,4 +1,4 @@
-"""Ticket, window, case and rectification states as transition tables.
+"""Ticket, window, case, rectification and complaint states as transition tables.
 
 Each table maps ``action -> {from state: to state}``. The core uses them both to check a
 command (``*_transition`` raises the one error "cannot <action> <what>: it is <state>" for a
@@ -152,6 +152,8 @@ RECTIFICATION_TRANSITIONS: dict[str, dict[RectificationState, RectificationState
     "appeal": {RS.OPEN: RS.APPEALED, RS.CONTACTED: RS.APPEALED, RS.RECTIFIED: RS.APPEALED},
     "uphold the appeal of": {RS.APPEALED: RS.CLOSED},
     "reject the appeal of": {RS.APPEALED: PREVIOUS},  # the loop goes on where it was
+    # the management gives the loop to another owner; the loop stays where it is
+    "reassign": {RS.OPEN: RS.OPEN, RS.CONTACTED: RS.CONTACTED, RS.RECTIFIED: RS.RECTIFIED},
 }
 
 
@@ -167,3 +169,34 @@ def rectification_transition(action: str, rid: int, state: RectificationState,
             raise HallError("illegal_transition", f"cannot {action} rectification {rid}: no state before the appeal")
         return previous
     return nxt
+
+
+# ---------------------------------------------------------------------- complaints (投诉/纠纷)
+
+
+class ComplaintState(StrEnum):
+    RECEIVED = "received"  # recorded; owned by the party of its category (or the management, to triage)
+    ASSIGNED = "assigned"  # 分办: the owner has it
+    HANDLED = "handled"  # 处理: the owner dealt with it
+    REPLIED = "replied"  # 回复 the complainant (12345: 反馈 to the platform)
+    CLOSED = "closed"  # the complainant's satisfaction recorded
+
+
+CP = ComplaintState
+
+COMPLAINT_CREATION: dict[str, ComplaintState] = {"receive": CP.RECEIVED}
+
+COMPLAINT_TRANSITIONS: dict[str, dict[ComplaintState, ComplaintState]] = {
+    "assign": {CP.RECEIVED: CP.ASSIGNED},
+    "reassign": {CP.ASSIGNED: CP.ASSIGNED},  # to another owner, with a reason
+    "handle": {CP.ASSIGNED: CP.HANDLED},
+    "reply to": {CP.HANDLED: CP.REPLIED},
+    "close": {CP.REPLIED: CP.CLOSED},
+    "remind the owner of": {CP.RECEIVED: CP.RECEIVED, CP.ASSIGNED: CP.ASSIGNED, CP.HANDLED: CP.HANDLED},  # 督办
+}
+
+COMPLAINT_OPEN = frozenset({CP.RECEIVED, CP.ASSIGNED, CP.HANDLED})  # the reply is still due
+
+
+def complaint_transition(action: str, cid: int, state: ComplaintState) -> ComplaintState:
+    return _step(COMPLAINT_TRANSITIONS, action, f"complaint {cid}", state)

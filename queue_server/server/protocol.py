@@ -85,6 +85,8 @@ ERROR_CODES: dict[str, str] = {
     "unknown_rectification": "No such open rectification.",
     "not_owner": "Only the staff member rated, their back office or a manager may appeal.",
     "appeal_used": "The rectification was already appealed once.",
+    # complaints
+    "unknown_complaint": "No such open complaint.",
 }
 
 

@@ -14,7 +14,7 @@ from ..hall.cases import department_matches
 from ..hall.errors import HallError
 from ..hall.hall import Hall
 from ..hall.model import Case
-from ..hall.ratings import BAD_REASONS
+from ..hall.responsibility import catalogue
 from ..hall.ratings import SCORES as RATING_LEVELS
 from .context import Client, ServerContext, Viewer
 from .protocol import ProtocolError
@@ -90,8 +90,10 @@ async def list_cases(ctx: ServerContext, client: Client, req: Request, v: Values
 # ---------------------------------------------------------------------- 好差评
 
 
-def _rating_choices() -> dict[str, Any]:
-    return {"levels": {str(k): v for k, v in RATING_LEVELS.items()}, "reasons": list(BAD_REASONS)}
+def _rating_choices(ctx: ServerContext) -> dict[str, Any]:
+    """The levels and the hall's reason catalogue, each reason with its responsible party."""
+    return {"levels": {str(k): v for k, v in RATING_LEVELS.items()}, "reasons": catalogue(ctx.config),
+            "management": ctx.config.management}
 
 
 def _rateable(hall: Hall, now: datetime, window: int) -> dict[str, Any] | None:
@@ -102,7 +104,7 @@ async def get_rateable_service(ctx: ServerContext, client: Client, req: Request,
     window = client.window
     if window is None:
         raise ProtocolError("not_your_window", "this rating pad is not bound to a window")
-    return {"window": window, "service": await ctx.writer.read(_rateable, window), **_rating_choices()}
+    return {"window": window, "service": await ctx.writer.read(_rateable, window), **_rating_choices(ctx)}
 
 
 def _rating_status(hall: Hall, now: datetime, token: str) -> dict[str, Any]:
@@ -110,7 +112,7 @@ def _rating_status(hall: Hall, now: datetime, token: str) -> dict[str, Any]:
 
 
 async def get_rating(ctx: ServerContext, client: Client, req: Request, v: Values) -> dict[str, Any]:
-    return {"rating": await ctx.writer.read(_rating_status, v["ticket_token"]), **_rating_choices()}
+    return {"rating": await ctx.writer.read(_rating_status, v["ticket_token"]), **_rating_choices(ctx)}
 
 
 def _rectifications(hall: Hall, now: datetime, department: str | None, open_only: bool) -> list[Any]:

@@ -23,12 +23,13 @@ class Batch:
     case_numbers: list[tuple[date, int]] = field(default_factory=list)  # (day, last receipt seq)
     ratings: list[dict[str, Any]] = field(default_factory=list)
     rectifications: list[dict[str, Any]] = field(default_factory=list)
+    complaints: list[dict[str, Any]] = field(default_factory=list)
     extra: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)  # (sql, params)
 
     @property
     def has_writes(self) -> bool:
         return bool(self.events or self.tickets or self.windows or self.cases or self.ratings
-                    or self.rectifications or self.case_numbers or self.extra)
+                    or self.rectifications or self.complaints or self.case_numbers or self.extra)
 
 
 @dataclass(kw_only=True)
@@ -45,6 +46,8 @@ class LoadedState:
     rectifications: list[dict[str, Any]] = field(default_factory=list)  # open, and recently closed
     last_rating_id: int = 0
     last_rectification_id: int = 0
+    complaints: list[dict[str, Any]] = field(default_factory=list)  # open, and those changed on service_date
+    last_complaint_id: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -40,6 +40,7 @@ from .postgres_schema import MIGRATIONS, SCHEMA_VERSION
 from .sqlite import (
     CASE_COLUMNS,
     CASE_NUMBER_DAYS,
+    COMPLAINT_COLUMNS,
     RATING_COLUMNS,
     RECENTLY_CLOSED_DAYS,
     RECTIFICATION_COLUMNS,
@@ -96,10 +97,9 @@ _UPSERT_WINDOW = _upsert_sql("windows", WINDOW_COLUMNS, "number")
 _UPSERT_CASE = _upsert_sql("cases", CASE_COLUMNS, "receipt_no")
 _UPSERT_RATING = _upsert_sql("ratings", RATING_COLUMNS, "id")
 _UPSERT_RECTIFICATION = _upsert_sql("rectifications", RECTIFICATION_COLUMNS, "id")
-_INSERT_EVENT = (
-    'INSERT INTO events (hall, type, at, ts, service_date, actor, ticket, "window", data)'
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
-)
+_UPSERT_COMPLAINT = _upsert_sql("complaints", COMPLAINT_COLUMNS, "id")
+_INSERT_EVENT = ('INSERT INTO events (hall, type, at, ts, service_date, actor, ticket, "window", data)'
+                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id")
 
 
 def _with_hall(hall: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -341,22 +341,19 @@ class PostgresStore:
             )
         }
         last_rating = await self._one("SELECT COALESCE(MAX(id), 0) FROM ratings WHERE hall = %s", (hall,))
-        last_rectification = await self._one(
-            "SELECT COALESCE(MAX(id), 0) FROM rectifications WHERE hall = %s", (hall,)
-        )
+        last_rectification = await self._one("SELECT COALESCE(MAX(id), 0) FROM rectifications WHERE hall = %s",
+                                             (hall,))
+        complaints = await self._all(
+            f"SELECT {_cols(COMPLAINT_COLUMNS)} FROM complaints WHERE hall = %(hall)s AND"
+            " (state != 'closed' OR substr(updated_at, 1, 10) >= %(day)s) ORDER BY id", {"hall": hall, "day": day})
+        last_complaint = await self._one("SELECT COALESCE(MAX(id), 0) FROM complaints WHERE hall = %s", (hall,))
         return LoadedState(
             service_date=date.fromisoformat(service_date) if service_date else None,
-            tickets=tickets,
-            windows=windows,
-            numbers=numbers,
-            service_times=times,
-            last_event_id=last,
-            cases=cases,
-            case_numbers=case_numbers,
-            ratings=ratings,
-            rectifications=rectifications,
-            last_rating_id=last_rating,
-            last_rectification_id=last_rectification,
+            tickets=tickets, windows=windows, numbers=numbers, service_times=times,
+            last_event_id=last, cases=cases, case_numbers=case_numbers, ratings=ratings,
+            rectifications=rectifications, last_rating_id=last_rating,
+            last_rectification_id=last_rectification, complaints=complaints,
+            last_complaint_id=last_complaint,
         )
 
     async def find_case(self, receipt_no: str) -> dict[str, Any] | None:
@@ -443,6 +440,8 @@ class PostgresStore:
                 )
             if batch.rectifications:
                 await cur.executemany(_UPSERT_RECTIFICATION, _with_hall(hall, batch.rectifications))
+            if batch.complaints:
+                await cur.executemany(_UPSERT_COMPLAINT, _with_hall(hall, batch.complaints))
             if batch.service_date is not None:
                 await cur.execute(
                     "INSERT INTO meta (hall, key, value) VALUES (%s, 'service_date', %s)"

@@ -258,6 +258,59 @@ MIGRATIONS: list[str] = [
     CREATE INDEX rectifications_state ON rectifications(hall, state, rectify_due);
     CREATE INDEX rectifications_department ON rectifications(hall, owner_department, state);
     """,
+    # 3: responsibility by content (差评 owners: the management or the department), complaints
+    """
+    ALTER TABLE rectifications ADD COLUMN responsible TEXT NOT NULL DEFAULT 'department';
+    ALTER TABLE rectifications ADD COLUMN coordinator TEXT NOT NULL DEFAULT '';
+    ALTER TABLE rectifications ADD COLUMN triage INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE rectifications ADD COLUMN reassigned_at TEXT;
+    ALTER TABLE rectifications ADD COLUMN reassigned_by TEXT;
+    ALTER TABLE rectifications ADD COLUMN reassign_reason TEXT NOT NULL DEFAULT '';
+
+    CREATE TABLE complaints (
+        hall TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        category TEXT NOT NULL DEFAULT '',
+        content TEXT NOT NULL,
+        state TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        due_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        responsible TEXT NOT NULL,
+        owner_department TEXT NOT NULL,
+        triage INTEGER NOT NULL DEFAULT 0,
+        provisional INTEGER NOT NULL DEFAULT 0,
+        matter_code TEXT NOT NULL DEFAULT '',
+        receipt_no TEXT,
+        rating_id INTEGER,
+        ticket TEXT,
+        "window" INTEGER,
+        hotline_ref TEXT NOT NULL DEFAULT '',
+        complainant_name TEXT NOT NULL DEFAULT '',
+        complainant_phone TEXT NOT NULL DEFAULT '',
+        received_by TEXT,
+        assigned_at TEXT,
+        assigned_by TEXT,
+        reassignments INTEGER NOT NULL DEFAULT 0,
+        reassign_reason TEXT NOT NULL DEFAULT '',
+        handled_at TEXT,
+        handling TEXT NOT NULL DEFAULT '',
+        handled_by TEXT,
+        replied_at TEXT,
+        reply TEXT NOT NULL DEFAULT '',
+        replied_by TEXT,
+        reply_on_time INTEGER,
+        closed_at TEXT,
+        satisfaction INTEGER,
+        reminders INTEGER NOT NULL DEFAULT 0,
+        last_reminded_at TEXT,
+        reminder_note TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (hall, id)
+    );
+    CREATE INDEX complaints_state_due ON complaints(hall, state, due_at);
+    CREATE INDEX complaints_owner ON complaints(hall, owner_department, state);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

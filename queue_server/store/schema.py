@@ -227,6 +227,57 @@ MIGRATIONS: list[str] = [
     CREATE INDEX rectifications_state ON rectifications(state, rectify_due);
     CREATE INDEX rectifications_department ON rectifications(owner_department, state);
     """,
+    # 3: responsibility by content (差评 owners: the management or the department), complaints
+    """
+    ALTER TABLE rectifications ADD COLUMN responsible TEXT NOT NULL DEFAULT 'department';  -- management / department
+    ALTER TABLE rectifications ADD COLUMN coordinator TEXT NOT NULL DEFAULT '';  -- the management, co-ordinating
+    ALTER TABLE rectifications ADD COLUMN triage INTEGER NOT NULL DEFAULT 0;  -- free text: the management triages
+    ALTER TABLE rectifications ADD COLUMN reassigned_at TEXT;
+    ALTER TABLE rectifications ADD COLUMN reassigned_by TEXT;
+    ALTER TABLE rectifications ADD COLUMN reassign_reason TEXT NOT NULL DEFAULT '';
+
+    CREATE TABLE complaints (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL,                -- onsite / phone / hotline_12345 / rating / unresolved
+        category TEXT NOT NULL DEFAULT '',    -- the responsibility catalogue's entry; '' free text
+        content TEXT NOT NULL,
+        state TEXT NOT NULL,                  -- received assigned handled replied closed
+        received_at TEXT NOT NULL,
+        due_at TEXT NOT NULL,                 -- reply (12345: 反馈) due, close of business
+        updated_at TEXT NOT NULL,
+        responsible TEXT NOT NULL,            -- management / department
+        owner_department TEXT NOT NULL,       -- never empty: the management's name or a department
+        triage INTEGER NOT NULL DEFAULT 0,
+        provisional INTEGER NOT NULL DEFAULT 0,
+        matter_code TEXT NOT NULL DEFAULT '',
+        receipt_no TEXT,
+        rating_id INTEGER,
+        ticket TEXT,
+        window INTEGER,
+        hotline_ref TEXT NOT NULL DEFAULT '', -- 12345 work-order number
+        complainant_name TEXT NOT NULL DEFAULT '',
+        complainant_phone TEXT NOT NULL DEFAULT '',
+        received_by TEXT,
+        assigned_at TEXT,
+        assigned_by TEXT,
+        reassignments INTEGER NOT NULL DEFAULT 0,
+        reassign_reason TEXT NOT NULL DEFAULT '',
+        handled_at TEXT,
+        handling TEXT NOT NULL DEFAULT '',
+        handled_by TEXT,
+        replied_at TEXT,
+        reply TEXT NOT NULL DEFAULT '',
+        replied_by TEXT,
+        reply_on_time INTEGER,
+        closed_at TEXT,
+        satisfaction INTEGER,                 -- 1-5, the complainant's
+        reminders INTEGER NOT NULL DEFAULT 0, -- 督办
+        last_reminded_at TEXT,
+        reminder_note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX complaints_state_due ON complaints(state, due_at);
+    CREATE INDEX complaints_owner ON complaints(owner_department, state);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -59,6 +59,14 @@ RECTIFICATION_COLUMNS = (
     "revisit_note", "revisited_by", "closed_at", "outcome", "explanation", "appeal_reason",
     "appealed_at", "appealed_by", "appeal_from_state", "appeal_decision", "appeal_decided_at",
     "appeal_decided_by", "appeal_note", "contact_on_time", "rectify_on_time", "updated_at",
+    "responsible", "coordinator", "triage", "reassigned_at", "reassigned_by", "reassign_reason",
+)
+COMPLAINT_COLUMNS = (
+    "id", "channel", "category", "content", "state", "received_at", "due_at", "updated_at", "responsible",
+    "owner_department", "triage", "provisional", "matter_code", "receipt_no", "rating_id", "ticket", "window",
+    "hotline_ref", "complainant_name", "complainant_phone", "received_by", "assigned_at", "assigned_by",
+    "reassignments", "reassign_reason", "handled_at", "handling", "handled_by", "replied_at", "reply",
+    "replied_by", "reply_on_time", "closed_at", "satisfaction", "reminders", "last_reminded_at", "reminder_note",
 )
 # closed rectifications loaded at start (a 追评 may still come); the hall keeps those within
 # its rules.follow_up_days
@@ -84,6 +92,7 @@ _UPSERT_WINDOW = _upsert_sql("windows", WINDOW_COLUMNS, "number")
 _UPSERT_CASE = _upsert_sql("cases", CASE_COLUMNS, "receipt_no")
 _UPSERT_RATING = _upsert_sql("ratings", RATING_COLUMNS, "id")
 _UPSERT_RECTIFICATION = _upsert_sql("rectifications", RECTIFICATION_COLUMNS, "id")
+_UPSERT_COMPLAINT = _upsert_sql("complaints", COMPLAINT_COLUMNS, "id")
 
 
 def write_batch(db: sqlite3.Connection, batch: Batch, before_commit: Callable[[], None] | None = None) -> list[int]:
@@ -130,6 +139,8 @@ def write_batch(db: sqlite3.Connection, batch: Batch, before_commit: Callable[[]
             db.executemany(_UPSERT_RATING, sorted(batch.ratings, key=itemgetter("id")))
         if batch.rectifications:
             db.executemany(_UPSERT_RECTIFICATION, batch.rectifications)
+        if batch.complaints:
+            db.executemany(_UPSERT_COMPLAINT, batch.complaints)
         if batch.service_date is not None:
             db.execute(
                 "INSERT INTO meta (key, value) VALUES ('service_date', ?)"
@@ -252,12 +263,18 @@ class SqliteStore:
             last_rating = _first(await cur.fetchone())
         async with db.execute("SELECT COALESCE(MAX(id), 0) FROM rectifications") as cur:
             last_rectification = _first(await cur.fetchone())
+        async with db.execute("SELECT * FROM complaints WHERE state != 'closed' OR substr(updated_at, 1, 10) >= ?"
+                              " ORDER BY id", (day,)) as cur:
+            complaints = [dict(r) for r in await cur.fetchall()]
+        async with db.execute("SELECT COALESCE(MAX(id), 0) FROM complaints") as cur:
+            last_complaint = _first(await cur.fetchone())
         return LoadedState(
             service_date=date.fromisoformat(service_date) if service_date else None,
             tickets=tickets, windows=windows, numbers=numbers, service_times=times,
             last_event_id=last, cases=cases, case_numbers=case_numbers, ratings=ratings,
             rectifications=rectifications, last_rating_id=last_rating,
-            last_rectification_id=last_rectification,
+            last_rectification_id=last_rectification, complaints=complaints,
+            last_complaint_id=last_complaint,
         )
 
     async def _meta(self, key: str) -> str | None:

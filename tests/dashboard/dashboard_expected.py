@@ -124,9 +124,12 @@ def case_figures(con: sqlite3.Connection, start: date, end: date, now: datetime,
                 " AND julianday(due_at) < julianday(?)", now_iso)
     soon = q("SELECT COUNT(*) FROM cases WHERE state IN ('accepted', 'in_review') AND julianday(due_at) >= julianday(?)"
              " AND julianday(due_at) < julianday(?)", now_iso, (now + timedelta(hours=soon_hours)).isoformat())
+    # honest: still open past the due (accepted by the period's end) counts as late
+    late = q("SELECT COUNT(*) FROM cases WHERE state IN ('accepted', 'in_review') AND julianday(due_at) < julianday(?)"
+             " AND substr(accepted_at, 1, 10) <= ?", now_iso, b)
     return {
         "received": received, "accepted": accepted, "decided": decided,
-        "on_time_rate": on_time / decided if decided else None,
+        "on_time_rate": on_time / (decided + late) if decided + late else None,
         "instant_share": instant / accepted if accepted else None,
         "one_window_rate": one / accepted if accepted else None, "overdue": overdue, "due_soon": soon,
     }
@@ -150,6 +153,11 @@ def rating_figures(con: sqlite3.Connection, start: date, end: date, now: datetim
     rectify_ok = q(f"SELECT COUNT(*) FROM rectifications WHERE {rect} AND rectify_on_time = 1", a, b)
     rectify_n = q(f"SELECT COUNT(*) FROM rectifications WHERE {rect} AND rectify_on_time IS NOT NULL", a, b)
     now_iso = now.isoformat()
+    # honest: loops still open past the due count as late
+    contact_n += q(f"SELECT COUNT(*) FROM rectifications WHERE {rect} AND state = 'open'"
+                   " AND julianday(contact_due) < julianday(?)", a, b, now_iso)
+    rectify_n += q(f"SELECT COUNT(*) FROM rectifications WHERE {rect} AND state IN ('open', 'contacted')"
+                   " AND julianday(rectify_due) < julianday(?)", a, b, now_iso)
     return {
         "rated": rated, "good_rate": good / rated if rated else None, "bad_rate": bad / rated if rated else None,
         "unrated_rate": unrated / done if done else None, "rectifications": n,

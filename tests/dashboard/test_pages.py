@@ -83,7 +83,7 @@ def test_cases_page(app: AppTest, sql, demo_config) -> None:
     assert parse_number(m["超期件"]) == c["overdue"]
     assert parse_number(m["即将到期"]) == c["due_soon"]
     assert close(m["即办件占比"], c["instant_share"], scale=100)
-    assert close(m["一窗受理率"], c["one_window_rate"], scale=100)
+    assert close(m["一窗受理率(按办件量)"], c["one_window_rate"], scale=100)
 
 
 def test_ratings_page(app: AppTest, sql) -> None:

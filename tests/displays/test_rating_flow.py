@@ -80,7 +80,7 @@ def test_a_bad_rating_on_the_pad_reaches_the_back_office_with_its_due_times(hall
     pad.wait_for_selector("#reasons:not([hidden])")
     pad.click("#reason-submit")  # nothing picked: the pad asks for a reason first
     assert "原因" in pad.inner_text("#error")
-    pad.check("#pick-0")
+    pad.check('#picks input[value="办理时间过长"]')  # 审批时限: the department's (docs/rules.md R5)
     pad.fill("#reason-text", "等了一个多小时")
     pad.click("#reason-submit")
     pad.wait_for_selector("#thanks:not([hidden])")

@@ -21,7 +21,7 @@ from queue_server.config_file import load_hall_config
 from queue_server.hall import Hall, HallConfig, HallError, Ticket, Window
 from queue_server.hall import commands as c
 from queue_server.hall.events import Event
-from queue_server.hall.model import Case, Rating, Rectification
+from queue_server.hall.model import Case, Complaint, Rating, Rectification
 
 SMALL_TOML = Path(__file__).resolve().parents[1] / "fixtures" / "halls" / "small.toml"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -59,7 +59,8 @@ def state_of(hall: Hall) -> dict[str, Any]:
         "case_numbers": dict(hall.case_numbers),
         "ratings": sorted((r.to_row() for r in hall.ratings.values()), key=lambda r: r["id"]),
         "rectifications": sorted((r.to_row() for r in hall.rectifications.values()), key=lambda r: r["id"]),
-        "last_ids": (hall.last_rating_id, hall.last_rectification_id),
+        "complaints": sorted((k.to_row() for k in hall.complaints.values()), key=lambda r: r["id"]),
+        "last_ids": (hall.last_rating_id, hall.last_rectification_id, hall.last_complaint_id),
     }
 
 
@@ -78,6 +79,8 @@ def restarted(hall: Hall) -> Hall:
         rectifications=[Rectification.from_row(r.to_row()) for r in hall.rectifications.values()],
         last_rating_id=hall.last_rating_id,
         last_rectification_id=hall.last_rectification_id,
+        complaints=[Complaint.from_row(k.to_row()) for k in hall.complaints.values()],
+        last_complaint_id=hall.last_complaint_id,
         calendar=hall.calendar,
         matters=hall.matters,
     )

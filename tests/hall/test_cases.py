@@ -17,7 +17,7 @@ from queue_server.hall import Hall, HallError
 from queue_server.hall import commands as c
 from queue_server.hall.calendar import WorkCalendar
 from queue_server.hall.cases import department_matches
-from queue_server.hall.model import Case, Rating, Rectification, Ticket, Window
+from queue_server.hall.model import Case, Complaint, Rating, Rectification, Ticket, Window
 from queue_server.hall.states import CASE_TRANSITIONS, CaseState as CS
 from queue_server.matters import load_matters
 
@@ -51,6 +51,7 @@ def snapshot(h: Hall) -> dict[str, Any]:
         "case_numbers": dict(h.case_numbers),
         "ratings": sorted(repr(r.to_row()) for r in h.ratings.values()),
         "rectifications": sorted(repr(r.to_row()) for r in h.rectifications.values()),
+        "complaints": sorted(repr(k.to_row()) for k in h.complaints.values()),
     }
 
 
@@ -114,7 +115,8 @@ class Desk:
             case_numbers=dict(h.case_numbers), ratings=[Rating.from_row(r.to_row()) for r in h.ratings.values()],
             rectifications=[Rectification.from_row(r.to_row()) for r in h.rectifications.values()],
             last_rating_id=h.last_rating_id, last_rectification_id=h.last_rectification_id,
-            calendar=h.calendar, matters=h.matters,
+            complaints=[Complaint.from_row(k.to_row()) for k in h.complaints.values()],
+            last_complaint_id=h.last_complaint_id, calendar=h.calendar, matters=h.matters,
         )
 
 

@@ -43,7 +43,7 @@ def pad(desk: Desk, t, score: int, window: int = 3, actor: c.Actor = PAD_3, **kw
 def bad(desk: Desk, t=None) -> int:
     """A 差评 from the pad of window 3; the rectification id."""
     t = t or finish(desk, matter="SW-003")
-    events = pad(desk, t, 1, reasons=("等候时间过长",), text="等了一个小时")
+    events = pad(desk, t, 1, reasons=("办理时间过长",), text="审批拖了两周")
     assert [e.type for e in events] == ["service_rated", "rectification_opened"]
     return events[1].rectification_id
 

@@ -39,6 +39,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from queue_server.hall import Applicant, Hall, HallError, Priority, Ticket, TicketState, WindowState
 from queue_server.hall import commands as c
 from queue_server.hall.config import Interval, WeeklyHours
+from queue_server.hall.states import ComplaintState as CP
 from queue_server.hall.states import CaseState as CS, RectificationState as RS
 from queue_server.matters import load_matters
 
@@ -93,6 +94,7 @@ def fingerprint(hall: Hall) -> tuple[Any, ...]:
         tuple(hall.case_numbers.items()),
         tuple((k, repr(v.to_row())) for k, v in hall.ratings.items()),
         tuple((k, repr(v.to_row())) for k, v in hall.rectifications.items()),
+        tuple((k, repr(v.to_row())) for k, v in hall.complaints.items()),
         (hall.last_rating_id, hall.last_rectification_id),
     )
 
@@ -134,6 +136,7 @@ class HallMachine(RuleBasedStateMachine):
         self.rating_ids: list[int] = []
         self.bad_ratings: list[int] = []  # first ratings with a score of 1-2
         self.rectification_ids: list[int] = []
+        self.complaint_ids: list[int] = []
         for w in sorted(opened):
             self.run(c.OpenWindow(window=w))
         for queue, priority in waiting:
@@ -201,6 +204,9 @@ class HallMachine(RuleBasedStateMachine):
                 self.rating_ids.append(ev.rating_id)
                 if ev.type == "service_rated" and ev.score <= 2:
                     self.bad_ratings.append(ev.rating_id)
+            elif ev.type == "complaint_received":
+                assert ev.complaint_id == len(self.complaint_ids) + 1 and ev.owner_department
+                self.complaint_ids.append(ev.complaint_id)
             elif ev.type == "rectification_opened":
                 assert ev.rectification_id == len(self.rectification_ids) + 1
                 assert ev.rating_id == self.bad_ratings[-1]
@@ -402,7 +408,7 @@ class HallMachine(RuleBasedStateMachine):
             self.run(c.FinishService(window=self.serving_window(i, 3, True)))
             done = [t for t in self.hall.tickets.values() if t.state is T.DONE]
         t = done[i % len(done)] if done else None
-        reasons = ("等候时间过长",) if score <= 2 else ()
+        reasons = ("办理时间过长",) if score <= 2 else ()
         if follow_up and self.bad_ratings:
             rating = self.hall.ratings.get(self.bad_ratings[i % len(self.bad_ratings)])
             token = next((x.status_token for x in self.hall.tickets.values()
@@ -435,6 +441,32 @@ class HallMachine(RuleBasedStateMachine):
             "appeal": lambda: c.AppealRating(rectification=rid, reason="不实"),
             "uphold": lambda: c.DecideAppeal(rectification=rid, decision=c.AppealDecision.UPHELD),
             "reject": lambda: c.DecideAppeal(rectification=rid, decision=c.AppealDecision.REJECTED, note="继续整改"),
+        }[kind]()
+        self.run(cmd, STAFF)
+
+    @rule(i=picks, kind=st.sampled_from(["receive", "receive", "assign", "reassign", "handle", "reply", "close",
+                                         "remind"]),
+          channel=st.sampled_from(list(c.ComplaintChannel)), category=st.sampled_from(["", "服务态度不好",
+                                                                                      "办理时间过长", "材料要求过多"]))
+    def complaint(self, i, kind, channel, category) -> None:
+        """A complaint (投诉/纠纷) step: received by any channel, 分办, reassigned, handled,
+        replied, closed, or a 督办; refused ones change nothing (``run``)."""
+        wanted = {"assign": CP.RECEIVED, "reassign": CP.ASSIGNED, "handle": CP.ASSIGNED, "reply": CP.HANDLED,
+                  "close": CP.REPLIED, "remind": CP.ASSIGNED, "receive": CP.RECEIVED}
+        ks = sorted(self.hall.complaints.values(), key=lambda k: k.id)
+        fitting = [k for k in ks if k.state is wanted[kind]] or ks
+        cid = fitting[i % len(fitting)].id if fitting else 1
+        cmd: Any = {
+            "receive": lambda: c.ReceiveComplaint(
+                channel=channel, content="投诉内容", category=category, matter_code="SW-003" if i % 2 else "",
+                hotline_ref="YT-1" if i % 3 else "", rating_id=(self.rating_ids or [None])[-1] if i % 2 else None),
+            "assign": lambda: c.AssignComplaint(complaint=cid, responsible="department", department="县税务局"),
+            "reassign": lambda: c.AssignComplaint(complaint=cid, responsible=["management", "department"][i % 2],
+                                                  department="县公安局", reason="改派"),
+            "handle": lambda: c.HandleComplaint(complaint=cid, handling="已处理"),
+            "reply": lambda: c.ReplyComplaint(complaint=cid, reply="已回复"),
+            "close": lambda: c.CloseComplaint(complaint=cid, satisfaction=1 + i % 5),
+            "remind": lambda: c.RemindComplaint(complaint=cid, note="督办"),
         }[kind]()
         self.run(cmd, STAFF)
 
@@ -552,6 +584,18 @@ class HallMachine(RuleBasedStateMachine):
             rating = hall.ratings[r.rating_id]
             assert rating.is_bad and rating.follow_up_of is None
             assert (r.state is RS.CLOSED) == (r.closed_at is not None), r
+
+
+    @invariant()
+    def a_complaint_has_one_owner_and_is_never_closed_and_overdue(self) -> None:
+        hall = self.hall
+        assert hall.last_complaint_id == len(self.complaint_ids) and set(hall.complaints) <= set(self.complaint_ids)
+        for k in hall.complaints.values():
+            assert k.owner_department and k.responsible in ("management", "department"), k
+            assert (k.responsible == "management") == (k.owner_department == hall.config.management), k
+            assert not (k.state is CP.CLOSED and k.overdue(self.now)), k
+            assert (k.state is CP.CLOSED) == (k.closed_at is not None), k
+            assert k.triage == (k.state is CP.RECEIVED and k.triage), k  # triage ends with the 分办
 
 
 def test_random_command_sequences_keep_the_hall_consistent(config, state_of, restarted):

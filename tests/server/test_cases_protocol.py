@@ -247,16 +247,17 @@ async def test_the_pad_rates_its_window_once_and_a_bad_rating_opens_a_loop(serve
         err(await w3.request("rate_service", ticket_token="x", score=5), "forbidden")
         err(await mgr.request("rate_service", ticket=ticket["id"], score=5), "forbidden")
         err(await pad3.request("rate_service", ticket=ticket["id"], score=1), "reason_required")
-        rated = ok(await pad3.request("rate_service", ticket=ticket["id"], score=1, reasons=["等候时间过长"],
-                                      text="等了很久"))["rating"]
+        rated = ok(await pad3.request("rate_service", ticket=ticket["id"], score=1, reasons=["办理时间过长"],
+                                      text="审批拖了很久"))["rating"]
         assert (rated["score"], rated["bad"], rated["contact_due"]) == (1, True, "2026-11-24T17:30:00+08:00")
         err(await pad3.request("rate_service", ticket=ticket["id"], score=5), "already_rated")
         loops = ok(await mgr.request("list_rectifications"))["rectifications"]
         assert len(loops) == 1
         loop = loops[0]
-        assert (loop["state"], loop["owner_department"], loop["owner_staff"]) == ("open", "县税务局", "w3")
+        assert (loop["state"], loop["owner_department"], loop["owner_staff"], loop["responsible"]) == \
+            ("open", "县税务局", "w3", "department")
         assert (loop["contact_due"], loop["rectify_due"]) == ("2026-11-24T17:30:00+08:00", "2026-11-25T17:30:00+08:00")
-        assert loop["rating"]["reasons"] == ["等候时间过长"] and "rater_token_hash" not in loop["rating"]
+        assert loop["rating"]["reasons"] == ["办理时间过长"] and "rater_token_hash" not in loop["rating"]
         rid = loop["id"]
         assert [r["id"] for r in ok(await bo.request("list_rectifications"))["rectifications"]] == [rid]
         err(await bo.request("decide_appeal", rectification=rid, decision="upheld"), "forbidden")

@@ -30,6 +30,7 @@ GOOD: dict[str, Any] = {
     "priority": "green", "channel": "kiosk", "decision": "approved", "method": "post",
     "appointment_slot": "2026-11-23T10:30:00+08:00", "deficiency_promised_date": "2026-11-25",
     "applicant": {"name": "张三丰"}, "queue": "A", "to_queue": "B", "reason": "听证",
+    "hotline_due": "2026-11-25", "complainant": {"name": "张三丰"}, "responsible": "management",
 }
 # the command fields the server fills in: never on the wire
 SERVER_SET = {"scope", "staff", "status_token", "window"}
@@ -38,6 +39,8 @@ SERVER_SET = {"scope", "staff", "status_token", "window"}
 def good(f: Field) -> Any:
     if f.name == "decision" and f.max_len == 10:
         return "upheld"
+    if f.name == "channel" and f.max_len == 16:  # a complaint's channel
+        return "onsite"
     if f.name in GOOD:
         return GOOD[f.name]
     samples: dict[Any, Any] = {str: "x", int: 3, bool: True, list: ["x"], dict: {}}

@@ -75,7 +75,9 @@
     follow_up_used: '您已追加过评价',
     unknown_rectification: '没有该整改记录',
     not_owner: '只有被评价的工作人员、本部门后台或管理员可以申诉',
-    appeal_used: '该差评已申诉过一次'
+    appeal_used: '该差评已申诉过一次',
+    // 投诉
+    unknown_complaint: '没有该投诉记录'
   };
 
   function code(err) { return err && typeof err === 'object' ? err.code : err; }

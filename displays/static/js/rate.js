@@ -83,7 +83,7 @@
   function refresh() {
     if (refreshing) return refreshing;
     refreshing = client.request('get_rateable_service', {}).then(function (reply) {
-      reasons = reply.reasons || reasons;
+      if (reply.reasons) reasons = reply.reasons.map(function (r) { return r.text; });  // the catalogue: {text, party}
       var s = reply.service;
       renderIdle();
       if (view === 'thanks' && s && service && s.ticket === service.ticket) return; // keep the thanks

@@ -112,7 +112,7 @@
 
   function check() {
     request('get_rating', { ticket_token: token }).then(function (reply) {
-      reasons = reply.reasons || reasons;
+      if (reply.reasons) reasons = reply.reasons.map(function (r) { return r.text; });  // the catalogue: {text, party}
       var before = JSON.stringify(status);
       status = reply.rating;
       if (JSON.stringify(status) !== before) render();

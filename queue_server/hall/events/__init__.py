@@ -8,6 +8,9 @@ from .cases import (
     CaseAccepted, CaseDecided, CaseDelivered, CaseExtended, CaseRejected, CaseSuspended,
     DeadlineRecomputed, MaterialsRequested, MaterialsSupplied, ReviewResumed, ReviewStarted,
 )
+from .complaints import (
+    ComplaintAssigned, ComplaintClosed, ComplaintHandled, ComplaintReceived, ComplaintReminded, ComplaintReplied,
+)
 from .queue import (
     DayStarted, ServiceFinished, ServiceStarted, StaffLoggedIn, StaffLoggedOut, TicketCalled,
     TicketCancelled, TicketCheckedIn, TicketIssued, TicketNoShow, TicketReactivated, TicketRecalled,
@@ -15,15 +18,16 @@ from .queue import (
 )
 from .ratings import (
     AppealDecided, FollowUpRated, RaterContacted, RaterRevisited, RatingAppealed, RatingExplained,
-    RatingRectified, RectificationOpened, ResolvedOnTheSpot, ServiceRated,
+    RatingRectified, RectificationOpened, RectificationReassigned, ResolvedOnTheSpot, ServiceRated,
 )
 
 # event data never pushed to screens (kept in the log for the serving window and audit)
 PRIVATE_FIELDS = frozenset({"applicant_name", "applicant_phone", "applicant_id", "status_token",
-                            "rater_token_hash"})
+                            "rater_token_hash", "complainant_name", "complainant_phone"})
 
 __all__ = [
-    "AppealDecided", "CaseAccepted", "CaseDecided", "CaseDelivered", "CaseExtended", "CaseRejected",
+    "AppealDecided", "CaseAccepted", "ComplaintAssigned", "ComplaintClosed", "ComplaintHandled",
+    "ComplaintReceived", "ComplaintReminded", "ComplaintReplied", "RectificationReassigned", "CaseDecided", "CaseDelivered", "CaseExtended", "CaseRejected",
     "CaseSuspended", "DayStarted", "DeadlineRecomputed", "Event", "EventType", "FollowUpRated",
     "MaterialsRequested", "MaterialsSupplied", "PRIVATE_FIELDS", "RaterContacted", "RaterRevisited",
     "RatingAppealed", "RatingExplained", "RatingRectified", "RectificationOpened", "ResolvedOnTheSpot",

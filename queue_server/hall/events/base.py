@@ -58,6 +58,14 @@ class EventType(StrEnum):
     RATING_EXPLAINED = "rating_explained"
     RATING_APPEALED = "rating_appealed"
     APPEAL_DECIDED = "appeal_decided"
+    RECTIFICATION_REASSIGNED = "rectification_reassigned"  # the management reassigns the owner
+    # complaints (投诉/纠纷)
+    COMPLAINT_RECEIVED = "complaint_received"
+    COMPLAINT_ASSIGNED = "complaint_assigned"  # 分办 (and every reassignment)
+    COMPLAINT_HANDLED = "complaint_handled"
+    COMPLAINT_REPLIED = "complaint_replied"  # 回复 the complainant / 反馈 to 12345
+    COMPLAINT_CLOSED = "complaint_closed"  # with the complainant's satisfaction
+    COMPLAINT_REMINDED = "complaint_reminded"  # 督办: a manager's reminder
 
 
 _COMMON = ("at", "actor", "ticket", "window")

@@ -59,6 +59,13 @@ class RectificationOpened(Event):
     contact_due: datetime
     rectify_due: datetime
     provisional: bool
+    # responsibility by content (absent from records written before it: the department)
+    responsible: str | None = None  # management / department
+    coordinator: str | None = None  # the management, when it co-ordinates a department-led loop
+    triage: bool | None = None  # free text only: the management triages (and may reassign)
+
+    def absent(self) -> frozenset[str]:
+        return frozenset(k for k in ("responsible", "coordinator", "triage") if getattr(self, k) is None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,3 +136,15 @@ class AppealDecided(_LoopEvent):
     note: str
     state: str | None  # the state the loop is in after the decision
     outcome: str | None  # appeal_upheld, or None when rejected
+
+
+@event_type
+@dataclass(frozen=True, kw_only=True)
+class RectificationReassigned(_LoopEvent):
+    """The management gives the loop to another owner (recorded, with the reason)."""
+
+    type = T.RECTIFICATION_REASSIGNED
+    responsible: str
+    owner_department: str
+    previous_owner_department: str
+    reason: str
