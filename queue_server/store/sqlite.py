@@ -209,15 +209,18 @@ class SqliteStore:
         ids: list[int] = []
         await db.execute("BEGIN IMMEDIATE")
         try:
-            for ev in batch.events:
-                cur = await db.execute(
+            if batch.events:
+                # one call for all the events (each call is a trip to aiosqlite's thread); in
+                # one write transaction of the one writer their ids are consecutive
+                await db.executemany(
                     "INSERT INTO events (type, at, ts, service_date, actor, ticket, window, data)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (ev.type.value, ev.at.isoformat(), ev.at.timestamp(), ev.at.date().isoformat(),
-                     ev.actor, ev.ticket, ev.window, json.dumps(ev.payload(), ensure_ascii=False)),
+                    [(ev.type.value, ev.at.isoformat(), ev.at.timestamp(), ev.at.date().isoformat(),
+                      ev.actor, ev.ticket, ev.window, json.dumps(ev.payload(), ensure_ascii=False))
+                     for ev in batch.events],
                 )
-                assert cur.lastrowid is not None  # an INSERT sets it
-                ids.append(cur.lastrowid)
+                last = _first(list(await db.execute_fetchall("SELECT last_insert_rowid()"))[0])
+                ids = list(range(last - len(batch.events) + 1, last + 1))
             if batch.tickets:
                 await db.executemany(_UPSERT_TICKET, batch.tickets)
             if batch.windows:
