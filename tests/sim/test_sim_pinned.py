@@ -367,6 +367,23 @@ def test_simulate_prints_and_writes_what_it_did_before(name: str, tmp_path: Path
     assert digests == expected["tables"]
 
 
+def test_larger_batches_write_the_same_database(tmp_path: Path) -> None:
+    """``--batch-minutes 30``: fewer, larger transactions; the same statistics, events and rows."""
+    db = tmp_path / "mon-tue.db"
+    out = simulate(
+        ["--db", str(db), "--days", "2", "--seed", "1", "--start", "2026-11-02", "--batch-minutes", "30"]
+    )
+    expected = EXPECTED["monday_tuesday"]
+    printed = report(out, tmp_path).replace(str(db), "<tmp>/mon-tue.db")
+    head, _, rest = printed.partition("\n")
+    want_head, _, want_rest = str(expected["report"]).partition("\n")
+    assert rest == want_rest
+    commits = int(re.search(r"events in ([0-9]+) transactions", head).group(1))  # type: ignore[union-attr]
+    assert commits < 1059 // 10  # 1,059 transactions with one a minute
+    assert re.sub(r"in [0-9]+ transactions", "", head) == re.sub(r"in [0-9]+ transactions", "", want_head)
+    assert table_digests(db) == expected["tables"]
+
+
 if __name__ == "__main__":  # print the current values, for a human to compare
     import pprint
     import tempfile
