@@ -79,6 +79,16 @@ class Cases:
         self.cases: dict[str, Case] = {k.receipt_no: k for k in cases}
         self.case_numbers: dict[date, int] = dict(case_numbers or {})
         self.changes = CaseChanges()
+        # ticket id -> receipt numbers of the cases that ever had it as ticket or delivery
+        # ticket (a superset, checked on use): ``of_ticket`` without a scan of every case held
+        self._by_ticket: dict[str, set[str]] = {}
+        for k in self.cases.values():
+            self.index_tickets(k)
+
+    def index_tickets(self, case: Case) -> None:
+        for tid in (case.ticket, case.delivery_ticket):
+            if tid is not None:
+                self._by_ticket.setdefault(tid, set()).add(case.receipt_no)
 
     def take_changes(self) -> CaseChanges:
         ch, self.changes = self.changes, CaseChanges()
@@ -102,6 +112,13 @@ class Cases:
 
     def of_ticket(self, ticket_id: str) -> list[Case]:
         """The cases a service created or handed out, oldest first."""
+        receipts = self._by_ticket.get(ticket_id)
+        if not receipts:
+            return []
+        if len(receipts) == 1:
+            k = self.cases.get(next(iter(receipts)))
+            return [k] if k is not None and ticket_id in (k.ticket, k.delivery_ticket) else []
+        # rare (a 补正 resumed and a new case, or several handed out): the order of the cases held
         return sorted((k for k in self.cases.values() if ticket_id in (k.ticket, k.delivery_ticket)),
                       key=lambda k: k.created_at)
 
@@ -121,6 +138,9 @@ class Cases:
         self.cases = {k: v for k, v in self.cases.items()
                       if not v.final or v.updated_at.astimezone(self.tz).date() >= today}
         self.case_numbers = {d: n for d, n in self.case_numbers.items() if d >= today}
+        self._by_ticket = {}
+        for k in self.cases.values():
+            self.index_tickets(k)
 
     def view(self, case: Case, now: datetime) -> dict[str, Any]:
         """A case for staff: masked applicant name, no phone or ID; 超期 / 即将到期 marks."""
@@ -176,6 +196,7 @@ def _new_case(k: Cases, e: ev.CaseAccepted | ev.CaseRejected | ev.MaterialsReque
         applicant_id=e.applicant_id or "",
     )
     k.cases[case.receipt_no] = case
+    k.index_tickets(case)
     k.case_numbers[e.at.date()] = max(k.case_numbers.get(e.at.date(), 0), e.seq)
     k.changes.case_numbers.add(e.at.date())
     return case
@@ -194,6 +215,7 @@ def _a_accepted(k: Cases, e: ev.CaseAccepted) -> None:
         case = k.cases[e.receipt_no]
         _step(case, "resume")
         case.ticket, case.ticket_number, case.window = e.ticket, e.ticket_number, e.window
+        k.index_tickets(case)
         case.accepted_window_kind = e.accepted_window_kind
         case.accepted_by, case.accepted_by_name = _actor_id(e.actor), e.staff_name or ""
     else:
@@ -286,6 +308,7 @@ def _a_delivered(k: Cases, e: ev.CaseDelivered) -> None:
     case.delivery_method = e.method
     case.delivery_window = e.delivery_window
     case.delivery_ticket = e.delivery_ticket
+    k.index_tickets(case)
     case.delivery_note = e.note
     _touch(k, case, e)
 

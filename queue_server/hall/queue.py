@@ -61,6 +61,8 @@ class Queue:
         self.config = config
         self.tz = ZoneInfo(config.timezone)
         self.tickets: dict[str, Ticket] = {t.id: t for t in tickets}
+        self._order: dict[str, int] = {tid: i for i, tid in enumerate(self.tickets)}  # see touch_ticket
+        self._waiting: dict[str, Ticket] = {t.id: t for t in self.tickets.values() if t.state is T.WAITING}
         self.windows: dict[int, Window] = {w.number: w for w in windows}
         for wcfg in config.windows:
             self.windows.setdefault(wcfg.number, Window(number=wcfg.number))
@@ -131,17 +133,16 @@ class Queue:
     # ------------------------------------------------------------------ estimates and views
 
     def waiting(self, queue: str | None = None) -> list[Ticket]:
-        return [
-            t for t in self.tickets.values()
-            if t.state is T.WAITING and (queue is None or t.queue == queue)
-        ]
+        """The waiting tickets (of ``queue``), in the order of ``tickets``."""
+        return sorted((t for t in self._waiting.values() if queue is None or t.queue == queue),
+                      key=lambda t: self._order[t.id])
 
     # ------------------------------------------------------------------ estimates
 
     def shares(self, queue: str) -> list[tuple[Window, float]]:
         """Every window serving ``queue`` with its share of attention for it:
         ``weight(queue) / sum of the weights of the queues it serves that have someone waiting``."""
-        waiting_queues = {t.queue for t in self.tickets.values() if t.state is T.WAITING}
+        waiting_queues = {t.queue for t in self._waiting.values()}
         out: list[tuple[Window, float]] = []
         for wcfg in self.config.windows:
             weights = {wq.queue: wq.weight for wq in wcfg.queues}
@@ -298,8 +299,17 @@ class Queue:
             raise HallError("window_busy", f"window {number} still has {cur.number} ({cur.state.value}): finish it, mark it no-show or transfer it first")
         return win
 
+    def clear_tickets(self) -> None:
+        self.tickets, self._order, self._waiting = {}, {}, {}
+
     def touch_ticket(self, t: Ticket) -> None:
+        """Every change of a ticket touches it: the change set, the waiting tickets, its place."""
         self.changes.tickets[t.id] = t
+        self._order.setdefault(t.id, len(self._order))
+        if t.state is T.WAITING:
+            self._waiting[t.id] = t
+        else:
+            self._waiting.pop(t.id, None)
 
     def touch_window(self, number: int) -> None:
         self.changes.windows.add(number)
@@ -327,7 +337,7 @@ def _a_day_started(q: Queue, e: ev.DayStarted) -> None:
             win.priority_streak = 0
             win.current_ticket = None
             q.touch_window(win.number)
-    q.tickets = {}
+    q.clear_tickets()
     q.service_date = e.service_date
     
 

@@ -102,15 +102,18 @@ def write_batch(db: sqlite3.Connection, batch: Batch, before_commit: Callable[[]
     ids: list[int] = []
     db.execute("BEGIN IMMEDIATE")
     try:
-        for ev in batch.events:
-            cur = db.execute(
+        if batch.events:
+            # one statement for all the events; in one write transaction of the one writer
+            # their ids are consecutive
+            db.executemany(
                 "INSERT INTO events (type, at, ts, service_date, actor, ticket, window, data)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (ev.type.value, ev.at.isoformat(), ev.at.timestamp(), ev.at.date().isoformat(),
-                 ev.actor, ev.ticket, ev.window, json.dumps(ev.payload(), ensure_ascii=False)),
+                [(ev.type.value, ev.at.isoformat(), ev.at.timestamp(), ev.at.date().isoformat(),
+                  ev.actor, ev.ticket, ev.window, json.dumps(ev.payload(), ensure_ascii=False))
+                 for ev in batch.events],
             )
-            assert cur.lastrowid is not None  # an INSERT sets it
-            ids.append(cur.lastrowid)
+            last = int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
+            ids = list(range(last - len(batch.events) + 1, last + 1))
         if batch.tickets:
             db.executemany(_UPSERT_TICKET, batch.tickets)
         if batch.windows:
