@@ -55,11 +55,11 @@ async def _serve(config: HallConfig, args: argparse.Namespace) -> int:
 
     store = SqliteStore(args.db, synchronous=args.synchronous)
     server = HallServer(config, store, host=args.host, port=args.port)
-    from .store.sqlite import SchemaTooNew
+    from .store.sqlite import DatabaseLocked, SchemaTooNew
 
     try:
         await server.start()
-    except SchemaTooNew as exc:
+    except (SchemaTooNew, DatabaseLocked) as exc:
         return _fail(str(exc))
     except OSError as exc:
         await store.close()
@@ -110,7 +110,7 @@ async def _token(config: HallConfig, args: argparse.Namespace) -> int:
     name = args.name or (f"{args.role}-{args.window}" if args.window else args.role)
     from .store.sqlite import SchemaTooNew
 
-    store = SqliteStore(args.db)
+    store = SqliteStore(args.db, writer=False)  # while the server runs: token rows only
     try:
         await store.open()
     except SchemaTooNew as exc:

@@ -118,6 +118,10 @@ class Rules:
     rating_pad_minutes: int = 10  # a window's rating pad may rate its last service this long
     follow_up_days: int = 15  # 追评 accepted up to this many days after the 差评 loop closed
     max_extension_working_days: int = 10  # 延期 at most once, at most this long (行政许可法 art. 42)
+    booking_horizon_days: int = 30  # appointments at most this many days ahead (and not in the past)
+    session_hours: int = 0  # staff sessions last this long; 0: until close_of_business (or midnight)
+    login_attempts: int = 5  # failed logins per user or address before the lockout
+    login_lockout_s: int = 300  # the longest wait after repeated failed logins
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,6 +138,7 @@ class HallConfig:
     require_display_token: bool = False
     notice: str = ""  # scrolling line on the wall display
     public_url: str = ""  # scheme://host[:port] phones reach the hall at (status-page QR codes)
+    allowed_hosts: tuple[str, ...] = ()  # Host names besides loopback and public_url's (DNS rebinding)
     rules: Rules = field(default_factory=Rules)
 
     def queue(self, code: str) -> QueueConfig | None:

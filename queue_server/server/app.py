@@ -31,6 +31,7 @@ from ..matters import load_matters
 from ..recorder import rebuild_hall
 from ..store.base import Store
 from . import protocol as p
+from .auth import hash_token
 from .context import Client, Viewer
 from .fanout import Fanout, LocalFanout, encode
 from .http import HttpRoutes
@@ -76,7 +77,7 @@ class HallServer:
         self.writer = Writer(store, self.fanout, self.now, self._rebuild, max_batch=max_batch)
         self.clients: dict[ServerConnection, Client] = {}
         self.started_monotonic = time.monotonic()
-        self.http = HttpRoutes(config, self.health, static_dir)
+        self.http = HttpRoutes(config, self.health, static_dir, bind_host=host, is_manager=self._is_manager)
         self.issued_by_kiosk: dict[str, Any] = {}  # monotonic issue times per kiosk token
         self._ticker: asyncio.Task[None] | None = None
         self._server: Server | None = None
@@ -179,6 +180,13 @@ class HallServer:
             return p.error(rid, "internal_error", "the server failed on this request; nothing was changed")
 
     # ------------------------------------------------------------------ health
+
+    async def _is_manager(self, token: str) -> bool:
+        """For ``/healthz`` details: a manager's live session token."""
+        if not token or len(token) > 128:
+            return False
+        tok = await self.store.find_token(hash_token(token))
+        return tok is not None and tok.role == "manager" and tok.username is not None
 
     async def health(self) -> dict[str, Any]:
         db = await self.store.health()

@@ -30,6 +30,7 @@ from .protocol import (
 )
 from .schema import Field, check, command_fields, encode, integers, strings
 from .spec import Check, Request
+from .visibility import roles_of
 from .writer import Guard, ReplyBuilder
 
 
@@ -75,7 +76,7 @@ _ENTRIES: tuple[Request, ...] = (
              Field("ticket_token", str, required=False, max_len=64)),
     _request("resync", EVERYONE, "Ask for a fresh snapshot after a gap in seq.", session.resync),
     # ------------------------------------------------------------------ tickets and windows
-    _request("get_ticket", STAFF, "Details of one ticket (full applicant data only at its own window).",
+    _request("get_ticket", roles_of("get_ticket"), "Details of one ticket (full applicant data only at its own window).",
              reads.get_ticket, _TICKET),
     _command("issue_ticket", c.IssueTicket, ISSUERS, "Issue a ticket (取号).", reply=replies.issued,
              checks=(run.kiosk_rate,), build=run.build_issue, server=("status_token",)),
@@ -97,7 +98,7 @@ _ENTRIES: tuple[Request, ...] = (
     _command("resume_window", c.ResumeWindow, STAFF, "Resume a paused window.", **_window),
     _command("close_window", c.CloseWindow, STAFF, "Close a window.", **_window),
     # ------------------------------------------------------------------ cases (办件)
-    _request("list_matters", CASE_STAFF, "The matter catalogue, with the hall's queues that accept each matter.",
+    _request("list_matters", roles_of("list_matters"), "The matter catalogue, with the hall's queues that accept each matter.",
              reads.list_matters),
     _command("accept_case", c.AcceptCase, STAFF,
              "受理 (or 容缺受理 with a missing item) during the service at the window.", **_case),
@@ -123,14 +124,14 @@ _ENTRIES: tuple[Request, ...] = (
     _command("deliver_case", c.DeliverCase, CASE_STAFF,
              "出件: at the 出件 window serving the citizen's ticket, or by post.", limits={"note": 200},
              reply=replies.case, checks=(run.own_window, run.window_names_its_window)),
-    _request("get_case", CASE_STAFF, "One case by receipt number.", reads.get_case, _RECEIPT),
-    _request("list_cases", BACKOFFICE, "Cases of a department (the back office: its own), soonest due first.",
+    _request("get_case", roles_of("get_case"), "One case by receipt number.", reads.get_case, _RECEIPT),
+    _request("list_cases", roles_of("list_cases"), "Cases of a department (the back office: its own), soonest due first.",
              reads.list_cases, _DEPARTMENT,
              Field("states", list, required=False, max_len=10, decode=strings("states", what="case states"))),
     # ------------------------------------------------------------------ 好差评
-    _request("get_rateable_service", frozenset({"rating_pad"}), "The service a window's rating pad may rate now.",
+    _request("get_rateable_service", roles_of("get_rateable_service"), "The service a window's rating pad may rate now.",
              reads.get_rateable_service),
-    _request("get_rating", RATERS, "The rating of the status page's own ticket (and whether a 追评 is possible).",
+    _request("get_rating", roles_of("get_rating"), "The rating of the status page's own ticket (and whether a 追评 is possible).",
              reads.get_rating, Field("ticket_token", str, max_len=64)),
     _command("rate_service", c.RateService, RATERS,
              "Rate a service 1–5: the pad its window's last service, a status page its ticket.",
@@ -139,7 +140,7 @@ _ENTRIES: tuple[Request, ...] = (
     _command("follow_up_rating", c.FollowUpRating, frozenset({"anonymous"}),
              "追评: once, after the 差评 was rectified.", reply=replies.follow_up,
              wire={"status_token": "ticket_token"}),
-    _request("list_rectifications", BACKOFFICE,
+    _request("list_rectifications", roles_of("list_rectifications"),
              "差评 rectifications with their due instants (the back office: its own).", reads.list_rectifications,
              _DEPARTMENT, Field("open_only", bool, required=False)),
     _command("contact_rater", c.ContactRater, BACKOFFICE, "核实: the rater was contacted (note).", **_rect),
