@@ -48,7 +48,7 @@ from queue_server.calendar_data import load_calendar  # noqa: E402
 from queue_server.config_file import load_hall_config  # noqa: E402
 from queue_server.hall.config import HallConfig  # noqa: E402
 from queue_server.hall.estimate import wait_seconds  # noqa: E402
-from queue_server.hall.events import Event, EventType as E  # noqa: E402
+from queue_server.hall.events import Event, EventType as E, TicketCalled, TicketIssued  # noqa: E402
 from queue_server.hall.hall import Hall  # noqa: E402
 from queue_server.hall.states import TicketState, WindowState  # noqa: E402
 from queue_server.sim.behaviour.profile import Profile, default_profile, load_overrides, with_mix  # noqa: E402
@@ -86,18 +86,18 @@ class Recorder:
     def __call__(self, events: list[Event], hall: Hall) -> None:
         for ev in events:
             at = ev.at.timestamp()
-            if ev.type == E.TICKET_ISSUED:
-                if ev.data["priority"] == "appointment" or not ev.data["checked_in"]:
+            if isinstance(ev, TicketIssued):
+                if ev.priority == "appointment" or not ev.checked_in:
                     continue
-                q, pos = ev.data["queue"], ev.data["position"]
-                issue = Issue(queue=q, at=at, position=pos, core=float(ev.data["estimated_wait_s"]),
+                q, pos = ev.queue, ev.position
+                issue = Issue(queue=q, at=at, position=pos, core=float(ev.estimated_wait_s),
                               baseline=pos * hall.service_times[q].mean_s / open_windows(hall, q))
                 if self.prototypes:
                     cycle = self.cycle.get(q, hall.service_times[q].mean_s)
                     issue.protos["P2"] = wait_seconds(pos - 1, cycle, hall.capacity(q))
-                    issue.protos["P3"] = self.schedule(hall, q, ev.data["priority"], pos, ev.at)
+                    issue.protos["P3"] = self.schedule(hall, q, ev.priority, pos, ev.at)
                 self.issues[ev.ticket or ""] = issue
-            elif ev.type == E.TICKET_CALLED and ev.window is not None:
+            elif isinstance(ev, TicketCalled) and ev.window is not None:
                 issue = self.issues.get(ev.ticket or "")
                 if issue is not None and issue.actual is None:
                     issue.actual = at - issue.at
@@ -107,7 +107,7 @@ class Recorder:
                     sample = min(at - prev[0], 4 * 3600.0)
                     mean = self.cycle.get(q0, hall.service_times[q0].mean_s)
                     self.cycle[q0] = (1 - PROTO_ALPHA) * mean + PROTO_ALPHA * sample
-                self.last_call[ev.window] = (at, ev.data["queue"])
+                self.last_call[ev.window] = (at, ev.queue)
             elif ev.type in (E.SERVICE_FINISHED, E.TICKET_NO_SHOW, E.TICKET_TRANSFERRED) and ev.window is not None:
                 self.released[ev.window] = at
             elif ev.type in (E.WINDOW_PAUSED, E.WINDOW_CLOSED) and ev.window is not None:

@@ -8,6 +8,7 @@ rebuilding after a restart goes through ``from_row`` alone.
 from __future__ import annotations
 
 import json
+import dataclasses
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
@@ -211,7 +212,7 @@ class Case:
     deficiency_item: str = ""
     deficiency_promised_date: date | None = None
     deficiency_supplied_at: datetime | None = None
-    missing_materials: list[str] = field(default_factory=list)
+    missing_materials: list[str] = dataclasses.field(default_factory=list)  # (a field is named field)
     materials_requested_at: datetime | None = None
     rejection_reason: str = ""
     review_started_at: datetime | None = None

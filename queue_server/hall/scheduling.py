@@ -89,8 +89,8 @@ def pick_next(
 
 def queue_rank(t: Ticket, now: datetime, rules: Rules) -> tuple[int, float, int]:
     """Sort key of the order a queue's waiting tickets are expected to go in."""
-    if is_due_appointment(t, now, rules):
-        return (0, t.appointment_slot.timestamp(), t.seq)  # type: ignore[union-attr]
+    if is_due_appointment(t, now, rules) and t.appointment_slot is not None:
+        return (0, t.appointment_slot.timestamp(), t.seq)
     if t.priority == Priority.GREEN.value:
         return (1, t.arrived_at.timestamp(), t.seq)
     if t.priority == Priority.NORMAL.value:

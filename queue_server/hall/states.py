@@ -1,12 +1,14 @@
-"""Ticket and window states as transition tables.
+"""Ticket, window, case and rectification states as transition tables.
 
-Every command that moves a ticket or a window looks up ``(action, current state)`` in one
-table; a missing entry is the single error "cannot <action> <what>: it is <state>".
+Each table maps ``action -> {from state: to state}``. The core uses them both to check a
+command (``*_transition`` raises the one error "cannot <action> <what>: it is <state>" for a
+missing entry) and to set the next state when an event is applied: no state is set by hand.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypeVar
 
 from .errors import HallError
 
@@ -29,7 +31,9 @@ class WindowState(StrEnum):
 T = TicketState
 W = WindowState
 
-# action -> {from state: to state}
+# Creating a ticket or a rectification has no from state: the state it starts in.
+TICKET_CREATION: dict[str, TicketState] = {"issue": T.WAITING}
+
 TICKET_TRANSITIONS: dict[str, dict[TicketState, TicketState]] = {
     "call": {T.WAITING: T.CALLED},
     "recall": {T.CALLED: T.CALLED},
@@ -40,6 +44,7 @@ TICKET_TRANSITIONS: dict[str, dict[TicketState, TicketState]] = {
     "transfer": {T.WAITING: T.WAITING, T.CALLED: T.WAITING, T.SERVING: T.WAITING},
     "cancel": {T.WAITING: T.CANCELLED, T.CALLED: T.CANCELLED},
     "check in": {T.WAITING: T.WAITING},
+    "expire": {T.WAITING: T.CANCELLED, T.CALLED: T.CANCELLED, T.SERVING: T.CANCELLED},  # day roll-over
 }
 
 WINDOW_TRANSITIONS: dict[str, dict[WindowState, WindowState]] = {
@@ -52,21 +57,22 @@ WINDOW_TRANSITIONS: dict[str, dict[WindowState, WindowState]] = {
 TICKET_ACTIVE = frozenset({T.CALLED, T.SERVING})
 TICKET_FINAL = frozenset({T.DONE, T.CANCELLED})
 
+S = TypeVar("S", bound=StrEnum)
 
-def ticket_transition(action: str, label: str, state: TicketState) -> TicketState:
+
+def _step(table: dict[str, dict[S, S]], action: str, label: str, state: S) -> S:
     try:
-        return TICKET_TRANSITIONS[action][state]
+        return table[action][state]
     except KeyError:
         raise HallError("illegal_transition", f"cannot {action} {label}: it is {state.value}") from None
 
 
+def ticket_transition(action: str, label: str, state: TicketState) -> TicketState:
+    return _step(TICKET_TRANSITIONS, action, label, state)
+
+
 def window_transition(action: str, number: int, state: WindowState) -> WindowState:
-    try:
-        return WINDOW_TRANSITIONS[action][state]
-    except KeyError:
-        raise HallError(
-            "illegal_transition", f"cannot {action} window {number}: it is {state.value}"
-        ) from None
+    return _step(WINDOW_TRANSITIONS, action, f"window {number}", state)
 
 
 # ---------------------------------------------------------------------- cases (办件)
@@ -84,7 +90,13 @@ class CaseState(StrEnum):
 
 CS = CaseState
 
-# action -> {from state: to state}. Creating a case (受理, 不予受理, 补正) has no from state.
+# Creating a case has no from state: action -> the state a new case starts in.
+CASE_CREATION: dict[str, CaseState] = {
+    "accept": CS.ACCEPTED,
+    "request materials for": CS.MATERIALS_REQUESTED,
+    "reject": CS.REJECTED,
+}
+
 CASE_TRANSITIONS: dict[str, dict[CaseState, CaseState]] = {
     "resume": {CS.MATERIALS_REQUESTED: CS.ACCEPTED},
     "reject": {CS.MATERIALS_REQUESTED: CS.REJECTED},
@@ -104,10 +116,7 @@ CASE_CLOCK_RUNNING = frozenset({CS.ACCEPTED, CS.IN_REVIEW})
 
 
 def case_transition(action: str, receipt_no: str, state: CaseState) -> CaseState:
-    try:
-        return CASE_TRANSITIONS[action][state]
-    except KeyError:
-        raise HallError("illegal_transition", f"cannot {action} case {receipt_no}: it is {state.value}") from None
+    return _step(CASE_TRANSITIONS, action, f"case {receipt_no}", state)
 
 
 # ---------------------------------------------------------------------- 差评 rectification
@@ -123,21 +132,38 @@ class RectificationState(StrEnum):
 
 RS = RectificationState
 
-RECTIFICATION_TRANSITIONS: dict[str, dict[RectificationState, RectificationState]] = {
+
+class Previous(StrEnum):
+    """A table target only: back to the state before the appeal."""
+
+    STATE = "the state before the appeal"
+
+
+PREVIOUS = Previous.STATE
+
+RECTIFICATION_CREATION: dict[str, RectificationState] = {"open": RS.OPEN}  # every 差评
+
+RECTIFICATION_TRANSITIONS: dict[str, dict[RectificationState, RectificationState | Previous]] = {
     "record contact for": {RS.OPEN: RS.CONTACTED},
     "record rectification for": {RS.CONTACTED: RS.RECTIFIED},
     "record the revisit for": {RS.RECTIFIED: RS.CLOSED},
     "resolve on the spot": {RS.OPEN: RS.CLOSED},
     "explain": {RS.OPEN: RS.CLOSED, RS.CONTACTED: RS.CLOSED},
     "appeal": {RS.OPEN: RS.APPEALED, RS.CONTACTED: RS.APPEALED, RS.RECTIFIED: RS.APPEALED},
-    "decide the appeal of": {RS.APPEALED: RS.CLOSED},  # upheld; rejected returns to the state before
+    "uphold the appeal of": {RS.APPEALED: RS.CLOSED},
+    "reject the appeal of": {RS.APPEALED: PREVIOUS},  # the loop goes on where it was
 }
 
 
-def rectification_transition(action: str, rid: int, state: RectificationState) -> RectificationState:
+def rectification_transition(action: str, rid: int, state: RectificationState,
+                             previous: RectificationState | None = None) -> RectificationState:
+    """The next state; ``previous`` (the state before an appeal) resolves ``PREVIOUS``."""
     try:
-        return RECTIFICATION_TRANSITIONS[action][state]
+        nxt = RECTIFICATION_TRANSITIONS[action][state]
     except KeyError:
-        raise HallError(
-            "illegal_transition", f"cannot {action} rectification {rid}: it is {state.value}"
-        ) from None
+        raise HallError("illegal_transition", f"cannot {action} rectification {rid}: it is {state.value}") from None
+    if isinstance(nxt, Previous):
+        if previous is None:
+            raise HallError("illegal_transition", f"cannot {action} rectification {rid}: no state before the appeal")
+        return previous
+    return nxt

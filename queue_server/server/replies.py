@@ -2,7 +2,7 @@
 command's events, released only after the commit.
 
 This module is the only place in the server that reads the fields of events
-(``ev.data[...]``); every reply builder has the ``writer.ReplyBuilder`` signature
+(typed attributes such as ``ev.position``); every reply builder has the ``writer.ReplyBuilder`` signature
 ``(hall, events, job, now) -> dict``. The per-viewer views (full applicant data only for
 whom may see it) are here too, for replies and reads alike.
 """
@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ..hall.cases import department_matches
-from ..hall.events import Event
+from ..hall.events import Event, FollowUpRated, RectificationOpened, ServiceRated, TicketIssued
 from ..hall.hall import Hall
 from ..hall.model import Case, Ticket
 from . import visibility
@@ -60,7 +60,7 @@ def _last_ticket(events: tuple[Event, ...]) -> str | None:
 
 
 def _last_receipt(events: tuple[Event, ...]) -> str | None:
-    return next((e.data["receipt_no"] for e in reversed(events) if "receipt_no" in e.data), None)
+    return next((e.receipt_no for e in reversed(events) if getattr(e, "receipt_no", None)), None)
 
 
 # ---------------------------------------------------------------------- reply builders
@@ -68,10 +68,11 @@ def _last_receipt(events: tuple[Event, ...]) -> str | None:
 
 def issued(hall: Hall, events: tuple[Event, ...], job: Job, now: datetime) -> dict[str, Any]:
     ev = events[-1]
-    t = hall.tickets[ev.ticket or ""]
+    assert isinstance(ev, TicketIssued) and ev.ticket is not None
+    t = hall.tickets[ev.ticket]
     view = t.public()
     queue = hall.config.queue(t.queue)
-    view.update(position=ev.data["position"], estimated_wait_s=ev.data["estimated_wait_s"],
+    view.update(position=ev.position, estimated_wait_s=ev.estimated_wait_s,
                 status_token=t.status_token, queue_name=queue.name if queue else t.queue)
     return {"ticket": view}
 
@@ -96,17 +97,22 @@ def case(hall: Hall, events: tuple[Event, ...], job: Job, now: datetime) -> dict
 
 
 def rating(hall: Hall, events: tuple[Event, ...], job: Job, now: datetime) -> dict[str, Any]:
-    rated = next(e for e in events if e.type == "service_rated")  # (after a day roll-over, if any)
-    out: dict[str, Any] = {"rating": {k: rated.data[k] for k in ("rating_id", "score", "level", "bad")}}
-    opened = [e for e in events if e.type == "rectification_opened"]
+    rated = next(e for e in events if isinstance(e, ServiceRated))  # (after a day roll-over, if any)
+    out: dict[str, Any] = {
+        "rating": {"rating_id": rated.rating_id, "score": rated.score, "level": rated.level, "bad": rated.bad}
+    }
+    opened = [e for e in events if isinstance(e, RectificationOpened)]
     if opened:  # the rater learns when to expect a call, nothing about staff
-        out["rating"]["contact_due"] = opened[0].data["contact_due"]
+        out["rating"]["contact_due"] = opened[0].contact_due.isoformat()
     return out
 
 
 def follow_up(hall: Hall, events: tuple[Event, ...], job: Job, now: datetime) -> dict[str, Any]:
     ev = events[-1]
-    return {"rating": {k: ev.data[k] for k in ("rating_id", "score", "level", "follow_up_of")}}
+    assert isinstance(ev, FollowUpRated)
+    return {
+        "rating": {"rating_id": ev.rating_id, "score": ev.score, "level": ev.level, "follow_up_of": ev.follow_up_of}
+    }
 
 
 def rectification(hall: Hall, events: tuple[Event, ...], job: Job, now: datetime) -> dict[str, Any]:

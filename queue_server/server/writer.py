@@ -166,7 +166,7 @@ class Writer:
                 reply = job.reply(hall, produced, job, now) if job.reply is not None else {}
                 results.append((item, Outcome(MappingProxyType(reply), produced)))
             except HallError as err:
-                events.extend(getattr(err, "events", []))  # a day roll-over still stands
+                events.extend(err.events)  # a day roll-over still stands
                 results.append((item, err))
             except Exception as exc:
                 # The core may have half-applied this command: drop the in-memory state,

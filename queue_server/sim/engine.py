@@ -534,7 +534,7 @@ class CoreBackend:
             events = self.hall.handle(req.cmd, now, req.actor)
             outcome_ok, code = True, ""
         except HallError as err:
-            events = list(getattr(err, "events", []))
+            events = list(err.events)
             outcome_ok, code = False, err.code
         self.pending.extend(events)
         for obs in self.observers:
@@ -544,7 +544,7 @@ class CoreBackend:
         ticket = next((e.ticket for e in reversed(events) if e.ticket), None)
         data: dict[str, Any] = {}
         for e in events:
-            data.update(e.data)
+            data.update(e.payload())
         return Outcome(True, "", ticket, data=data)
 
     async def flush(self) -> None:

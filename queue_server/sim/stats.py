@@ -15,8 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from ..hall.config import HallConfig
-from ..hall.events import Event
-from ..hall.events import EventType as E
+from ..hall.events import (
+    Event, EventType as E, ServiceFinished, ServiceRated, TicketCalled, TicketIssued, TicketReactivated,
+    TicketTransferred,
+)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -81,7 +83,7 @@ class WaitStats:
             return
         if t == "service_rated":
             self.ratings += 1
-            self.bad_ratings += 1 if ev.data.get("bad") else 0
+            self.bad_ratings += 1 if isinstance(ev, ServiceRated) and ev.bad else 0
             return
         if t == E.DAY_STARTED:
             self._issued.clear()
@@ -93,31 +95,31 @@ class WaitStats:
         tid = ev.ticket
         if tid is None:
             return
-        if t == E.TICKET_ISSUED:
-            q = ev.data["queue"]
+        if isinstance(ev, TicketIssued):
+            q = ev.queue
             self.days.add(ev.at.date().isoformat())
             self._issued[tid] = (q, ev.at)
             self._queue_of[tid] = q
             self.queues[q].issued += 1
             self._enter(q)
-        elif t == E.TICKET_CALLED:
-            q = self._queue_of.get(tid, ev.data.get("queue", ""))
+        elif isinstance(ev, TicketCalled):
+            q = self._queue_of.get(tid, ev.queue)
             self._leave(q)
             if tid not in self._called and tid in self._issued:
                 self._called.add(tid)
                 q0, at = self._issued[tid]
                 self.queues[q0].called += 1
                 self.queues[q0].waits.append((ev.at - at).total_seconds())
-        elif t == E.SERVICE_FINISHED:
-            self.queues[ev.data["queue"]].served += 1
+        elif isinstance(ev, ServiceFinished):
+            self.queues[ev.queue].served += 1
         elif t == E.TICKET_NO_SHOW:
             if tid not in self._no_show and tid in self._issued:
                 self._no_show.add(tid)
                 self.queues[self._issued[tid][0]].no_shows += 1
-        elif t == E.TICKET_REACTIVATED:
-            self._enter(self._queue_of.get(tid, ev.data.get("queue", "")))
-        elif t == E.TICKET_TRANSFERRED:
-            src, dst = ev.data["from_queue"], ev.data["to_queue"]
+        elif isinstance(ev, TicketReactivated):
+            self._enter(self._queue_of.get(tid, ev.queue))
+        elif isinstance(ev, TicketTransferred):
+            src, dst = ev.from_queue, ev.to_queue
             if src in self.queues:
                 self.queues[src].transferred_out += 1
             self._queue_of[tid] = dst

@@ -330,8 +330,8 @@ class PostgresStore:
             cur = conn.cursor()
             if batch.events:
                 await cur.executemany(_INSERT_EVENT, [
-                    (hall, ev.type, ev.at.isoformat(), ev.at.timestamp(), ev.at.date().isoformat(), ev.actor,
-                     ev.ticket, ev.window, Jsonb(ev.data)) for ev in batch.events], returning=True)
+                    (hall, ev.type.value, ev.at.isoformat(), ev.at.timestamp(), ev.at.date().isoformat(), ev.actor,
+                     ev.ticket, ev.window, Jsonb(ev.payload())) for ev in batch.events], returning=True)
                 while True:
                     row = await cur.fetchone()
                     ids.append(row[0])  # type: ignore[index]

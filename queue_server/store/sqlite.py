@@ -68,6 +68,12 @@ RECENTLY_CLOSED_DAYS = 62
 CASE_NUMBER_DAYS = 7
 
 
+def _first(row: Any) -> Any:
+    """The first column of a row a query always returns (an aggregate, a pragma)."""
+    assert row is not None
+    return row[0]
+
+
 def _upsert_sql(table: str, columns: tuple[str, ...], key: str) -> str:
     cols = ", ".join(columns)
     marks = ", ".join(f":{c}" for c in columns)
@@ -205,7 +211,7 @@ class SqliteStore:
 
     async def migrate(self) -> int:
         async with self.db.execute("PRAGMA user_version") as cur:
-            version = (await cur.fetchone())[0]
+            version = _first(await cur.fetchone())
         if version > SCHEMA_VERSION:
             raise SchemaTooNew(
                 f"{self.path} has schema version {version}; this HallOps knows up to {SCHEMA_VERSION}"
@@ -218,7 +224,7 @@ class SqliteStore:
 
     async def _require_current_schema(self) -> None:
         async with self.db.execute("PRAGMA user_version") as cur:
-            version = (await cur.fetchone())[0]
+            version = _first(await cur.fetchone())
         if version != SCHEMA_VERSION:
             raise SchemaTooNew(
                 f"{self.path} has schema version {version} and its server is running;"
@@ -263,7 +269,7 @@ class SqliteStore:
         async with db.execute("SELECT queue, mean_s, samples FROM service_times") as cur:
             times = {r[0]: (r[1], r[2]) for r in await cur.fetchall()}
         async with db.execute("SELECT COALESCE(MAX(id), 0) FROM events") as cur:
-            last = (await cur.fetchone())[0]
+            last = _first(await cur.fetchone())
         day = service_date or "9999-12-31"
         async with db.execute(
             "SELECT * FROM cases WHERE state NOT IN ('completed', 'rejected') OR substr(updated_at, 1, 10) >= ?"
@@ -285,9 +291,9 @@ class SqliteStore:
                               (CASE_NUMBER_DAYS,)) as cur:
             case_numbers = {date.fromisoformat(r[0]): r[1] for r in await cur.fetchall()}
         async with db.execute("SELECT COALESCE(MAX(id), 0) FROM ratings") as cur:
-            last_rating = (await cur.fetchone())[0]
+            last_rating = _first(await cur.fetchone())
         async with db.execute("SELECT COALESCE(MAX(id), 0) FROM rectifications") as cur:
-            last_rectification = (await cur.fetchone())[0]
+            last_rectification = _first(await cur.fetchone())
         return LoadedState(
             service_date=date.fromisoformat(service_date) if service_date else None,
             tickets=tickets, windows=windows, numbers=numbers, service_times=times,
@@ -323,10 +329,11 @@ class SqliteStore:
                 cur = await db.execute(
                     "INSERT INTO events (type, at, ts, service_date, actor, ticket, window, data)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (ev.type, ev.at.isoformat(), ev.at.timestamp(), ev.at.date().isoformat(),
-                     ev.actor, ev.ticket, ev.window, json.dumps(ev.data, ensure_ascii=False)),
+                    (ev.type.value, ev.at.isoformat(), ev.at.timestamp(), ev.at.date().isoformat(),
+                     ev.actor, ev.ticket, ev.window, json.dumps(ev.payload(), ensure_ascii=False)),
                 )
-                ids.append(cur.lastrowid)  # type: ignore[arg-type]
+                assert cur.lastrowid is not None  # an INSERT sets it
+                ids.append(cur.lastrowid)
             if batch.tickets:
                 await db.executemany(_UPSERT_TICKET, batch.tickets)
             if batch.windows:
@@ -418,7 +425,7 @@ class SqliteStore:
         try:
             self._check_file()
             async with self.reader.execute("SELECT COALESCE(MAX(id), 0) FROM events") as cur:
-                last = (await cur.fetchone())[0]
+                last = _first(await cur.fetchone())
             if self.fault is not None:
                 return {"ok": False, "path": str(self.path), "error": self.fault, "last_event_id": last}
             return {"ok": True, "path": str(self.path), "schema_version": SCHEMA_VERSION, "last_event_id": last}

@@ -177,7 +177,7 @@ async def _drive(path: Path, config: HallConfig, days: Sequence[date], seed: int
                                                  reasons=("等候时间长",) if bad else (),
                                                  text="排队太久" if bad else ""), now, kiosk, out) and bad:
                                 opened = next(e for e in out if e.type == "rectification_opened" and e.ticket == tid)
-                                _plan_rectification(later, rng, now, opened.data["rectification_id"])
+                                _plan_rectification(later, rng, now, opened.rectification_id)
                     elif d.phase == "paused" and now >= d.until:
                         run(c.ResumeWindow(window=d.number), now, d.actor, out)
                         d.phase = "free"
@@ -219,7 +219,7 @@ def _case_work(hall, run, rng, by_queue, later: _Later, d: _Desk, queue: str, no
         return
     if not run(c.AcceptCase(window=d.number, matter=m.code), now, d.actor, out):
         return
-    receipt = out[-1].data["receipt_no"]
+    receipt = out[-1].receipt_no
     if m.is_instant:  # 即办件: decided and handed out on the spot
         run(c.DecideCase(receipt_no=receipt, decision=c.Decision.APPROVED, window=d.number), now, d.actor, out)
         run(c.DeliverCase(receipt_no=receipt, method=c.DeliveryMethod.WINDOW, window=d.number), now, d.actor, out)

@@ -21,6 +21,7 @@ from queue_server.config_file import load_hall_config
 from queue_server.hall import Hall, HallConfig, HallError, Ticket, Window
 from queue_server.hall import commands as c
 from queue_server.hall.events import Event
+from queue_server.hall.model import Case, Rating, Rectification
 
 SMALL_TOML = Path(__file__).resolve().parents[1] / "fixtures" / "halls" / "small.toml"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -54,6 +55,11 @@ def state_of(hall: Hall) -> dict[str, Any]:
         "numbers": dict(hall.numbers),
         "service_times": {q: (st.mean_s, st.samples) for q, st in hall.service_times.items()},
         "service_date": hall.service_date,
+        "cases": sorted((k.to_row() for k in hall.cases.values()), key=lambda r: r["receipt_no"]),
+        "case_numbers": dict(hall.case_numbers),
+        "ratings": sorted((r.to_row() for r in hall.ratings.values()), key=lambda r: r["id"]),
+        "rectifications": sorted((r.to_row() for r in hall.rectifications.values()), key=lambda r: r["id"]),
+        "last_ids": (hall.last_rating_id, hall.last_rectification_id),
     }
 
 
@@ -66,6 +72,14 @@ def restarted(hall: Hall) -> Hall:
         numbers=dict(hall.numbers),
         service_times={q: dataclasses.replace(st) for q, st in hall.service_times.items()},
         service_date=hall.service_date,
+        cases=[Case.from_row(k.to_row()) for k in hall.cases.values()],
+        case_numbers=dict(hall.case_numbers),
+        ratings=[Rating.from_row(r.to_row()) for r in hall.ratings.values()],
+        rectifications=[Rectification.from_row(r.to_row()) for r in hall.rectifications.values()],
+        last_rating_id=hall.last_rating_id,
+        last_rectification_id=hall.last_rectification_id,
+        calendar=hall.calendar,
+        matters=hall.matters,
     )
 
 

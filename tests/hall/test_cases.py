@@ -92,7 +92,7 @@ class Desk:
 
     def accept(self, matter: str = "SW-003", window: int = 3, **kw: Any) -> Case:
         events = self.do(c.AcceptCase(window=window, matter=matter, **kw))
-        return self.hall.cases[events[-1].data["receipt_no"]]
+        return self.hall.cases[events[-1].receipt_no]
 
     def refused(self, cmd: Any, code: str, match: str | None = None, actor: c.Actor = W3) -> HallError:
         self.do(c.Tick())  # a new day's roll-over happens before any command, refused or not
@@ -183,7 +183,7 @@ def test_instant_case_is_due_the_same_day_and_decided_on_the_spot(desk: Desk) ->
     desk.refused(c.ExtendCase(receipt_no=case.receipt_no, working_days=3, reason="x"), "not_allowed", "即办件")
     desk.later(minutes=5)
     [ev] = desk.do(c.DecideCase(receipt_no=case.receipt_no, decision=c.Decision.APPROVED, window=3))
-    assert (ev.type, ev.data["on_the_spot"], ev.data["on_time"]) == ("case_decided", True, True)
+    assert (ev.type, ev.on_the_spot, ev.on_time) == ("case_decided", True, True)
     assert (case.state, case.decision, case.decided_on_time) == (CS.DECIDED, "approved", True)
     # the result is handed out at the same window, to the same ticket
     desk.do(c.DeliverCase(receipt_no=case.receipt_no, method=c.DeliveryMethod.WINDOW, window=3))
@@ -206,7 +206,7 @@ def test_rejection_needs_a_reason_and_gives_a_receipt(desk: Desk) -> None:
     desk.serve()
     desk.refused(c.RejectCase(window=3, matter="SW-003", reason="  "), "reason_required")
     [ev] = desk.do(c.RejectCase(window=3, matter="SW-003", reason="不属于本机关职权范围"))
-    case = desk.hall.cases[ev.data["receipt_no"]]
+    case = desk.hall.cases[ev.receipt_no]
     assert (ev.type, case.state, case.rejection_reason) == ("case_rejected", CS.REJECTED, "不属于本机关职权范围")
     assert case.receipt_no == "SL-20261123-0001" and case.due_at is None
     desk.refused(c.StartReview(receipt_no=case.receipt_no), "illegal_transition", "it is rejected")
@@ -218,7 +218,7 @@ def test_materials_notice_lists_everything_then_any_window_resumes_and_the_clock
     desk.refused(c.RequestMaterials(window=3, matter="SW-003", missing_materials=("营业执照", "营业执照")),
                  "invalid_field")
     [ev] = desk.do(c.RequestMaterials(window=3, matter="SW-003", missing_materials=("营业执照副本", "税务登记表")))
-    case = desk.hall.cases[ev.data["receipt_no"]]
+    case = desk.hall.cases[ev.receipt_no]
     assert (ev.type, case.state, case.missing_materials) == \
         ("materials_requested", CS.MATERIALS_REQUESTED, ["营业执照副本", "税务登记表"])
     assert case.clock_started_at is None and case.due_at is None  # the clock has not started
@@ -227,7 +227,7 @@ def test_materials_notice_lists_everything_then_any_window_resumes_and_the_clock
     desk.go(at(2026, 11, 26, 15, 0))
     t2 = desk.serve(window=2, queue="A")
     [ev] = desk.do(c.ResumeCase(window=2, receipt_no=case.receipt_no), W1)
-    assert (ev.type, ev.data["after_materials"]) == ("case_accepted", True)
+    assert (ev.type, ev.after_materials) == ("case_accepted", True)
     assert (case.state, case.clock_started_at, case.ticket, case.window) == (CS.ACCEPTED, desk.now, t2.id, 2)
     assert case.due_at == cob(2026, 12, 3)  # 5 working days after Thursday 11-26
     desk.refused(c.ResumeCase(window=2, receipt_no=case.receipt_no), "illegal_transition", "it is accepted")
@@ -236,9 +236,9 @@ def test_materials_notice_lists_everything_then_any_window_resumes_and_the_clock
 def test_a_materials_case_can_be_rejected_by_its_receipt(desk: Desk) -> None:
     desk.serve()
     [ev] = desk.do(c.RequestMaterials(window=3, matter="SW-003", missing_materials=("营业执照",)))
-    receipt = ev.data["receipt_no"]
+    receipt = ev.receipt_no
     [ev] = desk.do(c.RejectCase(window=3, receipt_no=receipt, reason="申请人放弃"))
-    assert desk.hall.cases[receipt].state is CS.REJECTED and ev.data["new"] is False
+    assert desk.hall.cases[receipt].state is CS.REJECTED and ev.new is False
 
 
 def test_deficiency_acceptance_tracks_the_promised_item(desk: Desk) -> None:
@@ -252,7 +252,7 @@ def test_deficiency_acceptance_tracks_the_promised_item(desk: Desk) -> None:
     assert desk.hall.case_view(case, at(2026, 11, 26))["deficiency_status"] == "overdue"
     desk.go(at(2026, 11, 25, 11, 0))
     ev = desk.do(c.SupplyMaterials(receipt_no=case.receipt_no))[-1]
-    assert (ev.type, ev.data["on_time"], case.deficiency_supplied_at) == ("materials_supplied", True, desk.now)
+    assert (ev.type, ev.on_time, case.deficiency_supplied_at) == ("materials_supplied", True, desk.now)
     assert desk.hall.case_view(case, desk.now)["deficiency_status"] == "supplied"
     desk.refused(c.SupplyMaterials(receipt_no=case.receipt_no), "illegal_transition", "already supplied")
 
@@ -285,12 +285,12 @@ def test_review_suspend_resume_extend_decide_deliver(desk: Desk) -> None:
     # back on Thursday 11-26: paused the working days in (Mon, Thu] = 3
     desk.go(at(2026, 11, 26, 14, 0))
     ev = desk.do(c.ResumeReview(receipt_no=receipt, scope=TAX), BO_TAX)[-1]
-    assert (ev.type, ev.data["paused_working_days"]) == ("review_resumed", 3)
+    assert (ev.type, ev.paused_working_days) == ("review_resumed", 3)
     assert (case.state, case.paused_working_days, case.due_at) == (CS.IN_REVIEW, 3, cob(2026, 12, 3))
     desk.refused(c.ExtendCase(receipt_no=receipt, working_days=5, reason=""), "reason_required")
     desk.refused(c.ExtendCase(receipt_no=receipt, working_days=11, reason="核查"), "invalid_field")
     [ev] = desk.do(c.ExtendCase(receipt_no=receipt, working_days=5, reason="需现场核查", scope=TAX), BO_TAX)
-    assert (ev.data["previous_due_at"], case.due_at) == (cob(2026, 12, 3).isoformat(), cob(2026, 12, 10))
+    assert (ev.previous_due_at, case.due_at) == (cob(2026, 12, 3), cob(2026, 12, 10))
     desk.refused(c.ExtendCase(receipt_no=receipt, working_days=1, reason="再延"), "extension_used", "already extended")
     desk.go(at(2026, 12, 8, 9, 0))
     desk.refused(c.DecideCase(receipt_no=receipt, decision=c.Decision.DISAPPROVED), "reason_required")
@@ -319,7 +319,7 @@ def test_delivery_by_post_and_the_events_name_actor_and_time(desk: Desk) -> None
                 c.DeliverCase(receipt_no=case.receipt_no, method=c.DeliveryMethod.POST, note="EMS 1234")):
         desk.later(minutes=7)
         log += desk.do(cmd, BO_TAX)
-    assert [(e.type, e.actor, e.at, e.data["receipt_no"]) for e in log] == [
+    assert [(e.type, e.actor, e.at, e.receipt_no) for e in log] == [
         ("review_started", "staff:bo-tax", at(2026, 11, 23, 9, 7), case.receipt_no),
         ("case_decided", "staff:bo-tax", at(2026, 11, 23, 9, 14), case.receipt_no),
         ("case_delivered", "staff:bo-tax", at(2026, 11, 23, 9, 21), case.receipt_no),
@@ -384,9 +384,9 @@ def test_every_illegal_step_is_named_by_the_transition_table(desk: Desk) -> None
         "deliver": lambda r: c.DeliverCase(receipt_no=r, method=c.DeliveryMethod.POST),
     }
     cases = {CS.ACCEPTED: desk.accept().receipt_no}
-    cases[CS.REJECTED] = desk.do(c.RejectCase(window=3, matter="SW-003", reason="x"))[0].data["receipt_no"]
+    cases[CS.REJECTED] = desk.do(c.RejectCase(window=3, matter="SW-003", reason="x"))[0].receipt_no
     cases[CS.MATERIALS_REQUESTED] = desk.do(c.RequestMaterials(
-        window=3, matter="SW-003", missing_materials=("a",)))[0].data["receipt_no"]
+        window=3, matter="SW-003", missing_materials=("a",)))[0].receipt_no
     checked = 0
     for action, make in commands.items():
         for state, receipt in cases.items():
@@ -460,7 +460,7 @@ def test_a_provisional_2027_deadline_changes_once_the_2027_notice_is_loaded() ->
     case = desk.hall.cases[case.receipt_no]
     assert ev.type == "deadline_recomputed"
     # with the notice: 春节 2/5-13 off, Sun 2/14 and Sat 2/20 make-up days → Thursday 2/25
-    assert (ev.data["previous_due_at"], ev.data["due_at"]) == (provisional_due.isoformat(), cob(2027, 2, 25).isoformat())
+    assert (ev.previous_due_at, ev.due_at) == (provisional_due, cob(2027, 2, 25))
     assert (case.due_at, case.provisional) == (cob(2027, 2, 25), False)
     assert desk.do(c.RecomputeDeadlines()) == []  # nothing changes a second time
 
@@ -472,4 +472,4 @@ def test_a_case_due_in_december_is_provisional_until_the_next_year_is_known(desk
     desk.hall.calendar = CAL.with_years([read_year_file(FIXTURE_2027)])
     [ev] = desk.do(c.RecomputeDeadlines())
     assert (case.due_at, case.provisional) == (cob(2026, 12, 21), False)
-    assert ev.data["provisional"] is False
+    assert ev.provisional is False

@@ -208,12 +208,12 @@ def test_the_position_counts_priority_tickets_ahead(desk, clock):
     desk.issue("A")  # A001
     desk.issue("A")  # A002
     green = desk.do(c.IssueTicket(queue="A", priority=GREEN))[-1]
-    assert green.data["position"] == 1
+    assert green.position == 1
     last = desk.do(c.IssueTicket(queue="A"))[-1]
-    assert last.data["position"] == 4
+    assert last.position == 4
     appt = desk.do(c.IssueTicket(queue="A", channel=Channel.APPOINTMENT, priority=Priority.APPOINTMENT,
                                  appointment_slot=clock() + timedelta(minutes=10)))[-1]
-    assert appt.data["position"] == 1  # due within appointment_early_min: ahead of everyone
+    assert appt.position == 1  # due within appointment_early_min: ahead of everyone
     assert [n for n, _ in sorted(_waits(desk).items(), key=lambda kv: kv[1][0])] == [
         "A005", "A003", "A001", "A002", "A004",
     ]
@@ -223,7 +223,7 @@ def test_a_ticket_still_to_check_in_or_sent_to_a_window_has_no_place_in_the_line
     desk.issue("A")
     ev = desk.do(c.IssueTicket(queue="A", priority=Priority.APPOINTMENT,
                                appointment_slot=clock() + timedelta(hours=1), checked_in=False))[-1]
-    assert (ev.data["position"], ev.data["estimated_wait_s"]) == (0, 0)
+    assert (ev.position, ev.estimated_wait_s) == (0, 0)
     desk.do(c.Transfer(ticket="A001", to_window=1))
     assert _waits(desk) == {}
 

@@ -45,7 +45,7 @@ def bad(desk: Desk, t=None) -> int:
     t = t or finish(desk, matter="SW-003")
     events = pad(desk, t, 1, reasons=("等候时间过长",), text="等了一个小时")
     assert [e.type for e in events] == ["service_rated", "rectification_opened"]
-    return events[1].data["rectification_id"]
+    return events[1].rectification_id
 
 
 # ---------------------------------------------------------------------- rating
@@ -54,7 +54,7 @@ def bad(desk: Desk, t=None) -> int:
 def test_the_pad_rates_the_service_just_finished_once(desk: Desk) -> None:
     t = finish(desk, matter="SW-003")
     [ev] = pad(desk, t, 5)
-    r = desk.hall.ratings[ev.data["rating_id"]]
+    r = desk.hall.ratings[ev.rating_id]
     assert (ev.type, ev.actor, ev.ticket, ev.window) == ("service_rated", "device:rating-pad-3", t.id, 3)
     assert (r.score, r.channel, r.staff, r.staff_name, r.department) == (5, "pad", "w3", "窗口三", TAX)
     assert (r.matter_code, r.receipt_no, r.excluded) == ("SW-003", "SL-20261123-0001", False)
@@ -78,10 +78,10 @@ def test_the_service_finished_event_names_the_staff_and_the_matter(desk: Desk) -
     desk.serve()
     desk.accept("SW-003")
     [ev] = desk.do(c.FinishService(window=3))
-    assert (ev.data["staff_name"], ev.data["matter_name"]) == ("窗口三", "增值税专用发票（增值税税控系统）最高开票限额审批")
+    assert (ev.staff_name, ev.matter_name) == ("窗口三", "增值税专用发票（增值税税控系统）最高开票限额审批")
     desk.serve()
     [ev] = desk.do(c.FinishService(window=3))
-    assert ev.data["matter_name"] == "税务"  # no case: the queue's name
+    assert ev.matter_name == "税务"  # no case: the queue's name
 
 
 def test_nobody_rates_for_someone_else(desk: Desk) -> None:
@@ -102,7 +102,7 @@ def test_nobody_rates_for_someone_else(desk: Desk) -> None:
     desk.refused(c.RateService(score=5, window=3, ticket=t4.id), "rating_expired", actor=PAD_3)
     # the citizen's own status page still can
     [ev] = desk.do(c.RateService(score=4, status_token=t3.status_token), CITIZEN)
-    assert (ev.ticket, ev.data["channel"]) == (t3.id, "status_page")
+    assert (ev.ticket, ev.channel) == (t3.id, "status_page")
 
 
 def test_a_bad_rating_must_say_what_was_wrong(desk: Desk) -> None:
@@ -111,7 +111,7 @@ def test_a_bad_rating_must_say_what_was_wrong(desk: Desk) -> None:
     desk.refused(c.RateService(score=6, window=3, ticket=t.id), "invalid_field", actor=PAD_3)
     desk.refused(c.RateService(score=0, window=3, ticket=t.id), "invalid_field", actor=PAD_3)
     events = pad(desk, t, 2, text="材料说了三次才说清")  # text alone is enough
-    assert events[0].data["bad"] is True and events[1].type == "rectification_opened"
+    assert events[0].bad is True and events[1].type == "rectification_opened"
 
 
 @pytest.mark.parametrize(("rated", "contact_due", "rectify_due"), [
@@ -220,8 +220,8 @@ def test_one_follow_up_after_rectification(desk: Desk) -> None:
     desk.do(c.ContactRater(rectification=rid, note="已联系"), BO_TAX)
     desk.do(c.Rectify(rectification=rid, measures="整改"), BO_TAX)
     [ev] = desk.do(c.FollowUpRating(status_token=t.status_token, score=4), CITIZEN)
-    assert (ev.type, ev.data["follow_up_of"], ev.data["score"]) == ("follow_up_rated", r.rating_id, 4)
-    follow = desk.hall.ratings[ev.data["rating_id"]]
+    assert (ev.type, ev.follow_up_of, ev.score) == ("follow_up_rated", r.rating_id, 4)
+    follow = desk.hall.ratings[ev.rating_id]
     assert (follow.follow_up_of, follow.ticket, follow.channel) == (r.rating_id, t.id, "status_page")
     assert desk.hall.rating_of_ticket(t.id).id == r.rating_id  # the first rating stays the service's rating
     desk.refused(c.FollowUpRating(status_token=t.status_token, score=5), "follow_up_used", actor=CITIZEN)
@@ -245,7 +245,7 @@ def test_a_follow_up_days_later_after_a_restart(desk: Desk) -> None:
     desk.do(c.Tick())  # a new day: today's tickets are gone, the rating of the loop is kept
     assert t.id not in desk.hall.tickets
     [ev] = desk.do(c.FollowUpRating(status_token=t.status_token, score=5), CITIZEN)
-    assert ev.data["follow_up_of"] == desk.hall.rectifications[rid].rating_id
+    assert ev.follow_up_of == desk.hall.rectifications[rid].rating_id
     desk.go(at(2026, 12, 30, 10, 0))
     desk.do(c.Tick())
     assert rid not in desk.hall.rectifications  # closed more than follow_up_days ago: no longer held
@@ -267,7 +267,7 @@ def test_ratings_and_loops_survive_a_restart(desk: Desk) -> None:
     desk.do(c.ContactRater(rectification=rid, note="已联系"), BO_TAX)
     t2 = finish(desk)
     [ev] = pad(desk, t2, 5)
-    assert ev.data["rating_id"] == desk.hall.rectifications[rid].rating_id + 1  # ids go on
+    assert ev.rating_id == desk.hall.rectifications[rid].rating_id + 1  # ids go on
 
 
 def test_every_illegal_step_of_the_loop_is_named_by_the_table(desk: Desk) -> None:
@@ -278,7 +278,9 @@ def test_every_illegal_step_of_the_loop_is_named_by_the_table(desk: Desk) -> Non
         "resolve on the spot": lambda r: c.ResolveOnTheSpot(rectification=r, note="n"),
         "explain": lambda r: c.ExplainRating(rectification=r, explanation="e"),
         "appeal": lambda r: c.AppealRating(rectification=r, reason="r"),
-        "decide the appeal of": lambda r: c.DecideAppeal(rectification=r, decision=c.AppealDecision.UPHELD),
+        "uphold the appeal of": lambda r: c.DecideAppeal(rectification=r, decision=c.AppealDecision.UPHELD),
+        "reject the appeal of": lambda r: c.DecideAppeal(rectification=r, decision=c.AppealDecision.REJECTED,
+                                                         note="n"),
     }
     loops = {RS.OPEN: bad(desk)}
     loops[RS.CONTACTED] = bad(desk)
@@ -304,7 +306,7 @@ def test_a_provisional_rectification_due_is_recomputed_with_new_calendar_data() 
     r = desk.hall.rectifications[rid]
     assert (r.contact_due, r.rectify_due, r.provisional) == (cob(2027, 1, 4), cob(2027, 1, 5), True)
     desk.hall.calendar = CAL.with_years([read_year_file(FIXTURE_2027)])
-    [ev] = [e for e in desk.do(c.RecomputeDeadlines()) if "rectification_id" in e.data]
+    [ev] = [e for e in desk.do(c.RecomputeDeadlines()) if getattr(e, "rectification_id", None) is not None]
     # the (test) notice: 1/1-3 off, so the same days, now official
     assert (ev.type, r.contact_due, r.rectify_due, r.provisional) == \
         ("deadline_recomputed", cob(2027, 1, 4), cob(2027, 1, 5), False)

@@ -12,7 +12,12 @@ must then equal what a plain ``Tick`` would have done). Invariants, checked afte
 * ticket numbers are unique per queue per day, ``<queue><seq:03d>`` from 001 without gaps;
 * every ticket is in exactly one state and the counts are conserved: the tickets of the
   day, summed over the states, are exactly the tickets issued that day, and the count in
-  each state is what the events so far say (a model fed only with the events).
+  each state is what the events so far say (a model fed only with the events);
+* cases (受理, 补正, 不予受理, review, suspension, decision, 出件) and ratings (pad and status
+  page, 追评, every step of a 差评's loop, appeals) run alongside: a case is never both decided
+  and open; receipt numbers and rating and rectification ids are handed out without gaps
+  and every case, rating and loop the events created is still held or was let go by the
+  day's pruning; every 差评 has exactly one rectification, and every rectification is a 差评's.
 
 The machine also restarts the hall from its rows now and then and carries on.
 """
@@ -34,6 +39,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from queue_server.hall import Applicant, Hall, HallError, Priority, Ticket, TicketState, WindowState
 from queue_server.hall import commands as c
 from queue_server.hall.config import Interval, WeeklyHours
+from queue_server.hall.states import CaseState as CS, RectificationState as RS
+from queue_server.matters import load_matters
 
 TZ = ZoneInfo("Asia/Shanghai")
 T = TicketState
@@ -48,6 +55,11 @@ STATE_AFTER = {
     "ticket_transferred": T.WAITING, "ticket_cancelled": T.CANCELLED,
 }
 ORDERED_CLASSES = (Priority.NORMAL.value, Priority.GREEN.value)
+MATTERS = {m.code: m for m in load_matters()}
+CASE_MATTERS = ("SW-003", "SW-003", "SW-001")  # 承诺件 mostly, and a 即办件
+CASE_OPEN = (CS.MATERIALS_REQUESTED, CS.ACCEPTED, CS.IN_REVIEW, CS.SUSPENDED)
+STAFF = c.Actor(kind="staff", id="bo", name="后台")
+CASE_CREATED = ("case_accepted", "materials_requested", "case_rejected")
 
 # weighted towards what the small hall is busy with; 5 and Z do not exist there
 windows = st.sampled_from((1, 1, 2, 2, 3, 9, 5))
@@ -69,14 +81,19 @@ SETTINGS = settings(
 
 
 def fingerprint(hall: Hall) -> tuple[Any, ...]:
-    """Every field of every ticket and window, the numbers, the service times and the day.
-    The same data as the rows ``to_row`` gives (fields hold immutable values), cheaper."""
+    """Every field of every ticket, window, case, rating and rectification, the numbers, the
+    service times and the day. The same data as the rows ``to_row`` gives, cheaper."""
     return (
         tuple((tid, tuple(vars(t).items())) for tid, t in hall.tickets.items()),
         tuple(tuple(vars(w).items()) for w in hall.windows.values()),
         tuple(hall.numbers.items()),
         tuple((q, st_.mean_s, st_.samples) for q, st_ in hall.service_times.items()),
         hall.service_date,
+        tuple((k, repr(v.to_row())) for k, v in hall.cases.items()),
+        tuple(hall.case_numbers.items()),
+        tuple((k, repr(v.to_row())) for k, v in hall.ratings.items()),
+        tuple((k, repr(v.to_row())) for k, v in hall.rectifications.items()),
+        (hall.last_rating_id, hall.last_rectification_id),
     )
 
 
@@ -104,7 +121,7 @@ class HallMachine(RuleBasedStateMachine):
             cfg = dataclasses.replace(cfg, queues=tuple(
                 dataclasses.replace(q, hours=hours) if q.code == "A" else q for q in cfg.queues
             ))
-        self.hall = Hall(cfg)
+        self.hall = Hall(cfg, matters=MATTERS)
         self.now = datetime(2026, 11, 23, *start, tzinfo=TZ)  # a Monday
         self.ids: list[str] = []  # every ticket id ever issued, any day
         self.seqs: dict[tuple[date, str], list[int]] = {}  # numbers handed out per day and queue
@@ -113,6 +130,10 @@ class HallMachine(RuleBasedStateMachine):
         self.checked_in_late: set[str] = set()
         self.last_call: dict[tuple[date, str, str], tuple[datetime, int]] = {}
         self.model: dict[str, T] = {}  # today's tickets and their states, from the events alone
+        self.receipts: dict[date, list[str]] = {}  # receipts created per day, from the events
+        self.rating_ids: list[int] = []
+        self.bad_ratings: list[int] = []  # first ratings with a score of 1-2
+        self.rectification_ids: list[int] = []
         for w in sorted(opened):
             self.run(c.OpenWindow(window=w))
         for queue, priority in waiting:
@@ -135,7 +156,7 @@ class HallMachine(RuleBasedStateMachine):
         try:
             events = hall.handle(cmd, self.now, actor)
         except HallError as err:
-            events = err.events  # type: ignore[attr-defined]
+            events = list(err.events)
             assert [e.type for e in events] == (["day_started"] if rolls else []), (err.code, err.message)
             assert err.code and err.message
             if twin is not None:  # what a plain Tick would have done, and nothing more
@@ -155,8 +176,8 @@ class HallMachine(RuleBasedStateMachine):
             if ev.type in STATE_AFTER:
                 self.model[ev.ticket] = STATE_AFTER[ev.type]
             if ev.type == "day_started":
-                assert set(ev.data["expired"]) == pending
-                assert ev.data["service_date"] == self.now.date().isoformat()
+                assert set(ev.expired) == pending
+                assert ev.service_date == self.now.date()
                 self.model = {}
             elif ev.type == "ticket_issued":
                 self.observe_issue(ev)
@@ -170,18 +191,32 @@ class HallMachine(RuleBasedStateMachine):
                 self.reactivated.add(ev.ticket)
             elif ev.type == "ticket_checked_in":  # arrives now: may tie with one issued now
                 self.checked_in_late.add(ev.ticket)
+            elif ev.type in CASE_CREATED and (ev.type != "case_rejected" or ev.new) and \
+                    (ev.type != "case_accepted" or not ev.after_materials):
+                created = self.receipts.setdefault(ev.at.date(), [])
+                assert ev.seq == len(created) + 1 and ev.receipt_no not in created
+                created.append(ev.receipt_no)
+            elif ev.type in ("service_rated", "follow_up_rated"):
+                assert ev.rating_id == len(self.rating_ids) + 1
+                self.rating_ids.append(ev.rating_id)
+                if ev.type == "service_rated" and ev.score <= 2:
+                    self.bad_ratings.append(ev.rating_id)
+            elif ev.type == "rectification_opened":
+                assert ev.rectification_id == len(self.rectification_ids) + 1
+                assert ev.rating_id == self.bad_ratings[-1]
+                self.rectification_ids.append(ev.rectification_id)
 
     def observe_issue(self, ev) -> None:
-        day, q, seq = ev.at.date(), ev.data["queue"], ev.data["seq"]
+        day, q, seq = ev.at.date(), ev.queue, ev.seq
         seen = self.seqs.setdefault((day, q), [])
         assert seq == len(seen) + 1, f"{q} seq {seq} after {seen} on {day}"
-        assert ev.data["number"] == f"{q}{seq:03d}" and ev.ticket == f"{day:%Y%m%d}-{q}{seq:03d}"
+        assert ev.number == f"{q}{seq:03d}" and ev.ticket == f"{day:%Y%m%d}-{q}{seq:03d}"
         assert ev.ticket not in self.ids
         seen.append(seq)
         self.ids.append(ev.ticket)
         self.issued[day] += 1
-        assert ev.data["position"] >= (1 if ev.data["checked_in"] else 0)
-        assert ev.data["estimated_wait_s"] >= 0
+        assert ev.position >= (1 if ev.checked_in else 0)
+        assert ev.estimated_wait_s >= 0
 
     def check_arrival_order(self, called: Ticket, pre_waiting: dict[str, Ticket]) -> None:
         if called.target_window is not None or called.priority not in ORDERED_CLASSES:
@@ -289,6 +324,120 @@ class HallMachine(RuleBasedStateMachine):
         else:
             self.run(c.CancelTicket(ticket=ticket, reason="离开"))
 
+    # ------------------------------------------------------------------ rules: cases and ratings
+
+    def serving_window(self, i: int, window: int, prefer: bool) -> int:
+        """A window serving a ticket, when ``prefer``: one serving now, or window 3 after it
+        calls a new ticket and starts (the next citizen sits down)."""
+        serving = [w.number for w in self.hall.windows.values() if w.current_ticket is not None
+                   and self.hall.tickets[w.current_ticket].state is T.SERVING]
+        if serving or not prefer:
+            return serving[i % len(serving)] if serving and prefer else window
+        self.run(c.OpenWindow(window=3))
+        events = self.run(c.IssueTicket(queue="B"))
+        if events and self.hall.windows[3].current_ticket is None:
+            self.run(c.CallTicket(window=3, ticket=events[-1].ticket, reason="办件"))
+            self.run(c.StartService(window=3))
+        return 3
+
+    def pick_case(self, i: int, wanted: Callable[[Any], bool]) -> str:
+        cases = sorted(self.hall.cases.values(), key=lambda k: k.receipt_no)
+        fitting = [k for k in cases if wanted(k)] or cases
+        return fitting[i % len(fitting)].receipt_no if fitting else "SL-20261123-0001"
+
+    @rule(window=windows, i=picks, prefer=mostly, matter=st.sampled_from(CASE_MATTERS),
+          kind=st.sampled_from(["accept", "accept", "deficient", "materials", "reject", "resume", "reject_receipt",
+                                "decide_here", "deliver_here"]))
+    def case_desk(self, window, i, prefer, matter, kind) -> None:
+        """At a window serving a ticket: 受理 (or 容缺), a 补正 notice, 不予受理, a 补正 case
+        resumed or rejected, a 即办件 decided and handed out on the spot."""
+        window = self.serving_window(i, window, prefer)
+        if kind in ("accept", "deficient"):
+            deficient = kind == "deficient"
+            self.run(c.AcceptCase(window=window, matter=matter, deficiency_item="身份证复印件" if deficient else "",
+                                  deficiency_promised_date=self.now.date() + timedelta(days=2) if deficient else None))
+        elif kind == "materials":
+            self.run(c.RequestMaterials(window=window, matter=matter, missing_materials=("营业执照副本",)))
+        elif kind == "reject":
+            self.run(c.RejectCase(window=window, matter=matter, reason="不属于本机关职权范围"))
+        elif kind in ("resume", "reject_receipt"):
+            receipt = self.pick_case(i // 3, lambda k: k.state is CS.MATERIALS_REQUESTED)
+            if kind == "resume":
+                self.run(c.ResumeCase(window=window, receipt_no=receipt))
+            else:
+                self.run(c.RejectCase(window=window, receipt_no=receipt, reason="申请人放弃"))
+        elif kind == "decide_here":
+            receipt = self.pick_case(i // 3, lambda k: k.state is CS.ACCEPTED and k.case_type == "即办件")
+            self.run(c.DecideCase(receipt_no=receipt, decision=c.Decision.APPROVED, window=window))
+        else:
+            receipt = self.pick_case(i // 3, lambda k: k.state is CS.DECIDED)
+            self.run(c.DeliverCase(receipt_no=receipt, method=c.DeliveryMethod.WINDOW, window=window))
+
+    @rule(i=picks, kind=st.sampled_from(["review", "review", "suspend", "resume", "extend", "decide", "decide",
+                                         "post", "supply", "recompute"]),
+          approve=st.booleans())
+    def back_office(self, i, kind, approve) -> None:
+        wanted = {"review": CS.ACCEPTED, "suspend": CS.IN_REVIEW, "resume": CS.SUSPENDED, "extend": CS.IN_REVIEW,
+                  "decide": CS.IN_REVIEW, "post": CS.DECIDED, "supply": CS.ACCEPTED, "recompute": CS.ACCEPTED}
+        receipt = self.pick_case(i, lambda k: k.state is wanted[kind])
+        cmd: Any = {
+            "review": lambda: c.StartReview(receipt_no=receipt),
+            "suspend": lambda: c.SuspendCase(receipt_no=receipt, reason="鉴定", expected_working_days=2),
+            "resume": lambda: c.ResumeReview(receipt_no=receipt),
+            "extend": lambda: c.ExtendCase(receipt_no=receipt, working_days=3, reason="需现场核查"),
+            "decide": lambda: c.DecideCase(receipt_no=receipt, note="不符合条件",
+                                           decision=c.Decision.APPROVED if approve else c.Decision.DISAPPROVED),
+            "post": lambda: c.DeliverCase(receipt_no=receipt, method=c.DeliveryMethod.POST, note="EMS"),
+            "supply": lambda: c.SupplyMaterials(receipt_no=receipt),
+            "recompute": lambda: c.RecomputeDeadlines(),
+        }[kind]()
+        self.run(cmd, STAFF)
+
+    @rule(i=picks, score=st.sampled_from([5, 4, 3, 2, 1, 1]), by_pad=st.booleans(), follow_up=st.booleans())
+    def rate(self, i, score, by_pad, follow_up) -> None:
+        """A rating from the pad of the window that just finished, or from the status page;
+        sometimes a 追评 of a 差评."""
+        done = [t for t in self.hall.tickets.values() if t.state is T.DONE]
+        if not done and by_pad:  # the service at the counter ends, and its pad asks
+            self.run(c.FinishService(window=self.serving_window(i, 3, True)))
+            done = [t for t in self.hall.tickets.values() if t.state is T.DONE]
+        t = done[i % len(done)] if done else None
+        reasons = ("等候时间过长",) if score <= 2 else ()
+        if follow_up and self.bad_ratings:
+            rating = self.hall.ratings.get(self.bad_ratings[i % len(self.bad_ratings)])
+            token = next((x.status_token for x in self.hall.tickets.values()
+                          if rating is not None and x.id == rating.ticket), "nobody")
+            self.run(c.FollowUpRating(status_token=token, score=score, reasons=reasons), c.Actor(kind="anonymous", id="-"))
+        elif t is None:
+            self.run(c.RateService(score=score, window=1, ticket="A001", reasons=reasons))
+        elif by_pad:
+            self.run(c.RateService(score=score, window=t.window, ticket=t.id, reasons=reasons),
+                     c.Actor(kind="device", id=f"pad-{t.window}"))
+        else:
+            self.run(c.RateService(score=score, status_token=t.status_token, reasons=reasons),
+                     c.Actor(kind="anonymous", id="-"))
+
+    @rule(i=picks, kind=st.sampled_from(["contact", "rectify", "revisit", "spot", "explain", "appeal",
+                                         "uphold", "reject"]))
+    def loop(self, i, kind) -> None:
+        """A step of a 差评's closed loop (核实 → 整改 → 回访, or on the spot, explained, appealed)."""
+        wanted = {"contact": RS.OPEN, "rectify": RS.CONTACTED, "revisit": RS.RECTIFIED, "spot": RS.OPEN,
+                  "explain": RS.OPEN, "appeal": RS.CONTACTED, "uphold": RS.APPEALED, "reject": RS.APPEALED}
+        rects = sorted(self.hall.rectifications.values(), key=lambda r: r.id)
+        fitting = [r for r in rects if r.state is wanted[kind]] or rects
+        rid = fitting[i % len(fitting)].id if fitting else 1
+        cmd: Any = {
+            "contact": lambda: c.ContactRater(rectification=rid, note="已联系"),
+            "rectify": lambda: c.Rectify(rectification=rid, measures="增开窗口"),
+            "revisit": lambda: c.Revisit(rectification=rid, satisfaction=4),
+            "spot": lambda: c.ResolveOnTheSpot(rectification=rid, note="当场解决"),
+            "explain": lambda: c.ExplainRating(rectification=rid, explanation="无法律依据"),
+            "appeal": lambda: c.AppealRating(rectification=rid, reason="不实"),
+            "uphold": lambda: c.DecideAppeal(rectification=rid, decision=c.AppealDecision.UPHELD),
+            "reject": lambda: c.DecideAppeal(rectification=rid, decision=c.AppealDecision.REJECTED, note="继续整改"),
+        }[kind]()
+        self.run(cmd, STAFF)
+
     # ------------------------------------------------------------------ rules: windows, staff, time
 
     @rule(window=windows, kind=st.sampled_from(["open", "open", "pause", "resume", "close"]), reason=reasons)
@@ -367,6 +516,42 @@ class HallMachine(RuleBasedStateMachine):
                 assert t.served_at is not None and t.called_at is not None
             if t.state is T.WAITING:
                 assert t.target_window is None or t.target_window in WINDOWS
+
+
+    @invariant()
+    def a_case_is_never_both_decided_and_open(self) -> None:
+        for k in self.hall.cases.values():
+            decided = k.decided_at is not None or k.decision is not None
+            if k.state in CASE_OPEN:
+                assert not decided and k.delivered_at is None, k
+            if k.state in (CS.DECIDED, CS.COMPLETED):
+                assert decided and k.decided_at is not None, k
+            assert (k.state is CS.COMPLETED) == (k.delivered_at is not None), k
+            assert (k.state is CS.SUSPENDED) == (k.suspended_since is not None), k
+
+    @invariant()
+    def cases_ratings_and_loops_are_conserved(self) -> None:
+        hall = self.hall
+        created = {r for day in self.receipts.values() for r in day}
+        assert set(hall.cases) <= created
+        for day, receipts in self.receipts.items():
+            if day in hall.case_numbers:
+                assert hall.case_numbers[day] == len(receipts)
+        assert hall.last_rating_id == len(self.rating_ids) and set(hall.ratings) <= set(self.rating_ids)
+        assert hall.last_rectification_id == len(self.rectification_ids) == len(self.bad_ratings)
+        assert set(hall.rectifications) <= set(self.rectification_ids)
+
+    @invariant()
+    def every_bad_rating_has_exactly_one_rectification(self) -> None:
+        hall = self.hall
+        per_rating = Counter(r.rating_id for r in hall.rectifications.values())
+        for rating in hall.ratings.values():
+            if rating.follow_up_of is None and rating.is_bad:
+                assert per_rating[rating.id] == 1, rating
+        for r in hall.rectifications.values():
+            rating = hall.ratings[r.rating_id]
+            assert rating.is_bad and rating.follow_up_of is None
+            assert (r.state is RS.CLOSED) == (r.closed_at is not None), r
 
 
 def test_random_command_sequences_keep_the_hall_consistent(config, state_of, restarted):

@@ -9,6 +9,14 @@ from queue_server.hall import HallError, TicketState, WindowState
 from queue_server.hall.config import Rules
 from queue_server.hall import commands as c
 from queue_server.hall.states import (
+    CASE_CREATION,
+    CASE_TRANSITIONS,
+    PREVIOUS,
+    RECTIFICATION_TRANSITIONS,
+    CaseState as CS,
+    RectificationState as RS,
+    case_transition,
+    rectification_transition,
     TICKET_TRANSITIONS,
     WINDOW_TRANSITIONS,
     ticket_transition,
@@ -34,6 +42,9 @@ def test_the_ticket_table_is_the_documented_life_cycle():
         ("cancel", T.WAITING, T.CANCELLED),
         ("cancel", T.CALLED, T.CANCELLED),
         ("check in", T.WAITING, T.WAITING),
+        ("expire", T.WAITING, T.CANCELLED),  # the day roll-over cancels what was left open
+        ("expire", T.CALLED, T.CANCELLED),
+        ("expire", T.SERVING, T.CANCELLED),
     }
     # done and cancelled are final: no action leaves them
     assert not any(s in (T.DONE, T.CANCELLED) for table in TICKET_TRANSITIONS.values() for s in table)
@@ -76,6 +87,47 @@ def test_every_missing_window_entry_is_one_error_built_from_the_table(action, st
     assert info.value.message == f"cannot {action} window 4: it is {state.value}"
 
 
+@pytest.mark.parametrize("action", sorted(CASE_TRANSITIONS))
+@pytest.mark.parametrize("state", list(CS))
+def test_every_case_pair_moves_by_the_table_or_is_one_error(action, state):
+    allowed = CASE_TRANSITIONS[action]
+    if state in allowed:
+        assert case_transition(action, "SL-1", state) is allowed[state]
+        return
+    with pytest.raises(HallError) as info:
+        case_transition(action, "SL-1", state)
+    assert (info.value.code, info.value.message) == ("illegal_transition", f"cannot {action} case SL-1: it is {state.value}")
+
+
+@pytest.mark.parametrize("action", sorted(RECTIFICATION_TRANSITIONS))
+@pytest.mark.parametrize("state", list(RS))
+def test_every_rectification_pair_moves_by_the_table_or_is_one_error(action, state):
+    allowed = RECTIFICATION_TRANSITIONS[action]
+    if state in allowed:
+        want = RS.CONTACTED if allowed[state] is PREVIOUS else allowed[state]
+        assert rectification_transition(action, 7, state, RS.CONTACTED) is want
+        return
+    with pytest.raises(HallError) as info:
+        rectification_transition(action, 7, state, RS.CONTACTED)
+    assert (info.value.code, info.value.message) == (
+        "illegal_transition", f"cannot {action} rectification 7: it is {state.value}")
+
+
+def test_a_rejected_appeal_goes_back_to_where_the_loop_was():
+    assert RECTIFICATION_TRANSITIONS["reject the appeal of"] == {RS.APPEALED: PREVIOUS}
+    for before in (RS.OPEN, RS.CONTACTED, RS.RECTIFIED):
+        assert RECTIFICATION_TRANSITIONS["appeal"][before] is RS.APPEALED
+        assert rectification_transition("reject the appeal of", 1, RS.APPEALED, before) is before
+    assert rectification_transition("uphold the appeal of", 1, RS.APPEALED, RS.OPEN) is RS.CLOSED
+    with pytest.raises(HallError, match="no state before the appeal"):
+        rectification_transition("reject the appeal of", 1, RS.APPEALED)
+
+
+def test_a_case_is_created_in_the_tables_start_states():
+    assert CASE_CREATION == {"accept": CS.ACCEPTED, "request materials for": CS.MATERIALS_REQUESTED,
+                             "reject": CS.REJECTED}
+
+
 def test_the_rule_defaults_are_the_issues():
     rules = Rules()
     assert (rules.recall_limit, rules.auto_no_show, rules.priority_ratio) == (3, True, 2)
@@ -109,7 +161,8 @@ ACTIONS = {
 
 
 def test_every_table_action_has_a_command():
-    assert set(ACTIONS) == set(TICKET_TRANSITIONS)
+    # "expire" is the day roll-over's, not a command's (tests/hall/test_tickets.py)
+    assert set(ACTIONS) | {"expire"} == set(TICKET_TRANSITIONS)
 
 
 @pytest.mark.parametrize("action", sorted(ACTIONS))

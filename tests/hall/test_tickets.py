@@ -4,7 +4,7 @@ reactivation, transfer, cancellation and check-in (queue_server/hall/hall.py).""
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -46,13 +46,13 @@ def test_numbering_restarts_at_local_midnight_and_leftovers_are_closed(desk, clo
     events = desk.do(c.IssueTicket(queue="A"))
 
     assert [e.type for e in events] == ["day_started", "ticket_issued"]
-    day = events[0].data
-    assert day["service_date"] == "2026-11-24" and day["previous_date"] == "2026-11-23"
-    assert sorted(day["expired"]) == ["20261123-A001", "20261123-A002", "20261123-B001"]
+    day = events[0]
+    assert day.service_date == date(2026, 11, 24) and day.previous_date == date(2026, 11, 23)
+    assert sorted(day.expired) == ["20261123-A001", "20261123-A002", "20261123-B001"]
     assert (called.state, called.note) == (T.CANCELLED, "day_closed")
     assert (waiting.state, waiting.note) == (T.CANCELLED, "day_closed")
     assert desk.hall.windows[1].current_ticket is None
-    assert events[1].data["number"] == "A001" and events[1].ticket == "20261124-A001"
+    assert events[1].number == "A001" and events[1].ticket == "20261124-A001"
     assert list(desk.hall.tickets) == ["20261124-A001"]
     assert desk.issue("B").number == "B001"
 
@@ -148,10 +148,10 @@ def test_a_number_is_the_queue_code_and_three_digits_even_in_a_queue_with_a_big_
     cfg = dataclasses.replace(config, queues=tuple(a if q.code == "A" else q for q in config.queues))
     # a busy day that restarted after A998
     hall = Hall(cfg, numbers={(clock().date(), "A"): 998}, service_date=clock().date())
-    assert hall.handle(c.IssueTicket(queue="A"), clock())[-1].data["number"] == "A999"
+    assert hall.handle(c.IssueTicket(queue="A"), clock())[-1].number == "A999"
     with pytest.raises(HallError) as info:
         events = hall.handle(c.IssueTicket(queue="A"), clock())
-        pytest.fail(f"issued {events[-1].data['number']}")
+        pytest.fail(f"issued {events[-1].number}")
     assert info.value.code == "queue_full"
 
 
@@ -216,9 +216,9 @@ def test_the_issue_result_gives_position_and_estimated_wait(desk, clock):
     second = desk.do(c.IssueTicket(queue="A"))[-1]
     green = desk.do(c.IssueTicket(queue="A", priority=Priority.GREEN))[-1]
 
-    assert (first.data["position"], first.data["estimated_wait_s"]) == (1, 0)
-    assert (second.data["position"], second.data["estimated_wait_s"]) == (2, 300)  # one cycle later
-    assert green.data["position"] == 1  # 绿色通道 goes ahead of both
+    assert (first.position, first.estimated_wait_s) == (1, 0)
+    assert (second.position, second.estimated_wait_s) == (2, 300)  # one cycle later
+    assert green.position == 1  # 绿色通道 goes ahead of both
     assert desk.hall.tickets[second.ticket].estimated_wait_s == 300.0
 
 
@@ -248,7 +248,7 @@ def test_call_start_finish(desk, clock):
     clock.advance(minutes=6)
     [ev] = desk.do(c.FinishService(window=1))
     assert ev.type == "service_finished"
-    assert (ev.data["service_s"], ev.data["occupancy_s"], ev.data["staff"]) == (360, 420, "w1")
+    assert (ev.service_s, ev.occupancy_s, ev.staff) == (360, 420, "w1")
     assert (t.state, t.finished_at) == (T.DONE, clock())
     assert desk.hall.windows[1].current_ticket is None
 
@@ -258,7 +258,7 @@ def test_manual_no_show_frees_the_window(desk):
     t = desk.issue("A")
     desk.call(1)
     [ev] = desk.do(c.NoShow(window=1))
-    assert (ev.type, ev.data["reason"]) == ("ticket_no_show", "manual")
+    assert (ev.type, ev.reason) == ("ticket_no_show", "manual")
     assert t.state is T.NO_SHOW and desk.hall.windows[1].current_ticket is None
 
 
@@ -268,9 +268,9 @@ def test_recall_up_to_the_limit_then_automatic_no_show(desk):
     desk.call(1)
     for n in (1, 2):  # recall_limit = 2 in the small hall
         [ev] = desk.do(c.Recall(window=1))
-        assert (ev.type, ev.data["recall"], t.recalls, t.state) == ("ticket_recalled", n, n, T.CALLED)
+        assert (ev.type, ev.recall, t.recalls, t.state) == ("ticket_recalled", n, n, T.CALLED)
     [ev] = desk.do(c.Recall(window=1))
-    assert (ev.type, ev.data["reason"], ev.data["recalls"]) == ("ticket_no_show", "recall_limit", 2)
+    assert (ev.type, ev.reason, ev.recalls) == ("ticket_no_show", "recall_limit", 2)
     assert t.state is T.NO_SHOW and desk.hall.windows[1].current_ticket is None
 
 
@@ -305,7 +305,7 @@ def test_call_ticket_out_of_order_needs_a_reason_and_records_it(desk, clock):
     desk.refused(c.CallTicket(window=1, ticket="A003", reason="  "), "reason_required")
 
     [ev] = desk.do(c.CallTicket(window=1, ticket="A003", reason="材料补齐后回来"))
-    assert (ev.type, ev.data["reason"]) == ("ticket_called", "材料补齐后回来")
+    assert (ev.type, ev.reason) == ("ticket_called", "材料补齐后回来")
     assert (late.state, late.window, late.note) == (T.CALLED, 1, "材料补齐后回来")
     desk.do(c.NoShow(window=1))
     assert desk.call(1).number == "A001"  # the line itself is unchanged
@@ -386,7 +386,7 @@ def test_transfer_keeps_the_original_arrival_time(desk, clock):
 
     [ev] = desk.do(c.Transfer(ticket="A001", to_queue="B", reason="涉税事项"))
 
-    assert (ev.type, ev.window, ev.data["from_queue"], ev.data["to_queue"]) == ("ticket_transferred", 1, "A", "B")
+    assert (ev.type, ev.window, ev.from_queue, ev.to_queue) == ("ticket_transferred", 1, "A", "B")
     assert (moved.state, moved.queue, moved.number, moved.transfers) == (T.WAITING, "B", "A001", 1)
     assert moved.arrived_at == moved.issued_at and moved.note == "涉税事项"
     assert desk.hall.windows[1].current_ticket is None

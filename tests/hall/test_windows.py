@@ -21,7 +21,7 @@ def test_open_pause_resume_close(desk, clock):
     assert (ev.type, win.state, win.state_since) == ("window_opened", W.OPEN, clock())
     clock.advance(minutes=30)
     [ev] = desk.do(c.PauseWindow(window=1, reason=" 系统故障 "))
-    assert (ev.type, ev.data["reason"]) == ("window_paused", "系统故障")
+    assert (ev.type, ev.reason) == ("window_paused", "系统故障")
     assert (win.state, win.pause_reason, win.state_since) == (W.PAUSED, "系统故障", clock())
     [ev] = desk.do(c.ResumeWindow(window=1))
     assert (ev.type, win.state, win.pause_reason) == ("window_resumed", W.OPEN, "")
@@ -93,7 +93,7 @@ def test_staff_login_and_logout(desk):
     events = desk.do(c.StaffLogout(window=1))
 
     assert _types(events) == [("window_closed", 1), ("staff_logged_out", 1)]
-    assert events[0].data["reason"] == "logout"
+    assert events[0].reason == "logout"
     assert (win.staff, win.staff_name, win.state) == (None, "", W.CLOSED)
     desk.refused(c.StaffLogout(window=1), "illegal_transition", "cannot log out of window 1: nobody is logged in")
 
@@ -144,5 +144,5 @@ def test_the_staff_member_at_the_window_is_recorded_on_the_call(desk):
     desk.open(1)
     desk.issue("A")
     [ev] = desk.do(c.CallNext(window=1))
-    assert ev.data["staff"] == "w1"
+    assert ev.staff == "w1"
     assert desk.hall.tickets[ev.ticket].served_by == "w1"

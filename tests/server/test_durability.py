@@ -25,7 +25,7 @@ import pytest
 from _support import SMALL_HALL, Client
 from websockets.exceptions import ConnectionClosed
 
-from queue_server.hall.events import Event
+from queue_server.hall.events import Event, TicketCheckedIn
 from queue_server.store import SqliteStore
 from queue_server.store.base import Batch
 from queue_server.store.schema import SCHEMA_VERSION
@@ -174,8 +174,7 @@ async def test_acknowledged_tickets_survive_kill_9(tmp_path, after_acks):
 
 
 def _event(n: int) -> Event:
-    return Event(type="ticket_issued", at=datetime.now(ZoneInfo("Asia/Shanghai")), actor="system:test",
-                 ticket=f"20261123-A{n:03d}", data={"n": n})
+    return TicketCheckedIn(at=datetime.now(ZoneInfo("Asia/Shanghai")), actor="system:test", ticket=f"20261123-A{n:03d}")
 
 
 def _schema(db: Path) -> tuple[int, list[tuple[str, str]]]:
@@ -231,7 +230,7 @@ async def test_the_event_log_is_append_only(tmp_path):
                     " VALUES ('day_started', 'x', 0, '2026-11-23', 'system:hall', '{}')")
         con.commit()
         assert con.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 3
-        assert con.execute("SELECT type FROM events WHERE id = 1").fetchone()[0] == "ticket_issued"
+        assert con.execute("SELECT type FROM events WHERE id = 1").fetchone()[0] == "ticket_checked_in"
 
 
 async def test_a_database_with_a_newer_schema_is_refused(tmp_path):

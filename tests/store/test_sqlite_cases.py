@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from queue_server.hall.events import Event
+from queue_server.hall.events import RaterContacted, ReviewStarted
 from queue_server.hall.model import Case, Rating, Rectification
 from queue_server.hall.states import CaseState, RectificationState
 from queue_server.store import SqliteStore
@@ -64,7 +64,8 @@ async def test_rows_round_trip_and_a_start_loads_what_the_hall_holds(store: Sqli
              rect(2, 2, RectificationState.CLOSED, old + timedelta(days=1)),  # recently enough for a 追评
              rect(3, 5, RectificationState.CONTACTED, None)]  # open
     await store.commit(Batch(
-        events=[Event(type="service_rated", at=NOW, actor="device:pad", ticket="t3", window=3, data={"rating_id": 3})],
+        events=[RaterContacted(at=NOW, actor="staff:bo", ticket="t3", window=3, rectification_id=3, rating_id=5,
+                               note="n", on_time=True)],
         cases=[k.to_row() for k in cases], case_numbers=[(NOW.date(), 1), (old.date(), 2)],
         ratings=[r.to_row() for r in ratings], rectifications=[r.to_row() for r in rects], service_date=NOW.date(),
     ))
@@ -92,7 +93,8 @@ async def test_a_failed_batch_writes_neither_events_nor_rows(store: SqliteStore)
     good = case("SL-20261123-0001", CaseState.ACCEPTED, NOW)
     bad_rect = rect(1, 999, RectificationState.OPEN, None)  # refers to a rating that does not exist
     with pytest.raises(sqlite3.IntegrityError):
-        await store.commit(Batch(events=[Event(type="case_accepted", at=NOW, actor="staff:w3", data={})],
+        await store.commit(Batch(events=[ReviewStarted(at=NOW, actor="staff:w3", receipt_no=good.receipt_no,
+                                                       matter_code=good.matter_code)],
                                  cases=[good.to_row()], rectifications=[bad_rect.to_row()]))
     loaded = await store.load()
     assert loaded.cases == [] and loaded.last_event_id == 0
