@@ -36,7 +36,7 @@ from .context import Client, Viewer
 from .fanout import Fanout, LocalFanout, encode
 from .http import HttpRoutes
 from .registry import validate
-from .schema import decode
+from .schema import decode, text_problem
 from .writer import Job, Writer
 
 log = logging.getLogger("hallops.server")
@@ -170,6 +170,9 @@ class HallServer:
         rid: Any = None
         try:
             rid, msg = p.parse_request(raw)
+            if isinstance(rid, str) and text_problem(rid) is not None:
+                rid = None  # an id that cannot be echoed back
+                raise p.ProtocolError("invalid_field", "id is not valid text (a lone surrogate or a control character)")
             req = validate(msg, client.role)
             values = decode(msg, req.fields, self.tz)
             return p.ok(rid, **await req.handler(self, client, req, values))

@@ -13,11 +13,13 @@ Adding a command: one entry here (the schema comes from its dataclass in
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from ..hall import commands as c
 from . import commands as run
 from . import reads, replies, session
+from .context import Client, ServerContext, Viewer
 from .protocol import (
     BACKOFFICE,
     CASE_STAFF,
@@ -28,10 +30,21 @@ from .protocol import (
     STAFF,
     ProtocolError,
 )
-from .schema import Field, check, command_fields, encode, integers, strings
+from .schema import Field, check, check_text, command_fields, encode, integers, strings
 from .spec import Check, Request
 from .visibility import roles_of
 from .writer import Guard, ReplyBuilder
+
+
+def within_booking_horizon(ctx: ServerContext, client: Client, viewer: Viewer, values: dict[str, Any]) -> None:
+    """An appointment slot is today or later, at most ``rules.booking_horizon_days`` ahead."""
+    slot = values.get("appointment_slot")
+    if slot is None:
+        return
+    today = ctx.now().date()
+    horizon = ctx.config.rules.booking_horizon_days
+    if not today <= slot.astimezone(ctx.tz).date() <= today + timedelta(days=horizon):
+        raise ProtocolError("invalid_field", f"appointment_slot must be between today and {horizon} days ahead")
 
 
 def _command(type_: str, cls: type, roles: frozenset[str], summary: str, *, reply: ReplyBuilder,
@@ -79,7 +92,7 @@ _ENTRIES: tuple[Request, ...] = (
     _request("get_ticket", roles_of("get_ticket"), "Details of one ticket (full applicant data only at its own window).",
              reads.get_ticket, _TICKET),
     _command("issue_ticket", c.IssueTicket, ISSUERS, "Issue a ticket (取号).", reply=replies.issued,
-             checks=(run.kiosk_rate,), build=run.build_issue, server=("status_token",)),
+             checks=(within_booking_horizon, run.kiosk_rate), build=run.build_issue, server=("status_token",)),
     _command("check_in", c.CheckIn, ISSUERS, "Check in an appointment ticket booked ahead.", **_ticket),
     _command("call_next", c.CallNext, STAFF, "Call the next ticket at a window.", **_window),
     _command("call_ticket", c.CallTicket, STAFF, "Call a specific ticket out of order (reason recorded).",
@@ -176,6 +189,7 @@ def to_message(cmd: Any) -> dict[str, Any]:
 
 def validate(msg: Mapping[str, Any], role: str) -> Request:
     """The request's definition, once its type, fields and the sender's role are checked."""
+    check_text(msg)
     mtype = msg.get("type")
     if not isinstance(mtype, str) or not mtype:
         raise ProtocolError("missing_type", "a request needs a type")
