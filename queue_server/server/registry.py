@@ -87,6 +87,8 @@ _ENTRIES: tuple[Request, ...] = (
              Field("windows", list, required=False, max_len=200,
                    decode=integers("windows", what="window numbers")),
              Field("ticket_token", str, required=False, max_len=64)),
+    _request("revoke_session", MANAGER, "End every session of a staff member (their connections close).",
+             session.revoke_session, Field("username", str, max_len=64)),
     _request("resync", EVERYONE, "Ask for a fresh snapshot after a gap in seq.", session.resync),
     # ------------------------------------------------------------------ tickets and windows
     _request("get_ticket", roles_of("get_ticket"), "Details of one ticket (full applicant data only at its own window).",

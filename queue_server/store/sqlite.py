@@ -419,6 +419,14 @@ class SqliteStore:
             return None
         return DeviceToken(role=row[0], window=row[1], name=row[2], username=row[3])
 
+    async def token_created_at(self, token_hash: str) -> str | None:
+        """When a live token was made (a staff session's lifetime counts from it)."""
+        async with self.reader.execute(
+            "SELECT created_at FROM device_tokens WHERE token_hash = ? AND revoked_at IS NULL", (token_hash,),
+        ) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row is not None else None
+
     async def health(self) -> dict[str, Any]:
         """``ok`` False when the file is gone or the last commit failed (the server then
         refuses commands with storage_failed); reads still come from committed state."""
