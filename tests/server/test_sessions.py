@@ -15,11 +15,12 @@ import pytest_asyncio
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from _support import STAFF_PASSWORD, Client
 from queue_server.hall.config import HallConfig
 from queue_server.server import auth
 from queue_server.server.app import HallServer
 from queue_server.store import SqliteStore
+
+from _support import STAFF_PASSWORD, Client
 
 TZ = ZoneInfo("Asia/Shanghai")
 
