@@ -67,15 +67,15 @@ class _Tries:
 
 
 class LoginGuard:
-    """Failed logins per user name and per address. The first two failures cost nothing;
-    then each waits twice as long as the one before (1 s, 2 s, ...), and after
+    """Failed logins per user name and per address. The first ``login_attempts // 2``
+    failures cost nothing (2 by default); then each waits twice as long as the one before
+    (1 s, 2 s, ...), and after
     ``rules.login_attempts`` failures the key is locked for ``rules.login_lockout_s``. An
     address gets four times as many of each (several staff share a terminal, or a proxy). A success clears both keys;
     a key with no failure for the lockout time is forgotten. An attempt counts as failed
     from its start (so concurrent guesses cannot run ahead of the count)."""
 
     ADDRESS_FACTOR = 4
-    FREE = 2  # failures without delay (times ADDRESS_FACTOR for an address)
     MAX_KEYS = 50_000
 
     def __init__(self, attempts: int, lockout_s: int) -> None:
@@ -98,7 +98,7 @@ class LoginGuard:
             return 0.0
         if t.count >= self._limit(key):
             due = self.lockout_s
-        elif t.count > (free := self.FREE * self._factor(key)):
+        elif t.count > (free := max(1, self.attempts // 2) * self._factor(key)):
             due = min(self.lockout_s, 2 ** (t.count - free - 1))
         else:
             return 0.0
