@@ -99,7 +99,7 @@ async def guesser(url: str, stop: asyncio.Event, counts: dict[str, int]) -> None
 
 def pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+    return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
 
 
 async def guessers(url: str, seconds: float) -> dict[str, int]:
