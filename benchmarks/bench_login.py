@@ -54,9 +54,23 @@ def start_server(tmp: Path, limits: bool) -> tuple[subprocess.Popen[bytes], int]
     config = tmp / "hall.toml"
     config.write_text(text, encoding="utf-8")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "queue_server.cli", "serve", "--config", str(config),
-                             "--db", str(tmp / "hall.db"), "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "queue_server.cli",
+            "serve",
+            "--config",
+            str(config),
+            "--db",
+            str(tmp / "hall.db"),
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -91,7 +105,9 @@ async def guesser(url: str, stop: asyncio.Event, counts: dict[str, int]) -> None
         while not stop.is_set():
             n += 1
             user = secrets.choice(["w1", "w2", "manager", f"nobody{n}"])
-            await ws.send(json.dumps({"id": n, "type": "login", "username": user, "password": secrets.token_hex(6)}))
+            await ws.send(
+                json.dumps({"id": n, "type": "login", "username": user, "password": secrets.token_hex(6)})
+            )
             reply = json.loads(await ws.recv())
             code = reply.get("code", "ok")
             counts[code] = counts.get(code, 0) + 1
@@ -140,12 +156,18 @@ def run(limits: bool, seconds: float) -> bool:
             proc.wait(10)
     p99a, p99l = pct(alone, 99), pct(loaded, 99)
     ratio = p99l / p99a
-    print(f"limits {'on' if limits else 'off'}: {GUESSERS} guessers, {seconds:.0f} s per phase, "
-          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"limits {'on' if limits else 'off'}: {GUESSERS} guessers, {seconds:.0f} s per phase, "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
+    )
     print(f"  ping alone:         n={len(alone)} median {statistics.median(alone):.2f} ms, p99 {p99a:.2f} ms")
-    print(f"  ping with guessers: n={len(loaded)} median {statistics.median(loaded):.2f} ms, p99 {p99l:.2f} ms")
+    print(
+        f"  ping with guessers: n={len(loaded)} median {statistics.median(loaded):.2f} ms, p99 {p99l:.2f} ms"
+    )
     print(f"  p99 ratio {ratio:.2f} (rule: <= 2.0) -> {'PASS' if ratio <= 2.0 else 'FAIL'}")
-    print(f"  guesses answered: {sum(counts.values())} ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})")
+    print(
+        f"  guesses answered: {sum(counts.values())} ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})"
+    )
     return ratio <= 2.0
 
 
@@ -155,7 +177,7 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=15.0)
     args = ap.parse_args()
     ok = True
-    for limits in ([False, True] if args.limits == "both" else [args.limits == "on"]):
+    for limits in [False, True] if args.limits == "both" else [args.limits == "on"]:
         ok = run(limits, args.seconds) and ok
     return 0 if ok else 1
 

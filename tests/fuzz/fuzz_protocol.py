@@ -31,8 +31,27 @@ from queue_server.server.registry import REQUESTS  # noqa: E402
 
 TYPES = sorted(REQUESTS)
 NAMES = sorted({f.name for r in REQUESTS.values() for f in r.fields})
-PLAUSIBLE = ["A", "B", "P", "A001", "B001", "w1", "manager", "normal", "green", "appointment", "kiosk", "staff",
-             "2026-11-23", "2026-11-23T10:00:00+08:00", "9999-01-01", "approve", "post", "SW-003", ""]
+PLAUSIBLE = [
+    "A",
+    "B",
+    "P",
+    "A001",
+    "B001",
+    "w1",
+    "manager",
+    "normal",
+    "green",
+    "appointment",
+    "kiosk",
+    "staff",
+    "2026-11-23",
+    "2026-11-23T10:00:00+08:00",
+    "9999-01-01",
+    "approve",
+    "post",
+    "SW-003",
+    "",
+]
 ODD = ["\ud800", "\udfff", "a\x00b", "\x1b[31m", "\n", "\t", "\u202e", "张三丰", "😀", "\uffff", "%00", "../"]
 
 
@@ -117,11 +136,17 @@ def main(n: int, seed: int) -> int:
         finally:
             fuzzed.close()
     total = sum(codes.values())
-    print(f"{total} frames (seed {seed}) in {time.monotonic() - started:.0f} s: {codes['ok']} ok,"
-          f" {total - codes['ok']} errors, all documented, no refusal changed the log")
+    print(
+        f"{total} frames (seed {seed}) in {time.monotonic() - started:.0f} s: {codes['ok']} ok,"
+        f" {total - codes['ok']} errors, all documented, no refusal changed the log"
+    )
     print("codes:", ", ".join(f"{k} {c}" for k, c in codes.most_common()))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000, int(sys.argv[2]) if len(sys.argv) > 2 else 11))
+    sys.exit(
+        main(
+            int(sys.argv[1]) if len(sys.argv) > 1 else 100_000, int(sys.argv[2]) if len(sys.argv) > 2 else 11
+        )
+    )

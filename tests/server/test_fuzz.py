@@ -31,17 +31,28 @@ from _support import SMALL_HALL, STAFF_PASSWORD, SyncClient, _background_loop
 
 FIELD_NAMES = sorted({f.name for r in REQUESTS.values() for f in r.fields})
 TEXT = st.text(alphabet=st.characters(codec=None), max_size=12)  # any code point, surrogates too
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False),
-                    TEXT, st.sampled_from(["A", "B", "A001", "2026-11-23", "2026-11-23T10:00:00+08:00", "w1"]))
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
-                      max_leaves=12)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False),
+    TEXT,
+    st.sampled_from(["A", "B", "A001", "2026-11-23", "2026-11-23T10:00:00+08:00", "w1"]),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=12,
+)
 
 
 @st.composite
 def requests(draw: st.DrawFn) -> dict[str, Any]:
     """A request of a real type with fields drawn from every type's field names (or junk)."""
-    msg: dict[str, Any] = {"id": draw(st.one_of(st.integers(), TEXT, VALUES)),
-                           "type": draw(st.sampled_from(sorted(REQUESTS)) | TEXT)}
+    msg: dict[str, Any] = {
+        "id": draw(st.one_of(st.integers(), TEXT, VALUES)),
+        "type": draw(st.sampled_from(sorted(REQUESTS)) | TEXT),
+    }
     for name in draw(st.lists(st.sampled_from(FIELD_NAMES) | TEXT, max_size=5)):
         msg[name] = draw(VALUES)
     return msg
@@ -50,8 +61,27 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
 def _plausible(field: Any) -> st.SearchStrategy[Any]:
     kind = field.kind
     if kind is str:
-        return st.sampled_from(["A", "B", "P", "A001", "w1", "manager", "normal", "green", "kiosk", "staff",
-                                "2026-11-23", "2026-11-23T10:00:00+08:00", "approve", "post"]) | TEXT
+        return (
+            st.sampled_from(
+                [
+                    "A",
+                    "B",
+                    "P",
+                    "A001",
+                    "w1",
+                    "manager",
+                    "normal",
+                    "green",
+                    "kiosk",
+                    "staff",
+                    "2026-11-23",
+                    "2026-11-23T10:00:00+08:00",
+                    "approve",
+                    "post",
+                ]
+            )
+            | TEXT
+        )
     if kind is int:
         return st.integers(0, 12)
     if kind is bool:
@@ -69,7 +99,9 @@ def near_valid(draw: st.DrawFn) -> dict[str, Any]:
     msg: dict[str, Any] = {"id": draw(st.integers(1, 10**6)), "type": req.type}
     for f in req.fields:
         if f.required or draw(st.booleans()):
-            msg[f.name] = draw(_plausible(f) | VALUES) if draw(st.integers(0, 5)) == 0 else draw(_plausible(f))
+            msg[f.name] = (
+                draw(_plausible(f) | VALUES) if draw(st.integers(0, 5)) == 0 else draw(_plausible(f))
+            )
     return msg
 
 
@@ -106,8 +138,11 @@ class Fuzzed:
             cl = self.clients[role] = SyncClient(self.url)
             if role == "kiosk":
                 token = new_token()
-                self._run(self.server.store.add_token(hash_token(token), DeviceToken(role="kiosk", window=None,
-                                                                                      name="fuzz"), "2026-01-01"))
+                self._run(
+                    self.server.store.add_token(
+                        hash_token(token), DeviceToken(role="kiosk", window=None, name="fuzz"), "2026-01-01"
+                    )
+                )
                 assert cl.request("auth", token=token)["type"] == "ok"
             elif role == "manager":
                 assert cl.request("login", username="manager", password=STAFF_PASSWORD)["type"] == "ok"
@@ -117,7 +152,9 @@ class Fuzzed:
         if self._reader is None:
             self._reader = sqlite3.connect(self.db, isolation_level=None, check_same_thread=False)
         # a day roll-over (day_started) stands even when the command that brought it is refused
-        return int(self._reader.execute("SELECT COUNT(*) FROM events WHERE type != 'day_started'").fetchone()[0])
+        return int(
+            self._reader.execute("SELECT COUNT(*) FROM events WHERE type != 'day_started'").fetchone()[0]
+        )
 
     def close(self) -> None:
         if self._reader is not None:
@@ -149,9 +186,13 @@ def check_one(f: Fuzzed, role: str, frame: str | bytes) -> dict[str, Any]:
     return reply
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(role=st.sampled_from(["anonymous", "kiosk", "manager"]), frame=FRAMES)
-def test_any_frame_gets_a_documented_answer_and_a_refusal_changes_nothing(fuzzed: Fuzzed, role: str,
-                                                                          frame: str | bytes) -> None:
+def test_any_frame_gets_a_documented_answer_and_a_refusal_changes_nothing(
+    fuzzed: Fuzzed, role: str, frame: str | bytes
+) -> None:
     check_one(fuzzed, role, frame)

@@ -13,7 +13,9 @@ DOC = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
 
 
 def test_the_table_in_the_docs_is_the_table_in_the_code() -> None:
-    block = re.search(r"<!-- visibility table:.*?-->\n(.*?)\n<!-- end of visibility table -->", DOC, re.DOTALL)
+    block = re.search(
+        r"<!-- visibility table:.*?-->\n(.*?)\n<!-- end of visibility table -->", DOC, re.DOTALL
+    )
     assert block, "docs/security.md lost its visibility table markers"
     assert block.group(1) == visibility.markdown_table()
 

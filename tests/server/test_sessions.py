@@ -36,8 +36,13 @@ class Clock:
 @pytest_asyncio.fixture
 async def hall(tmp_path: Path, small_config: HallConfig) -> AsyncIterator[HallServer]:
     rules = dataclasses.replace(small_config.rules, login_attempts=4, login_lockout_s=60)
-    srv = HallServer(dataclasses.replace(small_config, rules=rules), SqliteStore(tmp_path / "hall.db"),
-                     host="127.0.0.1", port=0, clock=Clock())
+    srv = HallServer(
+        dataclasses.replace(small_config, rules=rules),
+        SqliteStore(tmp_path / "hall.db"),
+        host="127.0.0.1",
+        port=0,
+        clock=Clock(),
+    )
     await srv.start()
     try:
         yield srv
@@ -148,5 +153,7 @@ async def test_an_unknown_user_is_limited_and_hashed_like_a_known_one(hall: Hall
         first = await cl.request("login", username="no-such-user", password="guess")
         assert first["code"] == "unauthenticated" and first["message"] == "wrong username or password"
         assert auth._DUMMY, "an unknown user must cost one scrypt like a known one"
-        codes = [(await cl.request("login", username="no-such-user", password="guess"))["code"] for _ in range(3)]
+        codes = [
+            (await cl.request("login", username="no-such-user", password="guess"))["code"] for _ in range(3)
+        ]
         assert codes[-1] == "rate_limited"

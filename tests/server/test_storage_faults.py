@@ -44,8 +44,9 @@ def healthz(port: int) -> tuple[int, dict]:
 
 async def _kiosk(srv: HallServer, ws) -> Client:
     token = new_token()
-    await srv.store.add_token(hash_token(token), DeviceToken(role="kiosk", window=None, name="kiosk-1"),
-                              srv.now().isoformat())
+    await srv.store.add_token(
+        hash_token(token), DeviceToken(role="kiosk", window=None, name="kiosk-1"), srv.now().isoformat()
+    )
     cl = Client(ws)
     assert (await cl.request("auth", token=token))["type"] == "ok"
     return cl
@@ -56,8 +57,9 @@ async def _issued(srv: HallServer) -> int:
     return len(srv.hall.tickets)
 
 
-async def test_the_databases_folder_deleted_refuses_commands_and_healthz_says_503(hall: HallServer,
-                                                                                    tmp_path: Path) -> None:
+async def test_the_databases_folder_deleted_refuses_commands_and_healthz_says_503(
+    hall: HallServer, tmp_path: Path
+) -> None:
     async with connect(f"ws://127.0.0.1:{hall.port}/ws") as ws:
         kiosk = await _kiosk(hall, ws)
         first = await kiosk.request("issue_ticket", queue="A")
@@ -84,8 +86,10 @@ async def test_a_full_disk_refuses_commands_until_there_is_room_again(hall: Hall
     await db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full
     async with connect(f"ws://127.0.0.1:{hall.port}/ws") as ws:
         kiosk = await _kiosk(hall, ws)
-        codes = [(await kiosk.request("issue_ticket", queue="A", applicant={"name": "张" * 60})).get("code")
-                 for _ in range(30)]
+        codes = [
+            (await kiosk.request("issue_ticket", queue="A", applicant={"name": "张" * 60})).get("code")
+            for _ in range(30)
+        ]
         assert "storage_failed" in codes and codes[-1] == "storage_failed"
         kept = await _issued(hall)
         assert (await asyncio.to_thread(healthz, hall.port))[0] == 503

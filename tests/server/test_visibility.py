@@ -47,10 +47,20 @@ def config() -> HallConfig:
     cfg = load_hall_config(SMALL_HALL)
     bo_hash = hash_password(STAFF_PASSWORD)
     extra = (
-        StaffAccount(username="bo-tax", name="何俊", role=StaffRole.BACKOFFICE, password_hash=bo_hash,
-                     department="县税务局"),
-        StaffAccount(username="bo-police", name="公安后台", role=StaffRole.BACKOFFICE, password_hash=bo_hash,
-                     department="县公安局"),
+        StaffAccount(
+            username="bo-tax",
+            name="何俊",
+            role=StaffRole.BACKOFFICE,
+            password_hash=bo_hash,
+            department="县税务局",
+        ),
+        StaffAccount(
+            username="bo-police",
+            name="公安后台",
+            role=StaffRole.BACKOFFICE,
+            password_hash=bo_hash,
+            department="县公安局",
+        ),
     )
     return dataclasses.replace(cfg, staff=cfg.staff + extra)
 
@@ -67,8 +77,9 @@ async def server(tmp_path: Path, config: HallConfig) -> AsyncIterator[HallServer
 
 async def _device(server: HallServer, role: str, window: int | None = None) -> str:
     token = new_token()
-    await server.store.add_token(hash_token(token), DeviceToken(role=role, window=window, name=f"{role}-dev"),
-                                 server.now().isoformat())
+    await server.store.add_token(
+        hash_token(token), DeviceToken(role=role, window=window, name=f"{role}-dev"), server.now().isoformat()
+    )
     return token
 
 
@@ -121,7 +132,9 @@ def _check(text: str, expected: vis.Levels, what: str, *, strict: bool = True) -
         if level == vis.FULL:
             assert raw in text, f"{what}: {key} should be in full: {text[:400]}"
         elif level == vis.MASKED:
-            assert raw not in text and (masked in text or not strict), f"{what}: {key} should be masked: {text[:400]}"
+            assert raw not in text and (masked in text or not strict), (
+                f"{what}: {key} should be masked: {text[:400]}"
+            )
         else:
             assert raw not in text and masked not in text, f"{what}: {key} should be absent: {text[:400]}"
 
@@ -148,10 +161,17 @@ async def test_every_audience_reads_every_request_as_the_table_says(server: Hall
                 subscribers[aud] = cl
             accepted = await w3.request("accept_case", window=3, matter="SW-003")
             assert accepted["type"] == "ok", accepted
-            _check(json.dumps(accepted, ensure_ascii=False), vis.levels("get_case", "window_serving"), "accept reply")
+            _check(
+                json.dumps(accepted, ensure_ascii=False),
+                vis.levels("get_case", "window_serving"),
+                "accept reply",
+            )
             receipt = accepted["case"]["receipt_no"]
-            args = {"get_ticket": {"ticket": issued["number"]}, "get_case": {"receipt_no": receipt},
-                    "get_rating": {"ticket_token": issued["status_token"]}}
+            args = {
+                "get_ticket": {"ticket": issued["number"]},
+                "get_case": {"receipt_no": receipt},
+                "get_rating": {"ticket_token": issued["status_token"]},
+            }
             checked = 0
             for aud, cl in subscribers.items():
                 pushes = await cl.drain(0.3)
@@ -162,7 +182,12 @@ async def test_every_audience_reads_every_request_as_the_table_says(server: Hall
                 staff = vis.AUDIENCES[aud] in ("window", "backoffice", "manager")
                 if staff:  # staff get the case event, with the case's masked applicant
                     assert any(e["event"]["type"] == "case_accepted" for e in events), aud
-                _check(json.dumps(events, ensure_ascii=False), vis.levels("event", aud), f"event/{aud}", strict=staff)
+                _check(
+                    json.dumps(events, ensure_ascii=False),
+                    vis.levels("event", aud),
+                    f"event/{aud}",
+                    strict=staff,
+                )
                 for read in vis.READS:
                     reply = await cl.request(read, **args.get(read, {}))
                     if aud not in vis.TABLE[read]:
@@ -170,8 +195,12 @@ async def test_every_audience_reads_every_request_as_the_table_says(server: Hall
                         continue
                     assert reply["type"] == "ok", (aud, read, reply)
                     other_department = (read, aud) == ("list_cases", "backoffice")  # its list is empty
-                    _check(json.dumps(reply, ensure_ascii=False), vis.levels(read, aud), f"{read}/{aud}",
-                           strict=not other_department)
+                    _check(
+                        json.dumps(reply, ensure_ascii=False),
+                        vis.levels(read, aud),
+                        f"{read}/{aud}",
+                        strict=not other_department,
+                    )
                     checked += 1
             assert checked == sum(len(row) for read, row in vis.TABLE.items() if read in vis.READS)
 
@@ -184,7 +213,9 @@ async def test_an_idle_window_and_a_device_token_never_get_a_cases_applicant(ser
         idle = (await w1.request("get_case", receipt_no=receipt))["case"]["applicant"]
         assert idle == {"name": MASKED["name"], "phone": MASKED["phone"], "id_number": MASKED["id_number"]}
         async with _as(server, "window_device") as dev:  # at window 3 itself
-            assert (await dev.request("get_case", receipt_no=receipt))["case"]["applicant"] == {"name": "张*丰"}
+            assert (await dev.request("get_case", receipt_no=receipt))["case"]["applicant"] == {
+                "name": "张*丰"
+            }
 
 
 async def test_the_accepting_window_keeps_the_case_in_full_until_the_day_ends(server: HallServer) -> None:

@@ -20,8 +20,9 @@ from _support import Client
 
 async def _kiosk(server: HallServer, cl: Client) -> None:
     token = new_token()
-    await server.store.add_token(hash_token(token), DeviceToken(role="kiosk", window=None, name="k"),
-                                 server.now().isoformat())
+    await server.store.add_token(
+        hash_token(token), DeviceToken(role="kiosk", window=None, name="k"), server.now().isoformat()
+    )
     assert (await cl.request("auth", token=token))["type"] == "ok"
 
 
@@ -45,8 +46,9 @@ BAD = [
 
 
 @pytest.mark.parametrize("raw", BAD)
-async def test_bad_strings_and_dates_get_invalid_field_and_change_nothing(server: HallServer, connect_client,
-                                                                          raw: str) -> None:
+async def test_bad_strings_and_dates_get_invalid_field_and_change_nothing(
+    server: HallServer, connect_client, raw: str
+) -> None:
     async with connect_client() as cl:
         await _kiosk(server, cl)
         hall_before, events_before = server.hall, await _events(server)
