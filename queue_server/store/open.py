@@ -28,4 +28,4 @@ def store_for(db: str | Path, *, hall: str, standby: bool = False, writer: bool 
         raise ValueError("--standby needs a PostgreSQL database (--db postgresql://...): a SQLite file has one server")
     from .sqlite import SqliteStore
 
-    return SqliteStore(db, synchronous=synchronous)
+    return SqliteStore(db, synchronous=synchronous, writer=writer)
