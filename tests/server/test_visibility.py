@@ -31,7 +31,7 @@ from _support import SMALL_HALL, STAFF_PASSWORD, Client
 TZ = ZoneInfo("Asia/Shanghai")
 APPLICANT = {"name": "张三丰", "phone": "13812345678", "id_number": "110101199003071234"}
 MASKED = {"name": "张*丰", "phone": "138****5678", "id_number": "110***********1234"}
-SESSION = {"ping", "login", "logout", "auth", "subscribe", "resync"}
+SESSION = {"ping", "login", "logout", "auth", "subscribe", "resync", "revoke_session"}
 
 
 class Clock:
@@ -62,7 +62,8 @@ def config() -> HallConfig:
             department="县公安局",
         ),
     )
-    return dataclasses.replace(cfg, staff=cfg.staff + extra)
+    rules = dataclasses.replace(cfg.rules, session_hours=24 * 365)  # a test moves the clock a day on
+    return dataclasses.replace(cfg, staff=cfg.staff + extra, rules=rules)
 
 
 @pytest_asyncio.fixture
