@@ -171,7 +171,7 @@ def _cell(v: object, count: bool = False) -> object:
     if v is None:
         return ""
     try:
-        if pd.isna(v):  # type: ignore[arg-type]
+        if pd.isna(v):
             return ""
     except (TypeError, ValueError):
         pass

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -119,7 +120,7 @@ def frame(page_path: str | None) -> Context:
             kept = [c for c in st.session_state.get("f_queues", []) if c in options]
             if kept != st.session_state.get("f_queues", []):
                 st.session_state["f_queues"] = kept
-            queues = tuple(st.multiselect("队列", options, key="f_queues", format_func=names.get,
+            queues = tuple(st.multiselect("队列", options, key="f_queues", format_func=lambda code: names.get(code, code),
                                           placeholder="全部队列"))
     scope = q.scope_for(config, start, end, departments=departments, queues=queues)
     ctx = Context(config=config, wh=wh, now=now, today=today, scope=scope,
@@ -143,18 +144,18 @@ def _date_filter(wh: HallWarehouse, today: date) -> tuple[date, date]:
         if len(picked) == 1:
             return picked[0], picked[0]
         return default
-    return picked, picked  # type: ignore[return-value]
+    return picked, picked
 
 
 def show_table(df: pd.DataFrame, columns: dict[str, str], *, height: int | None = None,
                key: str | None = None, formats: dict[str, str] | None = None) -> None:
     """A DataFrame with Chinese headers: ``columns`` maps source column -> label, in order."""
     view = df[[c for c in columns if c in df.columns]].rename(columns=columns)
-    config = {}
+    config: dict[str, Any] = {}
     for src, fmt in (formats or {}).items():
         if src in columns:
             config[columns[src]] = st.column_config.NumberColumn(format=fmt)
-    kwargs = {"hide_index": True, "width": "stretch", "column_config": config,
+    kwargs: dict[str, Any] = {"hide_index": True, "width": "stretch", "column_config": config,
               "height": height if height is not None else ("content" if len(view) <= CONTENT_ROWS else "auto")}
     if key is not None:
         kwargs["key"] = key

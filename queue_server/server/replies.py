@@ -60,7 +60,8 @@ def _last_ticket(events: tuple[Event, ...]) -> str | None:
 
 
 def _last_receipt(events: tuple[Event, ...]) -> str | None:
-    return next((e.receipt_no for e in reversed(events) if getattr(e, "receipt_no", None)), None)
+    receipts = (getattr(e, "receipt_no", None) for e in reversed(events))
+    return next((r for r in receipts if r), None)
 
 
 # ---------------------------------------------------------------------- reply builders

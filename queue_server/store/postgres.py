@@ -227,7 +227,7 @@ class PostgresStore:
                 raise SchemaTooNew(f"{redact(self.url)} has schema version {version};"
                                    f" this HallOps knows up to {SCHEMA_VERSION}")
             for number in range(version + 1, SCHEMA_VERSION + 1):
-                await conn.execute(MIGRATIONS[number - 1])  # type: ignore[arg-type]
+                await conn.execute(MIGRATIONS[number - 1])
                 await conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (number,))
         return SCHEMA_VERSION
 

@@ -16,7 +16,7 @@ from _support import DEMO_HALL
 
 from queue_server.calendar_data import load_calendar
 from queue_server.config_file import load_hall_config
-from queue_server.hall.events import Event
+from queue_server.hall.events import Event, TicketCancelled
 from queue_server.sim.behaviour.profile import default_profile
 from queue_server.sim.engine import simulate
 from queue_server.sim.plan import DEFAULT_PLAN
@@ -31,8 +31,9 @@ MONDAY = date(2026, 11, 23)
 
 
 def _event(n: int, ticket: str = "A") -> Event:
-    return Event(type="ticket_issued", at=datetime(2026, 11, 23, 9, n % 60, tzinfo=TZ), actor="system:test",
-                 ticket=f"20261123-{ticket}{n:03d}", data={"n": n, "名": "张*丰"})
+    return TicketCancelled(at=datetime(2026, 11, 23, 9, n % 60, tzinfo=TZ), actor="system:test",
+                           ticket=f"20261123-{ticket}{n:03d}", number=f"{ticket}{n:03d}", queue=ticket,
+                           reason=f"名 张*丰 {n}")
 
 
 def _ticket(n: int, queue: str = "A") -> dict[str, Any]:
@@ -201,7 +202,7 @@ async def test_a_server_whose_lock_session_ends_can_no_longer_write(pg_url: str,
         assert not (await primary.health())["ok"]
         await standby.commit(Batch(events=[_event(6)]))
         with psycopg.connect(pg_url) as con:
-            assert con.execute("SELECT data->>'n' FROM events").fetchall() == [("6",)]
+            assert con.execute("SELECT data->>'reason' FROM events").fetchall() == [("名 张*丰 6",)]
     finally:
         waiting.cancel()
         await standby.close()
