@@ -69,11 +69,12 @@ class _Tries:
 class LoginGuard:
     """Failed logins per user name and per address. The first ``login_attempts // 2``
     failures cost nothing (2 by default); then each waits twice as long as the one before
-    (1 s, 2 s, ...), and after
-    ``rules.login_attempts`` failures the key is locked for ``rules.login_lockout_s``. An
-    address gets four times as many of each (several staff share a terminal, or a proxy). A success clears both keys;
-    a key with no failure for the lockout time is forgotten. An attempt counts as failed
-    from its start (so concurrent guesses cannot run ahead of the count)."""
+    (1 s, 2 s, ...), and after ``rules.login_attempts`` failures the key is locked for
+    ``rules.login_lockout_s``. An address gets four times as many of each (several staff
+    share a terminal, or a proxy). A success clears the user's count and takes back its own
+    attempt from the address's; a key with no failure for the lockout time is forgotten. An
+    attempt counts as failed from its start (so concurrent guesses cannot run ahead of the
+    count)."""
 
     ADDRESS_FACTOR = 4
     MAX_KEYS = 50_000
@@ -121,8 +122,12 @@ class LoginGuard:
         return 0
 
     def success(self, user: str, address: str) -> None:
+        """The user's count is cleared; the address's loses only this attempt (one valid
+        account must not reset the count of guesses at others from the same address)."""
         self._tries.pop(f"user:{user}", None)
-        self._tries.pop(f"addr:{address}", None)
+        t = self._tries.get(f"addr:{address}")
+        if t is not None:
+            t.count = max(0, t.count - 1)
 
 
 # ---------------------------------------------------------------------- session lifetime
