@@ -157,3 +157,15 @@ async def test_an_unknown_user_is_limited_and_hashed_like_a_known_one(hall: Hall
             (await cl.request("login", username="no-such-user", password="guess"))["code"] for _ in range(3)
         ]
         assert codes[-1] == "rate_limited"
+
+
+async def test_an_address_behind_the_proxy_is_limited_across_user_names(hall: HallServer) -> None:
+    url = f"ws://127.0.0.1:{hall.port}/ws"
+    async with connect(url, additional_headers={"X-Forwarded-For": "10.0.0.9"}) as ws:
+        cl = Client(ws)
+        codes = [(await cl.request("login", username=f"guess{i}", password="x"))["code"] for i in range(10)]
+        assert codes[:8] == ["unauthenticated"] * 8 and codes[-1] == "rate_limited", codes
+    async with connect(url, additional_headers={"X-Forwarded-For": "10.0.0.10"}) as ws:  # another address
+        assert (await Client(ws).request("login", username="guess99", password="x"))[
+            "code"
+        ] == "unauthenticated"
