@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,8 @@ from .fanout import Fanout, Filter
 from .protocol import STAFF_ROLES, ProtocolError
 from .spec import Request, Values
 from .writer import Job
+
+RATE_LIMITED_PAUSE_S = 1.0
 
 
 async def ping(ctx: ServerContext, client: Client, req: Request, v: Values) -> dict[str, Any]:
@@ -62,7 +65,8 @@ async def _created_at(ctx: ServerContext, token_hash: str) -> datetime:
 async def login(ctx: ServerContext, client: Client, req: Request, v: Values) -> dict[str, Any]:
     guard, address = ctx.sessions.guard, ctx.address(client)
     wait = guard.begin(v["username"], address)
-    if wait:
+    if wait:  # answered after a pause: a guesser's connection waits, the server does not work
+        await asyncio.sleep(min(wait, RATE_LIMITED_PAUSE_S))
         raise RateLimited(f"too many failed logins: try again in {wait} s", wait)
     account = ctx.config.staff_account(v["username"])
     if not await check_password(v["password"], account.password_hash if account is not None else None) \
