@@ -123,6 +123,13 @@ class LoginGuard:
             t.last = now
         return 0
 
+    def failed(self, user: str, address: str) -> None:
+        """The attempt failed: its wait counts from now (hashing may have taken a while)."""
+        now = time.monotonic()
+        for k in (f"user:{user}", f"addr:{address}"):
+            if k in self._tries:
+                self._tries[k].last = now
+
     def success(self, user: str, address: str) -> None:
         """The user's count is cleared; the address's loses only this attempt (one valid
         account must not reset the count of guesses at others from the same address)."""

@@ -71,6 +71,7 @@ async def login(ctx: ServerContext, client: Client, req: Request, v: Values) -> 
     account = ctx.config.staff_account(v["username"])
     if not await check_password(v["password"], account.password_hash if account is not None else None) \
             or account is None:
+        guard.failed(v["username"], address)
         raise ProtocolError("unauthenticated", "wrong username or password")
     guard.success(v["username"], address)
     window = v.get("window")
