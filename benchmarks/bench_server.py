@@ -1,39 +1,36 @@
-"""Queue server under load: command latency and fan-out to many displays, against a raw
-websockets ``broadcast()`` baseline measured in the same run.
+"""Queue server under issue 17's load, against a bare websockets server measured in the
+same run with the same client.
 
-Four processes, so the server is measured from outside:
+Processes, so that every server is measured from outside:
 
-* the hall server: ``hallops serve`` (the real CLI) on a fresh SQLite file, ``synchronous=FULL``;
-* a tiny raw websockets server (this file, ``--raw-server``): on each trigger it calls
-  ``websockets.broadcast()`` with a message of the size of a real hall event and answers with
-  the monotonic time of the call;
-* the display worker (a child process): N display connections to the hall server (all
-  subscribed to everything), later N to the raw server. Displays are a minimal websocket
-  client (handshake, unmasked frame parser, pong) that stamps each frame with
-  ``time.monotonic()`` on arrival and reads only the ``seq`` of events, so 1,000 of them fit
-  in one Python process; one reference display parses every event in full;
-* this process: the driver. A kiosk and window devices (window tokens for 1, 2 and 9) send
-  commands open-loop at ``--rate`` per second: issue_ticket, then call_next / start_service /
-  finish_service in turn on the windows.
+* the hall server: ``hallops serve`` (the real CLI) on a fresh SQLite file, ``synchronous=FULL``,
+  with the benchmark's hall ``benchmarks/halls/bench.toml`` (queue A on four windows, the
+  kiosk rate limit lifted; spare queues AB..AE take over when a queue nears its 999 numbers);
+* the bare server (this file, ``--bare-server``): answers each command at once with an ok of
+  the hall's median reply size, then sends one event of the hall's median event size to
+  every display with ``websockets.broadcast()``; with ``--frame-floor`` a second bare phase
+  sends the same bytes with the hall's frame-once writer (``fanout.send_frame``);
+* display workers (``--display-procs`` child processes): N display connections, all
+  subscribed to everything. A display is a minimal websocket client (handshake, unmasked
+  frame parser, pong) that stamps each frame with ``time.monotonic()`` on arrival; one
+  reference display parses every event to match it to its command;
+* this process: the driver, the same for both servers. A kiosk issues ``--kiosk-rate``
+  tickets/s open-loop; four windows go call_next → start_service → finish_service without
+  pause at ``--window-rate`` commands/s each. Arrivals (15/s) exceed services (4 × 10 / 3 ≈
+  13/s): the queue grows for the whole run, as on a real morning.
 
-``time.monotonic()`` is CLOCK_MONOTONIC, one clock for all processes of the machine, so a
-send time in the driver and an arrival time in the display worker can be subtracted.
+``time.monotonic()`` is CLOCK_MONOTONIC, one clock for all processes of the machine.
 
-Measured, per command and per event (an event is matched to its command by type and ticket):
+Reported, median over ``--runs`` runs, hall and bare side by side with the p99 ratio:
+p50/p99/max of send → ok per command type; call → display (call_next's send → its
+``ticket_called`` at the last of the N displays; for the bare server, the event its call
+caused); every command → last display; the server's CPU per event (/proc); and from the hall's
+``/metrics``, the event-loop lag, GC pauses and commit times. ``uptime`` is printed per run.
 
-* command latency: send → ok reply (the reply leaves after the commit, and after the
-  event was handed to every display connection);
-* fan-out send → last display: send of the command → arrival at the last of the N displays
-  (an upper bound of commit → last display: it includes the request, the batch and the fsync);
-* fan-out ok → last display: ok reply → last display (a lower bound: the server hands the
-  event to the displays before it writes the reply);
-* raw broadcast() → last client: the raw server's time of the ``broadcast()`` call → arrival
-  at the last of its N clients; and trigger send → last client, comparable with the hall's
-  send → last display.
-
-    .venv/bin/python benchmarks/bench_server.py                   # 1,000 displays, 30 commands/s, 20 s
-    .venv/bin/python benchmarks/bench_server.py --displays 200 --seconds 5
-    .venv/bin/python benchmarks/bench_server.py --profile /tmp/server.prof   # cProfile of the server
+    .venv/bin/python benchmarks/bench_server.py --displays 200 --runs 3
+    .venv/bin/python benchmarks/bench_server.py --displays 1000 --runs 3 --frame-floor
+    .venv/bin/python benchmarks/bench_server.py --displays 200 --seconds 300 --no-bare   # stalls
+    .venv/bin/python benchmarks/bench_server.py --py-spy /tmp/spy.txt     # py-spy raw profile
 
 Figures are recorded in docs/performance.md, "Queue server".
 """
@@ -64,7 +61,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL_HALL = ROOT / "tests" / "fixtures" / "halls" / "small.toml"  # open 24 h, queues A, B, P
+BENCH_HALL = ROOT / "benchmarks" / "halls" / "bench.toml"  # open 24 h, queue A on windows 1-4
 EVENT_PREFIX = b'{"type":"event","seq":'
 SNAPSHOT_PREFIX = b'{"type":"snapshot"'
 
@@ -94,7 +91,9 @@ class Record:
 class Display(asyncio.Protocol):
     """A minimal websocket client: just enough to count and time frames from 1,000 sockets."""
 
-    def __init__(self, host: str, port: int, path: str, record: Record, *, reference: bool, hello: str) -> None:
+    def __init__(
+        self, host: str, port: int, path: str, record: Record, *, reference: bool, hello: str
+    ) -> None:
         self.host, self.port, self.path = host, port, path
         self.record = record
         self.reference = reference
@@ -105,11 +104,13 @@ class Display(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
         key = base64.b64encode(os.urandom(16)).decode()
-        self.transport.write(
+        transport.write(
             f"GET {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.ready.done():
@@ -126,7 +127,7 @@ class Display(asyncio.Protocol):
             if b" 101 " not in bytes(buf[:16]):
                 self.ready.set_exception(ConnectionError(bytes(buf[:end]).decode(errors="replace")))
                 return
-            del buf[:end + 4]
+            del buf[: end + 4]
             self.open = True
             self.send(0x1, self.hello.encode())
         pos, n = 0, len(buf)
@@ -135,11 +136,11 @@ class Display(asyncio.Protocol):
             if length == 126:
                 if n - pos < 4:
                     break
-                length, head = int.from_bytes(buf[pos + 2:pos + 4], "big"), 4
+                length, head = int.from_bytes(buf[pos + 2 : pos + 4], "big"), 4
             elif length == 127:
                 if n - pos < 10:
                     break
-                length, head = int.from_bytes(buf[pos + 2:pos + 10], "big"), 10
+                length, head = int.from_bytes(buf[pos + 2 : pos + 10], "big"), 10
             end = pos + head + length
             if end > n:
                 break
@@ -154,10 +155,10 @@ class Display(asyncio.Protocol):
         del buf[:pos]
 
     def on_text(self, buf: bytearray, start: int, end: int, t: float) -> None:
-        head = bytes(buf[start:start + 40])
+        head = bytes(buf[start : start + 40])
         if head.startswith(EVENT_PREFIX):
             comma = head.index(b",", len(EVENT_PREFIX))
-            seq = int(head[len(EVENT_PREFIX):comma])
+            seq = int(head[len(EVENT_PREFIX) : comma])
             self.record.add(seq, t)
             if self.reference:
                 text = bytes(buf[start:end]).decode()
@@ -170,7 +171,11 @@ class Display(asyncio.Protocol):
     def send(self, opcode: int, payload: bytes) -> None:
         key = os.urandom(4)
         n = len(payload)
-        head = bytes([0x80 | opcode, 0x80 | n]) if n < 126 else bytes([0x80 | opcode, 0x80 | 126]) + n.to_bytes(2, "big")
+        head = (
+            bytes([0x80 | opcode, 0x80 | n])
+            if n < 126
+            else bytes([0x80 | opcode, 0x80 | 126]) + n.to_bytes(2, "big")
+        )
         masked = bytes(b ^ key[i & 3] for i, b in enumerate(payload))
         self.transport.write(head + key + masked)  # type: ignore[union-attr]
 
@@ -183,41 +188,56 @@ def cpu_seconds_self() -> float:
 async def worker_main(conn: Any) -> None:
     loop = asyncio.get_running_loop()
     records: dict[str, Record] = {}
-    displays: list[Display] = []
+    displays: dict[str, list[Display]] = {}
     while True:
         cmd, *args = await loop.run_in_executor(None, conn.recv)
         if cmd == "connect":
-            phase, port, path, n, hello = args
+            phase, port, path, n, hello, reference = args
             record = records[phase] = Record()
+            mine = displays[phase] = []
             t0 = time.monotonic()
             batch: list[Display] = []
             for i in range(n):
-                proto = Display("127.0.0.1", port, path, record, reference=(i == 0), hello=hello)
+                proto = Display("127.0.0.1", port, path, record, reference=reference and i == 0, hello=hello)
                 batch.append(proto)
-                await loop.create_connection(lambda p=proto: p, "127.0.0.1", port)
+                await loop.create_connection(lambda p=proto: p, "127.0.0.1", port)  # type: ignore[misc]
                 if len(batch) == 100 or i == n - 1:
                     await asyncio.wait_for(asyncio.gather(*(d.ready for d in batch)), 120)
-                    displays.extend(batch)
+                    mine.extend(batch)
                     batch = []
             conn.send({"connected": n, "seconds": time.monotonic() - t0})
         elif cmd == "collect":
             phase, expected, timeout = args
             record = records[phase]
             deadline = time.monotonic() + timeout
-            n = expected
             while time.monotonic() < deadline:
-                complete = record.count and all(c >= n for c in record.count.values())
+                complete = record.count and all(c >= expected for c in record.count.values())
                 if complete and time.monotonic() - record.latest > 0.5:
                     break
                 await asyncio.sleep(0.1)
-            conn.send({"first": record.first, "last": record.last, "count": dict(record.count),
-                       "meta": record.meta, "samples": record.samples})
+            conn.send(
+                {
+                    "first": record.first,
+                    "last": record.last,
+                    "count": dict(record.count),
+                    "meta": record.meta,
+                    "samples": record.samples,
+                }
+            )
         elif cmd == "cpu":
             conn.send(cpu_seconds_self())
-        elif cmd == "close":
-            for d in displays:
+        elif cmd == "disconnect":
+            for d in displays.pop(args[0], []):
                 if d.transport is not None:
                     d.transport.close()
+            records.pop(args[0], None)
+            await asyncio.sleep(0.2)
+            conn.send("disconnected")
+        elif cmd == "close":
+            for group in displays.values():
+                for d in group:
+                    if d.transport is not None:
+                        d.transport.close()
             conn.send("closed")
             return
 
@@ -227,7 +247,7 @@ def display_worker(conn: Any) -> None:
 
 
 class Worker:
-    """The driver's handle on the display worker process."""
+    """The driver's handle on one display worker process."""
 
     def __init__(self) -> None:
         ctx = mp.get_context("fork")
@@ -241,13 +261,69 @@ class Worker:
         return await loop.run_in_executor(None, self.conn.recv)
 
 
-# ====================================================================== raw websockets server
+class Displays:
+    """N displays spread over the display worker processes; their records merged."""
+
+    def __init__(self, procs: int) -> None:
+        self.workers = [Worker() for _ in range(procs)]
+
+    def shares(self, n: int) -> list[int]:
+        k = len(self.workers)
+        return [n // k + (1 if i < n % k else 0) for i in range(k)]
+
+    async def connect(self, phase: str, port: int, path: str, n: int, hello: str) -> float:
+        t0 = time.monotonic()
+        await asyncio.gather(
+            *(
+                w.call("connect", phase, port, path, share, hello, i == 0)
+                for i, (w, share) in enumerate(zip(self.workers, self.shares(n), strict=False))
+            )
+        )
+        return time.monotonic() - t0
+
+    async def collect(self, phase: str, n: int, timeout: float) -> dict[str, Any]:
+        parts = await asyncio.gather(
+            *(
+                w.call("collect", phase, share, timeout)
+                for w, share in zip(self.workers, self.shares(n), strict=False)
+            )
+        )
+        merged: dict[str, Any] = {"first": {}, "last": {}, "count": Counter(), "meta": {}, "samples": {}}
+        for part in parts:
+            for seq, t in part["first"].items():
+                merged["first"][seq] = min(t, merged["first"].get(seq, t))
+            for seq, t in part["last"].items():
+                merged["last"][seq] = max(t, merged["last"].get(seq, t))
+            merged["count"].update(part["count"])
+            merged["meta"].update(part["meta"])
+            merged["samples"].update(part["samples"])
+        return merged
+
+    async def cpu(self) -> float:
+        return sum(await asyncio.gather(*(w.call("cpu") for w in self.workers)))
+
+    async def disconnect(self, phase: str) -> None:
+        await asyncio.gather(*(w.call("disconnect", phase) for w in self.workers))
+
+    async def close(self) -> None:
+        await asyncio.gather(*(w.call("close") for w in self.workers))
 
 
-async def raw_server_main(port: int) -> None:
+# ====================================================================== the bare server
+
+
+async def bare_server_main(port: int, mode: str) -> None:
+    """The floor: answers each command at once with an ok of the hall's size, then sends one
+    event of the hall's size to every display: with ``broadcast()`` (``mode`` "broadcast"), or
+    with the hall's own frame-once writer (``mode`` "frame", ``fanout.send_frame``)."""
     from websockets.asyncio.server import broadcast, serve
 
     displays: set[Any] = set()
+    shape: dict[str, Any] = {"event": "", "reply_pad": 0}
+    seq = 0
+    frame_once = mode == "frame"
+    sys.path.insert(0, str(ROOT))
+    from queue_server.server.fanout import frame_text, send_frame
 
     async def handler(ws: Any) -> None:
         first = await ws.recv()
@@ -258,19 +334,40 @@ async def raw_server_main(port: int) -> None:
                 await ws.wait_closed()
             finally:
                 displays.discard(ws)
-        elif first == "control":
-            template = await ws.recv()
-            async for msg in ws:
-                k = int(msg)
-                payload = template.replace("%SEQ%", str(k), 1)
-                t_call = time.monotonic()
+            return
+        if first.startswith("shape "):
+            shape.update(json.loads(first[6:]))
+            await ws.send("ok")
+            return
+        pad = "x" * shape["reply_pad"]
+
+        async def answer(msg: str) -> None:
+            nonlocal seq
+            rid = json.loads(msg)["id"]
+            seq += 1
+            k = seq
+            await ws.send(f'{{"re":{rid},"type":"ok","seq":{k},"pad":"{pad}"}}')
+            payload = shape["event"].replace("%SEQ%", str(k), 1)
+            if frame_once:
+                send_frame(displays, frame_text(payload.encode()))
+            else:
                 broadcast(displays, payload)
-                t_done = time.monotonic()
-                await ws.send(json.dumps({"re": k, "t_call": t_call, "t_done": t_done, "clients": len(displays)}))
+
+        await answer(first)
+        async for msg in ws:
+            await answer(msg)
 
     # the same connection settings as HallServer.start()
-    async with serve(handler, "127.0.0.1", port, compression=None, max_size=2**20, ping_interval=20,
-                     ping_timeout=20, write_limit=2**16):
+    async with serve(
+        handler,
+        "127.0.0.1",
+        port,
+        compression=None,
+        max_size=2**20,
+        ping_interval=20,
+        ping_timeout=20,
+        write_limit=2**16,
+    ):
         print("listening", flush=True)
         await asyncio.Future()
 
@@ -285,6 +382,7 @@ class Device:
         self.ws = ws
         self.next = 0
         self.pending: dict[int, asyncio.Future[tuple[float, dict]]] = {}
+        self.lost = False
         self.reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
@@ -303,17 +401,43 @@ class Device:
                     fut.set_exception(exc)
 
     async def call(self, type_: str, **fields: Any) -> tuple[float, float, dict]:
+        """Send and wait for the reply; a lost connection or no reply in 20 s gives an error
+        reply ``{"type": "lost"}`` (the server hung up, e.g. on a keepalive timeout)."""
+        from websockets.exceptions import ConnectionClosed
+
         self.next += 1
         rid = self.next
         fut = self.pending[rid] = asyncio.get_running_loop().create_future()
         t_send = time.monotonic()
-        await self.ws.send(json.dumps({"id": rid, "type": type_, **fields}))
-        t_reply, msg = await asyncio.wait_for(fut, 60)
+        try:
+            await self.ws.send(json.dumps({"id": rid, "type": type_, **fields}))
+            t_reply, msg = await asyncio.wait_for(fut, 20)
+        except (ConnectionClosed, TimeoutError) as exc:
+            self.lost = True
+            return t_send, time.monotonic(), {"type": "lost", "why": str(exc)}
         return t_send, t_reply, msg
 
 
-EXPECTED_EVENT = {"issue_ticket": "ticket_issued", "call_next": "ticket_called",
-                  "start_service": "service_started", "finish_service": "service_finished"}
+EXPECTED_EVENT = {
+    "issue_ticket": "ticket_issued",
+    "call_next": "ticket_called",
+    "start_service": "service_started",
+    "finish_service": "service_finished",
+}
+COMMANDS = tuple(EXPECTED_EVENT)
+WINDOWS = (1, 2, 3, 4)
+KIOSK_QUEUES = ("A", "AB", "AC", "AD", "AE")  # the next one once a queue nears its 999 numbers
+QUEUE_NUMBERS = 990
+
+
+@dataclass
+class Sample:
+    command: str
+    t_send: float
+    t_reply: float
+    ok: bool
+    reply_bytes: int
+    key: Any  # hall: (event type, ticket id) of the event it caused; bare: the event's seq
 
 
 def pct(values: list[float], p: float) -> float:
@@ -321,6 +445,419 @@ def pct(values: list[float], p: float) -> float:
         return math.nan
     s = sorted(values)
     return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
+
+
+def median(values: list[float]) -> float:
+    v = sorted(x for x in values if not math.isnan(x))
+    if not v:
+        return math.nan
+    mid = len(v) // 2
+    return v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2
+
+
+async def run_load(
+    devices: dict[str, Device], args: argparse.Namespace, *, bare: bool, issued: Counter
+) -> list[Sample]:
+    """Issue 17's load: the kiosk issues ``--kiosk-rate`` tickets/s open-loop; each of the four
+    windows goes call_next → start_service → finish_service without pause, paced at
+    ``--window-rate`` commands/s (a window that falls behind goes on at once). Arrivals exceed
+    the service rate, so the queue only grows."""
+    samples: list[Sample] = []
+    end = time.monotonic() + args.seconds
+
+    def key_of(command: str, msg: dict) -> Any:
+        if bare:
+            return msg.get("seq")
+        return (EXPECTED_EVENT[command], (msg.get("ticket") or {}).get("id"))
+
+    async def one(dev: Device, command: str, fields: dict[str, Any]) -> dict:
+        t_send, t_reply, msg = await dev.call(command, **fields)
+        ok = msg.get("type") == "ok"
+        samples.append(
+            Sample(
+                command,
+                t_send,
+                t_reply,
+                ok,
+                len(json.dumps(msg, ensure_ascii=False).encode()),
+                key_of(command, msg) if ok else None,
+            )
+        )
+        return msg
+
+    async def kiosk() -> None:
+        tasks = []
+        start = time.monotonic()
+        k = 0
+        while True:
+            at = start + k / args.kiosk_rate
+            if at >= end:
+                break
+            delay = at - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            queue = next(q for q in KIOSK_QUEUES if issued[q] < QUEUE_NUMBERS)
+            issued[queue] += 1
+            tasks.append(asyncio.create_task(one(devices["kiosk"], "issue_ticket", {"queue": queue})))
+            k += 1
+        await asyncio.gather(*tasks)
+
+    async def window(number: int) -> None:
+        dev = devices[f"w{number}"]
+        start = time.monotonic() + number * 0.01
+        k = 0
+        while True:
+            for command in ("call_next", "start_service", "finish_service"):
+                at = start + k / args.window_rate
+                if at >= end:
+                    return
+                delay = at - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                k += 1
+                if dev.lost:
+                    return
+                msg = await one(dev, command, {"window": number})
+                if command == "call_next" and msg.get("type") != "ok":
+                    break  # nobody waiting (the first seconds of a bare-less run): call again
+
+    await asyncio.gather(kiosk(), *(window(n) for n in WINDOWS))
+    return samples
+
+
+def stats(values: list[float]) -> dict[str, float]:
+    ms = [v * 1000 for v in values]
+    return {"n": len(ms), "p50": pct(ms, 50), "p99": pct(ms, 99), "max": max(ms) if ms else math.nan}
+
+
+def scrape_metrics(port: int) -> dict[str, float]:
+    """A few of the hall server's own figures from /metrics (loop lag, GC, commit time)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+            text = resp.read().decode()
+    except OSError:
+        return {}
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        name, _, value = line.rpartition(" ")
+        out[name] = float(value)
+    return out
+
+
+async def phase(
+    args: argparse.Namespace,
+    displays: Displays,
+    *,
+    bare: bool,
+    port: int,
+    pid: int,
+    tokens: dict[str, str],
+    shape: dict[str, Any] | None,
+    name: str,
+) -> dict[str, Any]:
+    """One server under the load: samples, arrivals at the displays, CPU."""
+    from websockets.asyncio.client import connect
+
+    path = "/" if bare else "/ws"
+    url = f"ws://127.0.0.1:{port}{path}"
+    opts: dict[str, Any] = {"compression": None, "ping_interval": None, "max_size": 2**22}
+    result: dict[str, Any] = {}
+    if bare:
+        assert shape is not None
+        async with connect(url, **opts) as ws:
+            await ws.send("shape " + json.dumps(shape))
+            await ws.recv()
+    names = ["kiosk", *(f"w{n}" for n in WINDOWS)]
+    conns = [await connect(url, **opts) for _ in names]
+    try:
+        devices = {n: Device(ws) for n, ws in zip(names, conns, strict=False)}
+        issued: Counter = Counter()
+        if not bare:
+            for n, dev in devices.items():
+                _, _, msg = await dev.call("auth", token=tokens[n])
+                assert msg["type"] == "ok", msg
+            for number in WINDOWS:
+                await devices[f"w{number}"].call("open_window", window=number)
+            for _ in range(args.prefill):  # a line before the clock starts
+                await devices["kiosk"].call("issue_ticket", queue="A")
+            issued["A"] += args.prefill
+        hello = "display" if bare else '{"id":1,"type":"subscribe"}'
+        result["connect_s"] = await displays.connect(name, port, path, args.displays, hello)
+        result["server_rss_mb"] = proc_rss_mb(pid)
+        await asyncio.sleep(1.0)
+        cpu0 = (proc_cpu(pid), await displays.cpu(), cpu_seconds_self())
+        t0 = time.monotonic()
+        samples = await run_load(devices, args, bare=bare, issued=issued)
+        record = await displays.collect(name, args.displays, 10)
+        wall = time.monotonic() - t0
+        cpu1 = (proc_cpu(pid), await displays.cpu(), cpu_seconds_self())
+    finally:
+        for ws in conns:
+            await ws.close()
+    await displays.disconnect(name)
+    ok = [s for s in samples if s.ok]
+    result["cpu"] = {
+        k: (b - a) / wall for k, a, b in zip(("server", "displays", "driver"), cpu0, cpu1, strict=False)
+    }
+    result["cpu_per_event_ms"] = (cpu1[0] - cpu0[0]) / max(1, len(ok)) * 1000
+    result["commands"] = len(samples)
+    result["ok"] = len(ok)
+    result["rate"] = len(ok) / args.seconds
+    result["errors"] = dict(Counter(s.command for s in samples if not s.ok))
+    result["by_command"] = {c: stats([s.t_reply - s.t_send for s in ok if s.command == c]) for c in COMMANDS}
+    result["all_commands"] = stats([s.t_reply - s.t_send for s in ok])
+    seq_of = {meta: seq for seq, meta in record["meta"].items()} if not bare else None
+    call_display, send_display, missing = [], [], 0
+    for s in ok:
+        seq = s.key if bare else seq_of.get(tuple(s.key))  # type: ignore[union-attr]
+        if seq is None or record["count"].get(seq, 0) < args.displays:
+            missing += 1
+            continue
+        send_display.append(record["last"][seq] - s.t_send)
+        if s.command == "call_next":
+            call_display.append(record["last"][seq] - s.t_send)
+    result["call_display"] = stats(call_display)
+    result["send_display"] = stats(send_display)
+    result["not_everywhere"] = missing
+    if not bare:
+        samples_by_size = sorted(record["samples"].values(), key=len)
+        result["event_sample"] = samples_by_size[len(samples_by_size) // 2] if samples_by_size else "{}"
+        result["reply_bytes"] = int(median([s.reply_bytes for s in ok]))
+        result["server_metrics"] = scrape_metrics(port)
+        result["queue_left"] = dict(issued)
+    return result
+
+
+def start_server(cmd: list[str], log_path: Path) -> subprocess.Popen:
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+
+
+async def hall_phase(
+    args: argparse.Namespace, displays: Displays, name: str, root: Path, tmp: Path
+) -> dict[str, Any]:
+    """The hall server (its code from ``root``) on a fresh database, under the load."""
+    db = tmp / f"{name}.db"
+    tokens = await mint_tokens(db)
+    port = free_port()
+    serve_cmd = [sys.executable]
+    if args.profile and name == "hall":
+        serve_cmd += ["-m", "cProfile", "-o", str(args.profile)]
+    serve_cmd += [
+        "-m",
+        "queue_server.cli",
+        "serve",
+        "--config",
+        str(args.config),
+        "--db",
+        str(db),
+        "--port",
+        str(port),
+        "--synchronous",
+        args.synchronous,
+    ]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    with open(tmp / f"{name}.log", "wb") as log:
+        server = subprocess.Popen(serve_cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    spy = None
+    try:
+        wait_http(port, server)
+        if args.py_spy and name == "hall":
+            spy = subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "py-spy"),
+                    "record",
+                    "-p",
+                    str(server.pid),
+                    "-o",
+                    str(args.py_spy),
+                    "--format",
+                    "raw",
+                    "-r",
+                    "200",
+                    "--nonblocking",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        return await phase(
+            args, displays, bare=False, port=port, pid=server.pid, tokens=tokens, shape=None, name=name
+        )
+    finally:
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(30)
+        server.send_signal(signal.SIGINT)  # a clean stop, so that cProfile writes its file
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+async def one_run(args: argparse.Namespace, displays: Displays) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix="hallops-bench-"))
+    try:
+        return await _one_run(args, displays, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+async def _one_run(args: argparse.Namespace, displays: Displays, tmp: Path) -> dict[str, Any]:
+    run: dict[str, Any] = {"fsync": fsync_times(tmp), "load_before": os.getloadavg(), "uptime": uptime()}
+    run["hall"] = await hall_phase(args, displays, "hall", ROOT, tmp)
+    if args.before:
+        run["before"] = await hall_phase(args, displays, "before", args.before.resolve(), tmp)
+    if not args.no_bare:
+        event = run["hall"]["event_sample"]
+        shape = {
+            "event": re.sub(r'"seq":\d+', '"seq":%SEQ%', event, count=1),
+            "reply_pad": max(0, run["hall"]["reply_bytes"] - 40),
+        }
+        for mode in ("broadcast", "frame") if args.frame_floor else ("broadcast",):
+            port = free_port()
+            bare = subprocess.Popen(
+                [sys.executable, __file__, "--bare-server", str(port), "--bare-mode", mode],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+            name = "bare" if mode == "broadcast" else "bare_frame"
+            try:
+                assert bare.stdout is not None and bare.stdout.readline().strip() == "listening"
+                run[name] = await phase(
+                    args, displays, bare=True, port=port, pid=bare.pid, tokens={}, shape=shape, name=name
+                )
+            finally:
+                bare.kill()
+                bare.wait()
+        run["payload_bytes"] = len(event.encode())
+    run["load_after"] = os.getloadavg()
+    return run
+
+
+def uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
+    except OSError:
+        return "load average {:.2f}, {:.2f}, {:.2f}".format(*os.getloadavg())
+
+
+# ====================================================================== report
+
+
+def fmt(v: float) -> str:
+    return f"{v:8.1f}" if not math.isnan(v) else f"{'—':>8}"
+
+
+def table(runs: list[dict[str, Any]], servers: list[str], figure: str) -> list[str]:
+    """Median over the runs of p50/p99/max, one column group per server."""
+    lines = []
+    head = " | ".join(f"{s} p50 | {s} p99 | {s} max" for s in servers)
+    lines.append(f"| {figure:<26} | {head} | p99 ratio |")
+    lines.append("|" + "---|" * (2 + 3 * len(servers)))
+    rows: list[tuple[str, Any]] = [(c, lambda r, s, c=c: r[s]["by_command"][c]) for c in COMMANDS]
+    rows += [
+        ("all commands", lambda r, s: r[s]["all_commands"]),
+        ("call → display (last)", lambda r, s: r[s]["call_display"]),
+        ("command → display (last)", lambda r, s: r[s]["send_display"]),
+    ]
+    for label, get in rows:
+        cells = []
+        p99s = []
+        for s in servers:
+            vals = [get(r, s) for r in runs if s in r]
+            p50, p99, mx = (median([v[k] for v in vals]) for k in ("p50", "p99", "max"))
+            p99s.append(median([v["p99"] for v in vals]))
+            cells.append(f"{fmt(p50)} | {fmt(p99)} | {fmt(mx)}")
+        ratio = (
+            median([get(r, servers[0])["p99"] / get(r, servers[1])["p99"] for r in runs if servers[1] in r])
+            if len(servers) > 1
+            else math.nan
+        )
+        lines.append(f"| {label:<26} | {' | '.join(cells)} | {ratio:6.2f}× |")
+    return lines
+
+
+def report(args: argparse.Namespace, runs: list[dict[str, Any]]) -> str:
+    servers = (
+        ["hall"]
+        + ([] if args.no_bare else ["bare"])
+        + (["before"] if args.before else [])
+        + (["bare_frame"] if args.frame_floor else [])
+    )
+    lines = [
+        f"hallops bench_server · {args.displays} displays · kiosk {args.kiosk_rate:g} tickets/s · "
+        f"{len(WINDOWS)} windows at {args.window_rate:g} commands/s each · {args.seconds:g} s · "
+        f"{len(runs)} run(s) · synchronous={args.synchronous} · {args.display_procs} display process(es)",
+        f"{os.cpu_count()} CPUs · Python {platform.python_version()} · {time.strftime('%Y-%m-%d %H:%M %Z')}",
+    ]
+    for i, r in enumerate(runs, 1):
+        lines.append(
+            f"run {i}: {r['uptime']} (before); load after {r['load_after'][0]:.1f}; "
+            f"fsync p50 {pct(r['fsync'], 50) * 1000:.2f} ms"
+        )
+        for s in servers:
+            x = r[s]
+            lines.append(
+                f"  {s:<10} {x['ok']}/{x['commands']} ok ({x['rate']:.1f}/s), errors {x['errors'] or 'none'},"
+                f" not at every display {x['not_everywhere']}; CPU server {x['cpu']['server']:.0%},"
+                f" displays {x['cpu']['displays']:.0%}, driver {x['cpu']['driver']:.0%};"
+                f" server CPU per event {x['cpu_per_event_ms']:.2f} ms; connect {x['connect_s']:.1f} s"
+            )
+        m = r["hall"].get("server_metrics") or {}
+        if m:
+            lag = [v for k, v in m.items() if k.startswith("hallops_event_loop_lag_seconds_max")]
+            gcmax = [v for k, v in m.items() if k.startswith("hallops_gc_pause_seconds_max")]
+            commits = m.get("hallops_db_commit_seconds_count", math.nan)
+            csum = m.get("hallops_db_commit_seconds_sum", math.nan)
+            lines.append(
+                f"  hall /metrics: loop lag max {max(lag, default=math.nan) * 1000:.1f} ms;"
+                f" GC pause max {max(gcmax, default=math.nan) * 1000:.1f} ms;"
+                f" commits {commits:.0f}, mean {csum / commits * 1000 if commits else math.nan:.2f} ms"
+            )
+    lines += [
+        "",
+        f"latency in ms, median of {len(runs)} run(s) (ratio: median of the per-run p99 ratios,"
+        f" {servers[0]} / {servers[1] if len(servers) > 1 else '—'})",
+        "",
+    ]
+    lines += table(runs, servers, "figure")
+    if len(servers) > 1:
+        cmd = median([r["hall"]["all_commands"]["p99"] / r["bare"]["all_commands"]["p99"] for r in runs])
+        disp = median([r["hall"]["call_display"]["p99"] / r["bare"]["call_display"]["p99"] for r in runs])
+        others = [
+            median([r["hall"]["by_command"][c]["p50"] for r in runs]) for c in COMMANDS if c != "call_next"
+        ]
+        call50 = median([r["hall"]["by_command"]["call_next"]["p50"] for r in runs])
+        worst = max(r["hall"]["all_commands"]["max"] for r in runs)
+        cpu = median([r["hall"]["cpu_per_event_ms"] for r in runs])
+        cpu_bare = median([r["bare"]["cpu_per_event_ms"] for r in runs])
+        lines += [
+            "",
+            f"goal command p99 ≤ 2× bare: {cmd:.2f}× → {'met' if cmd <= 2 else 'MISSED'}",
+            f"goal call → display p99 ≤ 2× bare: {disp:.2f}× → {'met' if disp <= 2 else 'MISSED'}",
+            f"goal call_next p50 ≤ 2× the other commands' ({median(others):.1f} ms): {call50:.1f} ms"
+            f" → {'met' if call50 <= 2 * median(others) else 'MISSED'}",
+            f"worst single command {worst:.1f} ms ({'≤' if worst <= 100 else '>'} 100 ms)",
+            f"server CPU per event: hall {cpu:.2f} ms, bare broadcast() {cpu_bare:.2f} ms",
+        ]
+        if "before" in servers:
+            b99 = median([r["before"]["all_commands"]["p99"] for r in runs])
+            h99 = median([r["hall"]["all_commands"]["p99"] for r in runs])
+            bcpu = median([r["before"]["cpu_per_event_ms"] for r in runs])
+            lines.append(
+                f"before → now: command p99 {b99:.1f} → {h99:.1f} ms; server CPU per event {bcpu:.2f} → "
+                f"{cpu:.2f} ms ({cpu / bcpu:.0%})"
+            )
+        if "bare_frame" in servers:
+            fr = median([r["bare_frame"]["cpu_per_event_ms"] for r in runs])
+            lines.append(
+                f"bare server CPU per event: frame once {fr:.2f} ms = {fr / cpu_bare:.0%} of broadcast()"
+            )
+    return "\n".join(lines)
 
 
 def free_port() -> int:
@@ -351,11 +888,13 @@ async def mint_tokens(db: Path) -> dict[str, str]:
     await store.open()
     tokens: dict[str, str] = {}
     try:
-        for name, role, window in (("kiosk", "kiosk", None), ("w1", "window", 1), ("w2", "window", 2),
-                                   ("w9", "window", 9)):
+        for name, role, window in (("kiosk", "kiosk", None), *((f"w{n}", "window", n) for n in WINDOWS)):
             tok = new_token()
-            await store.add_token(hash_token(tok), DeviceToken(role=role, window=window, name=f"bench-{name}"),
-                                  "2026-01-01T00:00:00+08:00")
+            await store.add_token(
+                hash_token(tok),
+                DeviceToken(role=role, window=window, name=f"bench-{name}"),
+                "2026-01-01T00:00:00+08:00",
+            )
             tokens[name] = tok
     finally:
         await store.close()
@@ -389,246 +928,6 @@ def wait_http(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
     raise SystemExit("the server did not answer /healthz")
 
 
-@dataclass
-class Sample:
-    command: str
-    t_send: float
-    t_reply: float
-    ok: bool
-    key: tuple[str, str | None] | None  # (event type, ticket id) of the event it caused
-
-
-async def run_commands(devices: dict[str, Device], rate: float, seconds: float) -> list[Sample]:
-    """Open loop: the k-th command leaves at start + k / rate, whatever the replies."""
-    total = int(rate * seconds)
-    windows = [("w1", 1), ("w2", 2), ("w9", 9)]
-    cycle = ("call_next", "start_service", "finish_service")
-    step = dict.fromkeys((w for _, w in windows), 0)
-    samples: list[Sample] = []
-    tasks = []
-
-    async def one(dev: Device, command: str, fields: dict[str, Any]) -> None:
-        t_send, t_reply, msg = await dev.call(command, **fields)
-        ok = msg.get("type") == "ok"
-        ticket = (msg.get("ticket") or {}).get("id") if ok else None
-        samples.append(Sample(command, t_send, t_reply, ok, (EXPECTED_EVENT[command], ticket) if ok else None))
-
-    start = time.monotonic() + 0.2
-    n_window = n_issue = 0
-    for k in range(total):
-        delay = start + k / rate - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        if k % 4 == 0:
-            queue = "P" if n_issue % 3 == 2 else "A"  # windows 1 and 2 serve A, window 9 serves P
-            n_issue += 1
-            tasks.append(asyncio.create_task(one(devices["kiosk"], "issue_ticket", {"queue": queue})))
-        else:
-            name, number = windows[n_window % 3]
-            n_window += 1
-            command = cycle[step[number] % 3]
-            step[number] += 1
-            tasks.append(asyncio.create_task(one(devices[name], command, {"window": number})))
-    await asyncio.gather(*tasks)
-    return samples
-
-
-async def run_raw(control: Any, rate: float, count: int) -> list[dict]:
-    """Trigger ``count`` raw broadcasts at ``rate`` per second; returns the raw server's answers
-    with the driver's send and reply times."""
-    answers: dict[int, dict] = {}
-    sends: dict[int, float] = {}
-
-    async def reader() -> None:
-        async for raw in control:
-            t = time.monotonic()
-            msg = json.loads(raw)
-            msg["t_reply"] = t
-            answers[msg["re"]] = msg
-            if len(answers) == count:
-                return
-
-    task = asyncio.create_task(reader())
-    start = time.monotonic() + 0.2
-    for k in range(1, count + 1):
-        delay = start + (k - 1) / rate - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        sends[k] = time.monotonic()
-        await control.send(str(k))
-    await asyncio.wait_for(task, 60)
-    for k, msg in answers.items():
-        msg["t_send"] = sends[k]
-    return [answers[k] for k in sorted(answers)]
-
-
-def row(name: str, values: list[float]) -> str:
-    ms = [v * 1000 for v in values]
-    return (f"| {name:<44} | {len(ms):>5} | {pct(ms, 50):>8.1f} | {pct(ms, 99):>8.1f} | "
-            f"{max(ms) if ms else math.nan:>8.1f} |")
-
-
-async def drive(args: argparse.Namespace, worker: Worker) -> dict[str, Any]:
-    from websockets.asyncio.client import connect
-
-    tmp = Path(tempfile.mkdtemp(prefix="hallops-bench-"))
-    db = tmp / "hall.db"
-    tokens = await mint_tokens(db)
-    hall_port, raw_port = free_port(), free_port()
-
-    serve_cmd = [sys.executable]
-    if args.profile:
-        serve_cmd += ["-m", "cProfile", "-o", str(args.profile)]
-    serve_cmd += ["-m", "queue_server.cli", "serve", "--config", str(args.config), "--db", str(db),
-                  "--port", str(hall_port), "--synchronous", args.synchronous]
-    result: dict[str, Any] = {"fsync": fsync_times(tmp), "load_before": os.getloadavg()}
-    server_log = open(tmp / "serve.log", "wb")
-    server = subprocess.Popen(serve_cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=server_log)
-    raw = subprocess.Popen([sys.executable, __file__, "--raw-server", str(raw_port)], cwd=ROOT,
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        wait_http(hall_port, server)
-        assert raw.stdout is not None and raw.stdout.readline().strip() == "listening"
-        url = f"ws://127.0.0.1:{hall_port}/ws"
-        opts = {"compression": None, "ping_interval": None}  # the server pings; a starved driver must not hang up
-        async with connect(url, **opts) as k_ws, connect(url, **opts) as w1_ws, \
-                connect(url, **opts) as w2_ws, connect(url, **opts) as w9_ws:
-            devices = {"kiosk": Device(k_ws), "w1": Device(w1_ws), "w2": Device(w2_ws), "w9": Device(w9_ws)}
-            for name, dev in devices.items():
-                _, _, msg = await dev.call("auth", token=tokens[name])
-                assert msg["type"] == "ok", msg
-            for name, number in (("w1", 1), ("w2", 2), ("w9", 9)):
-                await devices[name].call("open_window", window=number)
-            for i in range(15):  # a short line before the clock starts
-                await devices["kiosk"].call("issue_ticket", queue="P" if i % 3 == 2 else "A")
-
-            connected = await worker.call("connect", "hall", hall_port, "/ws", args.displays,
-                                          '{"id":1,"type":"subscribe"}')
-            result["connect_s"] = connected["seconds"]
-            result["server_rss_mb"] = proc_rss_mb(server.pid)
-            await asyncio.sleep(1.0)
-
-            cpu0 = (proc_cpu(server.pid), await worker.call("cpu"), cpu_seconds_self())
-            t0 = time.monotonic()
-            samples = await run_commands(devices, args.rate, args.seconds)
-            record = await worker.call("collect", "hall", args.displays, 30)
-            wall = time.monotonic() - t0
-            cpu1 = (proc_cpu(server.pid), await worker.call("cpu"), cpu_seconds_self())
-        result["cpu_hall"] = {name: (b - a) / wall for name, a, b in
-                              zip(("server", "displays", "driver"), cpu0, cpu1)}
-        result["server_cpu_per_command"] = (cpu1[0] - cpu0[0]) / len(samples)
-        result["hall_wall"] = wall
-
-        by_key = {meta: seq for seq, meta in record["meta"].items()}
-        latency = [s.t_reply - s.t_send for s in samples]
-        send_last, ok_last, spread, missing = [], [], [], 0
-        for s in samples:
-            if not s.ok:
-                continue
-            seq = by_key.get(tuple(s.key))  # type: ignore[arg-type]
-            if seq is None or record["count"].get(seq, 0) < args.displays:
-                missing += 1
-                continue
-            send_last.append(record["last"][seq] - s.t_send)
-            ok_last.append(record["last"][seq] - s.t_reply)
-            spread.append(record["last"][seq] - record["first"][seq])
-        result["hall"] = {"latency": latency, "send_last": send_last, "ok_last": ok_last, "spread": spread,
-                          "commands": len(samples), "ok": sum(s.ok for s in samples),
-                          "errors": Counter(s.command for s in samples if not s.ok), "not_everywhere": missing,
-                          "by_command": {c: [s.t_reply - s.t_send for s in samples if s.command == c]
-                                         for c in EXPECTED_EVENT}}
-        sample = sorted(record["samples"].values(), key=len)
-        payload = sample[len(sample) // 2]  # an event of median size
-        result["payload_bytes"] = len(payload.encode())
-
-        # ---------------------------------------------------------------- raw baseline
-        await worker.call("connect", "raw", raw_port, "/", args.displays, "display")
-        template = re.sub(r'"seq":\d+', '"seq":%SEQ%', payload, count=1)
-        count = int(args.rate * args.raw_seconds)
-        async with connect(f"ws://127.0.0.1:{raw_port}/", max_size=2**20, **opts) as control:
-            await control.send("control")
-            await control.send(template)
-            await asyncio.sleep(0.5)
-            cpu0 = proc_cpu(raw.pid)
-            t0 = time.monotonic()
-            answers = await run_raw(control, args.rate, count)
-            raw_record = await worker.call("collect", "raw", args.displays, 30)
-            result["cpu_raw_server"] = (proc_cpu(raw.pid) - cpu0) / (time.monotonic() - t0)
-            result["raw_cpu_per_broadcast"] = (proc_cpu(raw.pid) - cpu0) / count
-        call_last, raw_send_last, raw_ack_last, call_time, raw_missing = [], [], [], [], 0
-        for a in answers:
-            k = a["re"]
-            if raw_record["count"].get(k, 0) < args.displays:
-                raw_missing += 1
-                continue
-            call_last.append(raw_record["last"][k] - a["t_call"])
-            raw_send_last.append(raw_record["last"][k] - a["t_send"])
-            raw_ack_last.append(raw_record["last"][k] - a["t_reply"])
-            call_time.append(a["t_done"] - a["t_call"])
-        result["raw"] = {"call_last": call_last, "send_last": raw_send_last, "ack_last": raw_ack_last,
-                         "call_time": call_time, "count": count, "not_everywhere": raw_missing}
-        result["load_after"] = os.getloadavg()
-    finally:
-        await worker.call("close")
-        server.send_signal(signal.SIGINT)  # a clean stop, so that cProfile writes its file
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        raw.kill()
-        raw.wait()
-        server_log.close()
-        shutil.rmtree(tmp, ignore_errors=True)
-    return result
-
-
-def report(args: argparse.Namespace, r: dict[str, Any]) -> str:
-    hall, rawr = r["hall"], r["raw"]
-    lines = [
-        f"hallops bench_server · {args.displays} displays · {args.rate:g} commands/s for {args.seconds:g} s"
-        f" · synchronous={args.synchronous}",
-        f"{os.cpu_count()} CPUs · Python {platform.python_version()} · {time.strftime('%Y-%m-%d %H:%M')}"
-        f" · load average before {r['load_before'][0]:.1f}, after {r['load_after'][0]:.1f}"
-        f" · fsync of 4 KiB on the database's disk: p50 {pct(r['fsync'], 50) * 1000:.1f} ms,"
-        f" max {max(r['fsync']) * 1000:.1f} ms",
-        f"displays connected and subscribed in {r['connect_s']:.1f} s; server RSS with them {r['server_rss_mb']:.0f} MB;"
-        f" event payload (median) {r['payload_bytes']} bytes",
-        f"commands: {hall['commands']} sent, {hall['ok']} ok, errors {dict(hall['errors']) or 'none'};"
-        f" events not seen by every display: {hall['not_everywhere']}",
-        "",
-        f"| {'latency (ms)':<44} | {'n':>5} | {'p50':>8} | {'p99':>8} | {'max':>8} |",
-        f"|{'-' * 46}|{'-' * 7}|{'-' * 10}|{'-' * 10}|{'-' * 10}|",
-        row("command: send → ok reply", hall["latency"]),
-        *(row(f"  {c}", v) for c, v in hall["by_command"].items()),
-        row("hall fan-out: command send → last display", hall["send_last"]),
-        row("hall fan-out: ok reply → last display", hall["ok_last"]),
-        row("hall: first display → last display", hall["spread"]),
-        row("raw broadcast(): call → last client", rawr["call_last"]),
-        row("raw: trigger send → last client", rawr["send_last"]),
-        row("raw: ack → last client", rawr["ack_last"]),
-        row("raw: duration of the broadcast() call", rawr["call_time"]),
-        "",
-        f"CPU (share of one core during the phase, {r['hall_wall']:.1f} s): "
-        + ", ".join(f"{k} {v:.0%}" for k, v in r["cpu_hall"].items())
-        + f"; raw server {r['cpu_raw_server']:.0%}",
-        f"CPU per command in the hall server {r['server_cpu_per_command'] * 1000:.1f} ms;"
-        f" per broadcast in the raw server {r['raw_cpu_per_broadcast'] * 1000:.1f} ms"
-        f" (/proc, 10 ms ticks: averages only)",
-        f"raw broadcasts: {rawr['count']}, not seen by every client: {rawr['not_everywhere']}",
-    ]
-    p99_cmd = pct(hall["latency"], 99) * 1000
-    hall_hi, hall_lo = pct(hall["send_last"], 99), pct(hall["ok_last"], 99)
-    raw_call = pct(rawr["call_last"], 99)
-    lines += [
-        "",
-        f"aim command p99 ≤ 50 ms: {p99_cmd:.1f} ms → {'met' if p99_cmd <= 50 else 'MISSED'}",
-        f"aim fan-out p99 ≤ 2 × raw broadcast p99 ({2 * raw_call * 1000:.1f} ms): "
-        f"hall send → last {hall_hi * 1000:.1f} ms ({hall_hi / raw_call:.2f} ×), "
-        f"ok → last {hall_lo * 1000:.1f} ms ({hall_lo / raw_call:.2f} ×)",
-    ]
-    return "\n".join(lines)
-
-
 def raise_nofile(needed: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < needed:
@@ -638,28 +937,67 @@ def raise_nofile(needed: int) -> None:
         raise SystemExit(f"need {needed} open files, the hard limit is {hard}")
 
 
+async def drive(args: argparse.Namespace, displays: Displays) -> list[dict[str, Any]]:
+    runs = []
+    try:
+        for i in range(args.runs):
+            runs.append(await one_run(args, displays))
+            print(f"run {i + 1}/{args.runs} done", file=sys.stderr, flush=True)
+            print(report(args, runs[-1:]), file=sys.stderr, flush=True)  # each run as it ends
+            if args.json:
+                args.json.write_text(json.dumps(runs, default=list, indent=1))
+    finally:
+        await displays.close()
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--displays", type=int, default=1000)
-    parser.add_argument("--rate", type=float, default=30.0, help="commands per second")
-    parser.add_argument("--seconds", type=float, default=20.0, help="length of the measured phase")
-    parser.add_argument("--raw-seconds", type=float, default=10.0, help="length of the raw broadcast phase")
-    parser.add_argument("--config", type=Path, default=SMALL_HALL)
-    parser.add_argument("--synchronous", choices=["FULL", "NORMAL"], default="FULL",
-                        help="the server's SQLite mode (FULL, the default of hallops serve: every ok survives power loss)")
+    parser.add_argument("--displays", type=int, default=200)
+    parser.add_argument("--kiosk-rate", type=float, default=15.0, help="tickets issued per second")
+    parser.add_argument("--window-rate", type=float, default=10.0, help="commands per second per window")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each measured phase")
+    parser.add_argument(
+        "--runs", type=int, default=1, help="runs (fresh servers each); the report gives medians"
+    )
+    parser.add_argument("--prefill", type=int, default=40, help="tickets issued before the clock starts")
+    parser.add_argument(
+        "--display-procs", type=int, default=0, help="display processes (0: 1 per 500 displays)"
+    )
+    parser.add_argument("--config", type=Path, default=BENCH_HALL)
+    parser.add_argument("--synchronous", choices=["FULL", "NORMAL"], default="FULL")
+    parser.add_argument(
+        "--no-bare", action="store_true", help="the hall server only (e.g. a 5-minute stall hunt)"
+    )
+    parser.add_argument(
+        "--frame-floor",
+        action="store_true",
+        help="also a bare phase that sends with fanout.send_frame instead of broadcast()",
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="also run the hall server from this source tree (e.g. `git archive` of an older commit)",
+    )
     parser.add_argument("--profile", type=Path, help="run the server under cProfile, write the stats here")
-    parser.add_argument("--json", type=Path, help="also write the raw figures here")
-    parser.add_argument("--raw-server", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--py-spy", type=Path, help="record the hall server with py-spy (raw format) to this file"
+    )
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--bare-mode", default="broadcast", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.raw_server:
-        asyncio.run(raw_server_main(args.raw_server))
+    if args.bare_server:
+        asyncio.run(bare_server_main(args.bare_server, args.bare_mode))
         return
-    raise_nofile(4 * args.displays + 256)  # both ends of each display socket, for both servers
-    worker = Worker()  # forked before any event loop exists in this process
-    result = asyncio.run(drive(args, worker))
-    print(report(args, result))
+    if args.display_procs <= 0:
+        args.display_procs = max(1, math.ceil(args.displays / 500))
+    raise_nofile(2 * args.displays + 256)
+    displays = Displays(args.display_procs)  # forked before any event loop exists in this process
+    runs = asyncio.run(drive(args, displays))
+    print(report(args, runs))
     if args.json:
-        args.json.write_text(json.dumps({k: v for k, v in result.items()}, default=list, indent=1))
+        args.json.write_text(json.dumps(runs, default=list, indent=1))
     if args.profile and args.profile.exists():
         import pstats
 

@@ -18,7 +18,7 @@ except ModuleNotFoundError:  # run from a checkout that is not installed
 
 import streamlit as st
 
-from dashboard import theme, ui
+from dashboard import city_ui, theme, ui
 
 
 def _favicon():
@@ -40,6 +40,8 @@ PAGES = [
     st.Page("app_pages/report.py", title="报表", url_path="report"),
     st.Page("app_pages/whatif.py", title="排班模拟", url_path="whatif"),
 ]
+if city_ui.city_url():  # a city's database: the halls side by side (docs/city.md)
+    PAGES.append(st.Page("app_pages/city.py", title="全市对比", url_path="city"))
 
 page = st.navigation(PAGES)
 st.set_page_config(page_title=f"{page.title} · HallOps 管理看板", page_icon=_favicon(), layout="wide")

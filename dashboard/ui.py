@@ -14,6 +14,7 @@ import streamlit as st
 
 from queue_server.hall.config import HallConfig
 
+from . import city_ui as city
 from . import hall_clock
 from . import queries as q
 from .data import HallWarehouse, default_cache_path
@@ -31,6 +32,7 @@ PAGE_FILTERS: dict[str, tuple[str, ...]] = {
     "ratings": ("dates", "department"),
     "windows": ("dates", "department", "queue"),
     "report": (),
+    "city": ("dates",),
 }
 
 
@@ -82,12 +84,15 @@ def context() -> Context:
 def frame(page_path: str | None) -> Context:
     """The shared frame: config and data, the hall's name, the sidebar filters of the page."""
     try:
-        db = db_path_from_env()
-        cfg_path = config_path_from_env()
-        config = load_config(str(cfg_path))
-        if not db.exists():
-            raise FileNotFoundError(f"数据库文件不存在:{db}")
-        wh = load_warehouse(str(db), str(cfg_path))
+        if city.city_url():  # a city: the hall picker, then that hall's rows (docs/city.md)
+            config, wh = city.open_hall(city.city_url())  # type: ignore[arg-type]
+        else:
+            db = db_path_from_env()
+            cfg_path = config_path_from_env()
+            config = load_config(str(cfg_path))
+            if not db.exists():
+                raise FileNotFoundError(f"数据库文件不存在:{db}")
+            wh = load_warehouse(str(db), str(cfg_path))
     except Exception as exc:
         st.error(f"无法打开大厅数据:{exc}")
         st.stop()

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import errno
 import logging
-import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,44 +40,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = _load_config(args.config)
     if config is None:
         return 1
+    from .city.cli_city import city_extra_missing
+    from .store.open import is_postgres_url
+
+    if args.nats or args.standby or is_postgres_url(args.db):
+        missing = city_extra_missing()
+        if missing:
+            return _fail(missing)
+    from .city.serve import run_hall_server
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        return asyncio.run(_serve(config, args))
+        return asyncio.run(
+            run_hall_server(
+                config,
+                db=args.db,
+                host=args.host,
+                port=args.port,
+                standby=args.standby,
+                nats=args.nats,
+                synchronous=args.synchronous,
+            )
+        )
     except KeyboardInterrupt:
         return 0
-
-
-async def _serve(config: HallConfig, args: argparse.Namespace) -> int:
-    from .server.app import HallServer
-    from .store import SqliteStore
-
-    store = SqliteStore(args.db, synchronous=args.synchronous)
-    server = HallServer(config, store, host=args.host, port=args.port)
-    from .store.sqlite import DatabaseLocked, SchemaTooNew
-
-    try:
-        await server.start()
-    except (SchemaTooNew, DatabaseLocked) as exc:
-        return _fail(str(exc))
-    except OSError as exc:
-        await store.close()
-        if exc.errno == errno.EADDRINUSE:
-            return _fail(f"port {args.port} on {args.host} is already in use")
-        return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
-    base = f"http://{args.host}:{server.port}"
-    print(f"HallOps {__version__} · {config.name} ({config.code})", flush=True)
-    print(f"  websocket  ws://{args.host}:{server.port}/ws", flush=True)
-    print(f"  wall       {base}/display/wall", flush=True)
-    print(f"  kiosk      {base}/kiosk", flush=True)
-    print(f"  terminal   {base}/terminal", flush=True)
-    print(f"  health     {base}/healthz", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await server.stop()
-    return 0
 
 
 # ---------------------------------------------------------------------- token
@@ -103,14 +87,16 @@ async def _token(config: HallConfig, args: argparse.Namespace) -> int:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from .city.cli_city import city_extra_missing
     from .server.auth import hash_token, new_token
-    from .store import SqliteStore
     from .store.base import DeviceToken
-
-    name = args.name or (f"{args.role}-{args.window}" if args.window else args.role)
+    from .store.open import is_postgres_url, store_for
     from .store.sqlite import SchemaTooNew
 
-    store = SqliteStore(args.db, writer=False)  # while the server runs: token rows only
+    name = args.name or (f"{args.role}-{args.window}" if args.window else args.role)
+    if is_postgres_url(args.db) and (missing := city_extra_missing()):
+        return _fail(missing)
+    store = store_for(args.db, hall=config.code, writer=False)
     try:
         await store.open()
     except SchemaTooNew as exc:
@@ -135,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     from dashboard import cli_dashboard
 
     from . import cli_calendar, config_file, passwords
+    from .city import cli_city
     from .sim import cli_simulate
 
     parser = argparse.ArgumentParser(prog="hallops", description="HallOps: hall operations for 政务服务中心")
@@ -143,7 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="run the queue server")
     s.add_argument("--config", default=DEFAULT_CONFIG, help=f"hall config TOML (default {DEFAULT_CONFIG})")
-    s.add_argument("--db", default=DEFAULT_DB, help=f"SQLite database file (default {DEFAULT_DB})")
+    s.add_argument(
+        "--db",
+        default=DEFAULT_DB,
+        help=f"SQLite database file (default {DEFAULT_DB}) or postgresql://USER@HOST:PORT/DB (a city, docs/city.md)",
+    )
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8765)
     s.add_argument(
@@ -152,11 +143,19 @@ def build_parser() -> argparse.ArgumentParser:
         default="FULL",
         help="SQLite synchronous mode (FULL: every acknowledged command survives power loss)",
     )
+    s.add_argument(
+        "--standby",
+        action="store_true",
+        help="PostgreSQL only: wait for the hall's running server to stop, then serve (docs/city.md)",
+    )
+    s.add_argument(
+        "--nats", metavar="nats://HOST:PORT", help="publish committed events to the display gateways"
+    )
     s.set_defaults(func=cmd_serve)
 
     t = sub.add_parser("token", help="mint a device token (prints only the token)")
     t.add_argument("--config", default=DEFAULT_CONFIG)
-    t.add_argument("--db", default=DEFAULT_DB)
+    t.add_argument("--db", default=DEFAULT_DB, help="SQLite file or postgresql://... (the hall's database)")
     t.add_argument(
         "--role",
         required=True,
@@ -172,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_calendar.add_parser(sub)
     cli_simulate.add_parser(sub)
     cli_dashboard.add_parser(sub)
+    cli_city.add_parser(sub)
+    cli_city.add_city_parser(sub)
     return parser
 
 

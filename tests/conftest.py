@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from queue_server.hall.config import HallConfig
 from queue_server.server.app import HallServer
 from queue_server.store import SqliteStore
 
+from _backends import BACKENDS, Backend, fresh_database, pg_cluster
 from _support import DEMO_HALL, SMALL_HALL, STAFF_PASSWORD, Client  # noqa: F401 - re-exported
 
 
@@ -44,3 +45,30 @@ def connect_client(server: HallServer):
             yield Client(ws)
 
     return _connect
+
+
+# ---------------------------------------------------------------------- store backends
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A PostgreSQL cluster for the session (started only when a test asks for it)."""
+    with pg_cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A fresh, empty database of the session cluster for one test."""
+    with fresh_database(pg_server) as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """The test runs once on a SQLite file and once on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield Backend("sqlite", str(tmp_path / "hall.db"))
+        return
+    with fresh_database(request.getfixturevalue("pg_server")) as url:
+        yield Backend("postgres", url)

@@ -19,7 +19,6 @@ for a fresh snapshot and pushes it to every screen of the hall (a ``snapshot`` p
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import logging
@@ -97,7 +96,7 @@ class HallFeed:
         if self._sub is not None:
             try:
                 await self._sub.unsubscribe()
-            except Exception as exc:  # noqa: BLE001 - the connection may be gone already
+            except Exception as exc:
                 log.debug("unsubscribe %s: %s", self.hall, exc)
 
     # ---------------------------------------------------------------- the stream
@@ -116,8 +115,11 @@ class HallFeed:
             if m["n"] == self.n + 1:
                 self._apply(m)
                 return
-        log.warning("hall %s: %s; resyncing its screens", self.hall,
-                    "another server run" if m["src"] != self.src else f"gap after event {self.n}")
+        log.warning(
+            "hall %s: %s; resyncing its screens",
+            self.hall,
+            "another server run" if m["src"] != self.src else f"gap after event {self.n}",
+        )
         self.synced, self.snap, self.pending_snap, self.buffer = False, None, None, [m]
         self.request_snapshot()
 
@@ -141,7 +143,12 @@ class HallFeed:
         while True:
             try:
                 reply = await self.nc.request(subjects.snapshot(self.hall), b"", timeout=REQUEST_TIMEOUT_S)
-            except (TimeoutError, nats.errors.TimeoutError, nats.errors.NoRespondersError, nats.errors.ConnectionClosedError) as exc:
+            except (
+                TimeoutError,
+                nats.errors.TimeoutError,
+                nats.errors.NoRespondersError,
+                nats.errors.ConnectionClosedError,
+            ) as exc:
                 log.info("hall %s: no snapshot yet (%s); asking again", self.hall, type(exc).__name__)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
@@ -226,8 +233,13 @@ class HallFeed:
         return self.config
 
     def health(self) -> dict[str, Any]:
-        return {"synced": self.synced, "src": self.src, "n": self.n, "subscribers": len(self.members),
-                "resyncs": self.resyncs}
+        return {
+            "synced": self.synced,
+            "src": self.src,
+            "n": self.n,
+            "subscribers": len(self.members),
+            "resyncs": self.resyncs,
+        }
 
 
 class _Screen:
@@ -238,10 +250,23 @@ class _Screen:
         self.last_filter: Filter | None = None
 
 
-def _response(status: HTTPStatus, body: bytes, content_type: str, *, extra: list[tuple[str, str]] = (),  # type: ignore[assignment]
-              cache: str = "no-cache") -> Response:
-    headers = Headers([("Content-Type", content_type), ("Content-Length", str(len(body))),
-                       ("Cache-Control", cache), ("X-Content-Type-Options", "nosniff"), *extra])
+def _response(
+    status: HTTPStatus,
+    body: bytes,
+    content_type: str,
+    *,
+    extra: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    cache: str = "no-cache",
+) -> Response:
+    headers = Headers(
+        [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", cache),
+            ("X-Content-Type-Options", "nosniff"),
+            *extra,
+        ]
+    )
     return Response(status.value, status.phrase, headers, body)
 
 
@@ -262,8 +287,14 @@ def hall_of(request: Request) -> str | None:
 
 
 class Gateway:
-    def __init__(self, nats_url: str, *, host: str = "127.0.0.1", port: int = 8770,
-                 static_dir: Path | str | None = None) -> None:
+    def __init__(
+        self,
+        nats_url: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8770,
+        static_dir: Path | str | None = None,
+    ) -> None:
         self.nats_url = nats_url
         self.host = host
         self.port = port
@@ -276,14 +307,33 @@ class Gateway:
         self._feed_lock = asyncio.Lock()
 
     async def start(self) -> None:
-        self._nc = await nats.connect(self.nats_url, name="hallops-gateway", max_reconnect_attempts=-1,
-                                      reconnect_time_wait=0.5, connect_timeout=5)
-        self._server = await serve(self._handle, self.host, self.port, process_request=self._process_request,
-                                   compression=None, max_size=p.TRANSPORT_MAX_BYTES, ping_interval=20,
-                                   ping_timeout=20, write_limit=2**16, open_timeout=3)
+        self._nc = await nats.connect(
+            self.nats_url,
+            name="hallops-gateway",
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,
+            connect_timeout=5,
+        )
+        self._server = await serve(
+            self._handle,
+            self.host,
+            self.port,
+            process_request=self._process_request,
+            compression=None,
+            max_size=p.TRANSPORT_MAX_BYTES,
+            ping_interval=20,
+            ping_timeout=20,
+            write_limit=2**16,
+            open_timeout=3,
+        )
         self.port = next(iter(self._server.sockets)).getsockname()[1]
-        log.info("HallOps gateway %s on ws://%s:%s/ws?hall=CODE (NATS %s)", __version__, self.host, self.port,
-                 self.nats_url)
+        log.info(
+            "HallOps gateway %s on ws://%s:%s/ws?hall=CODE (NATS %s)",
+            __version__,
+            self.host,
+            self.port,
+            self.nats_url,
+        )
 
     async def stop(self) -> None:
         for feed in self.feeds.values():
@@ -323,32 +373,45 @@ class Gateway:
                 return _text(HTTPStatus.BAD_REQUEST, "which hall? connect to /ws?hall=CODE\n")
             return None
         if path == "/healthz":
-            return _response(HTTPStatus.OK, json.dumps(self.health(), ensure_ascii=False).encode(),
-                             "application/json; charset=utf-8")
+            return _response(
+                HTTPStatus.OK,
+                json.dumps(self.health(), ensure_ascii=False).encode(),
+                "application/json; charset=utf-8",
+            )
         if path == "/config.json":
             if hall is None:
                 return _text(HTTPStatus.BAD_REQUEST, "which hall? /config.json?hall=CODE\n")
             try:
                 cfg = await (await self.feed(hall)).public_config()
-            except Exception:  # noqa: BLE001 - no hall server answers
+            except Exception:
                 return _text(HTTPStatus.SERVICE_UNAVAILABLE, f"hall {hall} does not answer\n")
             public = {k: v for k, v in cfg.items() if k != "require_display_token"}
-            return _response(HTTPStatus.OK, json.dumps(public, ensure_ascii=False).encode(),
-                             "application/json; charset=utf-8")
+            return _response(
+                HTTPStatus.OK,
+                json.dumps(public, ensure_ascii=False).encode(),
+                "application/json; charset=utf-8",
+            )
         for prefix, page in GATEWAY_PAGES.items():
-            if path == prefix or (prefix.endswith("/") and path.startswith(prefix) and path[len(prefix):].isdigit()):
+            if path == prefix or (
+                prefix.endswith("/") and path.startswith(prefix) and path[len(prefix) :].isdigit()
+            ):
                 if hall is None:
                     return _text(HTTPStatus.BAD_REQUEST, f"which hall? {path}?hall=CODE\n")
-                return self._file(self.static_dir / page,
-                                  extra=[("Set-Cookie", f"{HALL_COOKIE}={hall}; Path=/; SameSite=Lax")])
+                return self._file(
+                    self.static_dir / page,
+                    extra=[("Set-Cookie", f"{HALL_COOKIE}={hall}; Path=/; SameSite=Lax")],
+                )
         if path.startswith(STATIC_PREFIX):
             root = (self.static_dir / "static").resolve()
-            target = (root / path[len(STATIC_PREFIX):]).resolve()
+            target = (root / path[len(STATIC_PREFIX) :]).resolve()
             if root not in target.parents:
                 return _text(HTTPStatus.NOT_FOUND, "not found\n")
             return self._file(target, cache="max-age=300")
-        return _text(HTTPStatus.NOT_FOUND, "not found (a gateway serves the wall and window displays;"
-                                           " kiosks, terminals, pads and status pages are on the hall server)\n")
+        return _text(
+            HTTPStatus.NOT_FOUND,
+            "not found (a gateway serves the wall and window displays;"
+            " kiosks, terminals, pads and status pages are on the hall server)\n",
+        )
 
     def _file(self, target: Path, *, cache: str = "no-cache", extra: list[tuple[str, str]] = ()) -> Response:  # type: ignore[assignment]
         import mimetypes
@@ -361,9 +424,14 @@ class Gateway:
         return _response(HTTPStatus.OK, target.read_bytes(), ctype, cache=cache, extra=list(extra))
 
     def health(self) -> dict[str, Any]:
-        return {"status": "ok", "role": "gateway", "version": __version__,
-                "uptime_s": round(time.monotonic() - self.started, 1), "connections": len(self.screens),
-                "halls": {h: f.health() for h, f in self.feeds.items()}}
+        return {
+            "status": "ok",
+            "role": "gateway",
+            "version": __version__,
+            "uptime_s": round(time.monotonic() - self.started, 1),
+            "connections": len(self.screens),
+            "halls": {h: f.health() for h, f in self.feeds.items()},
+        }
 
     # ---------------------------------------------------------------- websockets
 
@@ -389,8 +457,9 @@ class Gateway:
         try:
             rid, msg = p.parse_request(raw)
             if msg.get("type") not in GATEWAY_TYPES:
-                raise p.ProtocolError("forbidden", "a display gateway serves screens only; commands go to the"
-                                                   " hall server")
+                raise p.ProtocolError(
+                    "forbidden", "a display gateway serves screens only; commands go to the hall server"
+                )
             validate(msg, "anonymous")
             kind = msg["type"]
             if kind == "ping":
@@ -398,13 +467,16 @@ class Gateway:
                 now = datetime.now(ZoneInfo(cfg["hall"]["timezone"]))
                 return p.ok(rid, server_time=now.isoformat(), version=__version__)
             if kind == "auth":
-                reply = await feed.nc.request(subjects.auth(feed.hall),
-                                              json.dumps({"token_hash": hash_token(msg["token"])}).encode(),
-                                              timeout=REQUEST_TIMEOUT_S)
+                reply = await feed.nc.request(
+                    subjects.auth(feed.hall),
+                    json.dumps({"token_hash": hash_token(msg["token"])}).encode(),
+                    timeout=REQUEST_TIMEOUT_S,
+                )
                 answer = json.loads(reply.data)
                 if answer.get("role") != "display":
-                    raise p.ProtocolError("unauthenticated", "unknown or revoked token (a gateway takes display"
-                                                             " tokens only)")
+                    raise p.ProtocolError(
+                        "unauthenticated", "unknown or revoked token (a gateway takes display tokens only)"
+                    )
                 screen.role = "display"
                 return p.ok(rid, role="display", window=None, name=answer.get("name", ""))
             if kind == "subscribe":
@@ -423,7 +495,9 @@ class Gateway:
     async def _filter_from(self, feed: HallFeed, msg: dict[str, Any], screen: _Screen) -> Filter:
         cfg = await feed.public_config()
         if msg.get("ticket_token") is not None:
-            raise p.ProtocolError("invalid_field", "status pages subscribe at their hall server, not at a gateway")
+            raise p.ProtocolError(
+                "invalid_field", "status pages subscribe at their hall server, not at a gateway"
+            )
         if cfg.get("require_display_token") and screen.role == "anonymous":
             raise p.ProtocolError("display_token_required", "this hall requires a display token: auth first")
         queues, windows, zone = msg.get("queues"), msg.get("windows"), msg.get("zone")
@@ -447,8 +521,10 @@ class Gateway:
                 raise p.ProtocolError("invalid_field", f"no window in zone {zone!r}")
             windows = sorted({*(windows or []), *(w["number"] for w in zone_windows)})
             queues = sorted({*(queues or []), *(q for w in zone_windows for q in w["queues"])})
-        return Filter(queues=frozenset(queues) if queues is not None else None,
-                      windows=frozenset(windows) if windows is not None else None)
+        return Filter(
+            queues=frozenset(queues) if queues is not None else None,
+            windows=frozenset(windows) if windows is not None else None,
+        )
 
 
 async def run_gateway(nats_url: str, *, host: str, port: int) -> int:
@@ -458,8 +534,11 @@ async def run_gateway(nats_url: str, *, host: str, port: int) -> int:
     except OSError as exc:
         print(f"hallops: cannot start the gateway on {host}:{port}: {exc}", file=sys.stderr, flush=True)
         return 1
-    print(f"HallOps gateway {__version__}: ws://{host}:{gateway.port}/ws?hall=CODE,"
-          f" http://{host}:{gateway.port}/display/wall?hall=CODE", flush=True)
+    print(
+        f"HallOps gateway {__version__}: ws://{host}:{gateway.port}/ws?hall=CODE,"
+        f" http://{host}:{gateway.port}/display/wall?hall=CODE",
+        flush=True,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -467,34 +546,3 @@ async def run_gateway(nats_url: str, *, host: str, port: int) -> int:
     await stop.wait()
     await gateway.stop()
     return 0
-
-
-def add_arguments(ap: argparse.ArgumentParser) -> None:
-    ap.add_argument("--nats", required=True, help="nats://HOST:PORT of the city's NATS")
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=8770)
-
-
-def cmd_gateway(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        return asyncio.run(run_gateway(args.nats, host=args.host, port=args.port))
-    except KeyboardInterrupt:
-        return 0
-
-
-def add_parser(sub: Any) -> None:
-    """``hallops gateway --nats nats://HOST:PORT [--host H] [--port P]``."""
-    g = sub.add_parser("gateway", help="a display gateway of a city of halls (docs/city.md)")
-    add_arguments(g)
-    g.set_defaults(func=cmd_gateway)
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="hallops gateway", description="a display gateway of a city of halls")
-    add_arguments(ap)
-    return cmd_gateway(ap.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -50,14 +50,21 @@ class NatsFanout:
     async def start(self, server: HallServer) -> None:
         """Connect and answer the gateways; call after ``server.start()``."""
         self._server = server
-        self._nc = await nats.connect(self.url, name=f"hallops-hall-{self.hall}", max_reconnect_attempts=-1,
-                                      reconnect_time_wait=0.5, connect_timeout=5)
+        self._nc = await nats.connect(
+            self.url,
+            name=f"hallops-hall-{self.hall}",
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,
+            connect_timeout=5,
+        )
         await self._nc.subscribe(subjects.snapshot(self.hall), cb=self._on_snapshot)
         await self._nc.subscribe(subjects.config(self.hall), cb=self._on_config)
         await self._nc.subscribe(subjects.auth(self.hall), cb=self._on_auth)
         await self._nc.flush()
         self._sender = asyncio.create_task(self._send_loop(), name=f"hallops-nats-{self.hall}")
-        log.info("hall %s publishes its events on %s (run %s)", self.hall, subjects.events(self.hall), self.src)
+        log.info(
+            "hall %s publishes its events on %s (run %s)", self.hall, subjects.events(self.hall), self.src
+        )
 
     async def close(self) -> None:
         if self._sender is not None:
@@ -69,14 +76,15 @@ class NatsFanout:
         if self._nc is not None:
             try:
                 await self._nc.drain()
-            except Exception as exc:  # noqa: BLE001 - closing anyway
+            except Exception as exc:
                 log.debug("NATS drain on close: %s", exc)
             self._nc = None
 
     # ---------------------------------------------------------------- Fanout
 
-    def subscribe(self, conn: ServerConnection, flt: Filter, ticket_id: str | None,
-                  snapshot: dict[str, Any]) -> None:
+    def subscribe(
+        self, conn: ServerConnection, flt: Filter, ticket_id: str | None, snapshot: dict[str, Any]
+    ) -> None:
         self.local.subscribe(conn, flt, ticket_id, snapshot)
 
     def unsubscribe(self, conn: ServerConnection) -> None:
@@ -104,7 +112,7 @@ class NatsFanout:
             try:
                 assert self._nc is not None
                 await self._nc.publish(subject, data)
-            except Exception as exc:  # noqa: BLE001 - the gateways see the gap in n and resync
+            except Exception as exc:
                 log.warning("could not publish an event of hall %s: %s", self.hall, exc)
 
     async def _on_snapshot(self, msg: Msg) -> None:
@@ -122,7 +130,10 @@ class NatsFanout:
 
     async def _on_config(self, msg: Msg) -> None:
         assert self._server is not None
-        config = {**self._server.http.public_config(), "require_display_token": self._server.config.require_display_token}
+        config = {
+            **self._server.http.public_config(),
+            "require_display_token": self._server.config.require_display_token,
+        }
         await msg.respond(encode(config).encode())
 
     async def _on_auth(self, msg: Msg) -> None:

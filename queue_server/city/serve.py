@@ -1,24 +1,22 @@
 """Run one hall server until SIGTERM/SIGINT, on SQLite or on a city's PostgreSQL (optionally as
 a standby), optionally publishing its committed events to NATS.
 
-``run_hall_server`` is what ``hallops serve`` runs; ``python -m queue_server.city.serve`` is the
-same with the serve options (``--config --db --host --port --standby --nats``).
+``run_hall_server`` is what ``hallops serve`` runs (queue_server/cli.py).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import errno
 import logging
 import signal
 import sys
-from pathlib import Path
 
 from .. import __version__
 from ..hall.config import HallConfig
 from ..server.app import HallServer
 from ..store.open import store_for
+from ..store.postgres_errors import HallLocked
 from ..store.sqlite import SchemaTooNew
 
 log = logging.getLogger("hallops.city.serve")
@@ -31,8 +29,16 @@ def _fail(message: str) -> int:
     return 1
 
 
-async def run_hall_server(config: HallConfig, *, db: str, host: str = "127.0.0.1", port: int = 8765,
-                          standby: bool = False, nats: str | None = None, synchronous: str = "FULL") -> int:
+async def run_hall_server(
+    config: HallConfig,
+    *,
+    db: str,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    standby: bool = False,
+    nats: str | None = None,
+    synchronous: str = "FULL",
+) -> int:
     """Serve until a signal (exit 0) or until the hall lock is lost (exit 3: a standby has or
     will take over; the process must not write any more)."""
     try:
@@ -50,9 +56,10 @@ async def run_hall_server(config: HallConfig, *, db: str, host: str = "127.0.0.1
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     if standby:
-        print(f"HallOps {__version__} · {config.name} ({config.code}): standby, waiting for the primary", flush=True)
-    from ..store.postgres import HallLocked
-
+        print(
+            f"HallOps {__version__} · {config.name} ({config.code}): standby, waiting for the primary",
+            flush=True,
+        )
     starting = asyncio.create_task(server.start())
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -92,28 +99,3 @@ async def run_hall_server(config: HallConfig, *, db: str, host: str = "127.0.0.1
         await fanout.close()
     await server.stop()
     return code
-
-
-def main(argv: list[str] | None = None) -> int:
-    from ..config_file import ConfigError, load_hall_config
-
-    ap = argparse.ArgumentParser(prog="python -m queue_server.city.serve")
-    ap.add_argument("--config", required=True)
-    ap.add_argument("--db", required=True, help="SQLite file or postgresql://USER@HOST:PORT/DB")
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=8765)
-    ap.add_argument("--standby", action="store_true", help="wait for the hall's running server to stop")
-    ap.add_argument("--nats", help="nats://HOST:PORT: publish committed events to the display gateways")
-    ap.add_argument("--synchronous", choices=["FULL", "NORMAL"], default="FULL")
-    args = ap.parse_args(argv)
-    try:
-        config = load_hall_config(Path(args.config))
-    except ConfigError as err:
-        return _fail(f"invalid hall config {args.config}:\n{err}")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return asyncio.run(run_hall_server(config, db=args.db, host=args.host, port=args.port, standby=args.standby,
-                                       nats=args.nats, synchronous=args.synchronous))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -35,6 +35,7 @@ from .auth import RateLimited, Sessions, hash_token
 from .context import Client, Viewer
 from .fanout import Fanout, LocalFanout, encode
 from .http import HttpRoutes
+from .metrics import Metrics, roles_of
 from .registry import validate
 from .schema import decode, text_problem
 from .writer import Job, Writer
@@ -74,10 +75,13 @@ class HallServer:
         self.tz = ZoneInfo(config.timezone)
         self.clock: Clock = clock or (lambda: datetime.now(self.tz))
         self.fanout = fanout or LocalFanout()
-        self.writer = Writer(store, self.fanout, self.now, self._rebuild, max_batch=max_batch)
+        self.metrics = Metrics()
+        self.writer = Writer(store, self.fanout, self.now, self._rebuild, max_batch=max_batch, metrics=self.metrics)
         self.clients: dict[ServerConnection, Client] = {}
         self.started_monotonic = time.monotonic()
-        self.http = HttpRoutes(config, self.health, static_dir, bind_host=host, is_manager=self._is_manager)
+        self.metrics.watch(self._live_figures)
+        self.http = HttpRoutes(config, self.health, static_dir, metrics=self.metrics.render, bind_host=host,
+                               is_manager=self._is_manager)
         self.issued_by_kiosk: dict[str, Any] = {}  # monotonic issue times per kiosk token
         self.sessions = Sessions(config)
         self._closing: set[asyncio.Task[None]] = set()
@@ -93,6 +97,7 @@ class HallServer:
         if self.matters is None:
             self.matters = {m.code: m for m in load_matters()}
         await self.writer.start()
+        self.metrics.start()
         self._ticker = asyncio.create_task(self._tick_loop(), name="hallops-ticker")
         self._server = await serve(
             self._handle_connection, self.host, self.port,
@@ -121,6 +126,7 @@ class HallServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
         await self.writer.stop()
+        await self.metrics.stop()
         await self.store.close()
 
     async def serve_forever(self) -> None:
@@ -191,16 +197,51 @@ class HallServer:
     async def _handle_connection(self, conn: ServerConnection) -> None:
         client = Client(conn=conn)
         self.clients[conn] = client
+        inflight: set[asyncio.Task[None]] = set()
         try:
             async for raw in conn:
-                reply = await self._handle_message(client, raw)
-                if reply is not None:
-                    await conn.send(encode(reply))
+                rtype, is_command = self._peek(client, raw)
+                if is_command:
+                    # Pipelined: the next message is read while this command waits for its
+                    # commit. Order holds: the task queues its job to the writer in its first
+                    # step, before any later message's task runs (issue 17: a kiosk's commands
+                    # no longer wait for each other's fsync).
+                    task = asyncio.create_task(self._answer(client, raw, rtype))
+                    inflight.add(task)
+                    task.add_done_callback(inflight.discard)
+                    continue
+                if inflight:  # a session request sees every earlier command answered
+                    await asyncio.gather(*inflight)
+                await self._answer(client, raw, rtype)
         except ConnectionClosed:
             pass
         finally:
             self.fanout.unsubscribe(conn)
             self.clients.pop(conn, None)
+
+    def _peek(self, client: Client, raw: str | bytes) -> tuple[str, bool]:
+        """The request's type (for /metrics) and whether it is a command the sender may send
+        (pipelined); anything else is answered in order by ``_handle_message``."""
+        try:
+            req = validate(p.parse_request(raw)[1], client.role)
+        except Exception:
+            return "invalid", False
+        return req.type, req.kind == "command"
+
+    async def _answer(self, client: Client, raw: str | bytes, rtype: str) -> None:
+        t0 = time.perf_counter()
+        reply = await self._handle_message(client, raw)
+        if reply is not None:
+            with contextlib.suppress(ConnectionClosed):
+                await client.conn.send(encode(reply))
+        self.metrics.command_seconds.labels(rtype).observe(time.perf_counter() - t0)
+
+    def _live_figures(self) -> dict[str, Any]:
+        return {"roles": roles_of(self.clients.values()),
+                "subscribers": getattr(self.fanout, "subscriber_count", 0),
+                "writer_queue": self.writer.queue_depth,
+                "frames": getattr(self.fanout, "frames_written", 0),
+                "slow_screens": getattr(self.fanout, "slow_screens", 0)}
 
     async def _handle_message(self, client: Client, raw: str | bytes) -> dict[str, Any] | None:
         rid: Any = None

@@ -2,8 +2,11 @@
 
 Subscribers with the same filter form a group. A group has its own ``seq``: every message
 it gets is numbered consecutively, so a display that misses one sees the gap and asks for
-``resync``. Each message is encoded once per group and handed to websockets'
-``broadcast()``, which never waits for a slow or dead connection.
+``resync``. Each message is encoded once per group, framed once (``frame_text``: server frames
+are unmasked and compression is off, so every screen of the group gets the same bytes) and
+written to every member's transport (``send_frame``), never waiting for a slow or dead
+connection. A screen whose write buffer is over ``SLOW_SCREEN_BYTES`` is not written to: it is
+cut off (its display reconnects and gets a fresh snapshot) and counted as a slow screen.
 
 ``Fanout`` is the narrow interface the server uses; ``LocalFanout`` serves the connections
 of this process. A broker-backed fan-out between processes (NATS, Redis) can implement the
@@ -18,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from websockets.asyncio.server import ServerConnection, broadcast
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 
 
 @dataclass(frozen=True)
@@ -40,8 +45,9 @@ EVERYTHING = Filter()
 TicketView = Callable[[str], "dict[str, Any] | None"]
 
 
-def filter_event(desc: dict[str, Any], flt: Filter, ticket_id: str | None = None,
-                 ticket_view: TicketView | None = None) -> dict[str, Any] | None:
+def filter_event(
+    desc: dict[str, Any], flt: Filter, ticket_id: str | None = None, ticket_view: TicketView | None = None
+) -> dict[str, Any] | None:
     """The event as this filter sees it, or None when it does not concern the subscriber.
 
     A citizen's status page (``ticket_token``) gets its own ticket's events in full, and for
@@ -61,8 +67,16 @@ def filter_event(desc: dict[str, Any], flt: Filter, ticket_id: str | None = None
         queues = [q for q in desc.get("queues", []) if q["code"] == mine["queue"]]
         if not queues:
             return None
-        return {"type": desc["type"], "at": desc["at"], "actor": "", "ticket": None, "window": None,
-                "data": {}, "queues": queues, "ticket_view": mine}
+        return {
+            "type": desc["type"],
+            "at": desc["at"],
+            "actor": "",
+            "ticket": None,
+            "window": None,
+            "data": {},
+            "queues": queues,
+            "ticket_view": mine,
+        }
     tv = desc.get("ticket_view") or {}
     wv = desc.get("window_view") or {}
     queues_touched = {tv.get("queue"), desc.get("data", {}).get("from_queue")} - {None}
@@ -99,11 +113,13 @@ def filter_state(state: dict[str, Any], flt: Filter, ticket_id: str | None = Non
         out["tickets"] = [t for t in state["tickets"] if t["queue"] in qs]
     if ws is not None or qs is not None:
         out["windows"] = [
-            w for w in state["windows"]
+            w
+            for w in state["windows"]
             if (ws is not None and w["number"] in ws) or (qs is not None and set(w["queues"]) & qs)
         ]
         out["recent_calls"] = [
-            c for c in state["recent_calls"]
+            c
+            for c in state["recent_calls"]
             if (ws is not None and c["window"] in ws) or (qs is not None and c["queue"] in qs)
         ]
     return out
@@ -111,6 +127,55 @@ def filter_state(state: dict[str, Any], flt: Filter, ticket_id: str | None = Non
 
 def encode(message: dict[str, Any]) -> str:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+# A screen that has not read this much of what it was sent is stalled: at ~1 KB per event,
+# over a thousand events behind. It is cut off instead of buffering without bound.
+SLOW_SCREEN_BYTES = 2**20
+
+
+def frame_text(payload: bytes) -> bytes:
+    """The whole websocket text frame of ``payload`` (UTF-8) as a server sends it: FIN set,
+    unmasked, no extension. The same bytes are valid on every connection of this server
+    (``compression=None``), so a message is framed once for all its screens."""
+    return Frame(Opcode.TEXT, payload).serialize(mask=False, extensions=[])
+
+
+@dataclass
+class SendStats:
+    """What ``send_frame`` did: frames written, screens skipped as closing, slow screens cut."""
+
+    written: int = 0
+    skipped: int = 0
+    slow: int = 0
+
+
+def send_frame(
+    conns: Iterable[ServerConnection], frame: bytes, *, slow_bytes: int = SLOW_SCREEN_BYTES
+) -> SendStats:
+    """Write one pre-built frame (``frame_text``) to every open connection: what websockets'
+    ``broadcast()`` does, without re-framing the message per connection (websockets has no
+    public API for it; issue python-websockets/websockets#931 suggests exactly this).
+
+    Like ``broadcast()`` it never waits and skips connections that are not open or in the
+    middle of a fragmented send; unlike it, a connection whose write buffer already holds more
+    than ``slow_bytes`` is aborted instead of buffering without bound."""
+    stats = SendStats()
+    for conn in conns:
+        proto = conn.protocol
+        if proto.state is not State.OPEN or conn.send_in_progress is not None or proto.extensions:
+            stats.skipped += 1
+            continue
+        transport = conn.transport
+        if transport.get_write_buffer_size() > slow_bytes:
+            stats.slow += 1
+            transport.abort()  # the handler ends; the screen reconnects and resubscribes
+            continue
+        if proto.writes:  # never jump ahead of bytes the protocol has queued (normally none)
+            conn.send_data()
+        transport.write(frame)
+        stats.written += 1
+    return stats
 
 
 @dataclass(eq=False)
@@ -122,20 +187,24 @@ class Group:
 
 
 class Fanout(Protocol):
-    def subscribe(self, conn: ServerConnection, flt: Filter, ticket_id: str | None,
-                  snapshot: dict[str, Any]) -> None: ...
+    def subscribe(
+        self, conn: ServerConnection, flt: Filter, ticket_id: str | None, snapshot: dict[str, Any]
+    ) -> None: ...
     def unsubscribe(self, conn: ServerConnection) -> None: ...
     def publish(self, descs: Iterable[dict[str, Any]], ticket_view: TicketView | None = None) -> None: ...
 
 
 class LocalFanout:
-    def __init__(self, send: Callable[[Iterable[ServerConnection], str], None] = broadcast) -> None:
-        self._send = send
+    def __init__(self, *, slow_bytes: int = SLOW_SCREEN_BYTES) -> None:
+        self.slow_bytes = slow_bytes
+        self.frames_written = 0  # counters for /metrics
+        self.slow_screens = 0
         self._groups: dict[tuple[Filter, str | None], Group] = {}
         self._member_of: dict[ServerConnection, Group] = {}
 
-    def subscribe(self, conn: ServerConnection, flt: Filter, ticket_id: str | None,
-                  snapshot: dict[str, Any]) -> None:
+    def subscribe(
+        self, conn: ServerConnection, flt: Filter, ticket_id: str | None, snapshot: dict[str, Any]
+    ) -> None:
         """Send the snapshot to ``conn`` and add it to its group, atomically with respect
         to ``publish`` (no await in between)."""
         self.unsubscribe(conn)
@@ -145,8 +214,10 @@ class LocalFanout:
             group = self._groups[key] = Group(flt=flt, ticket_id=ticket_id)
         group.members.add(conn)
         self._member_of[conn] = group
-        message = encode({"type": "snapshot", "seq": group.seq, "state": filter_state(snapshot, flt, ticket_id)})
-        self._send([conn], message)
+        message = encode(
+            {"type": "snapshot", "seq": group.seq, "state": filter_state(snapshot, flt, ticket_id)}
+        )
+        broadcast([conn], message)  # one connection: nothing to share
 
     def unsubscribe(self, conn: ServerConnection) -> None:
         group = self._member_of.pop(conn, None)
@@ -164,7 +235,10 @@ class LocalFanout:
                 if seen is None:
                     continue
                 group.seq += 1
-                self._send(group.members, encode({"type": "event", "seq": group.seq, "event": seen}))
+                message = encode({"type": "event", "seq": group.seq, "event": seen})
+                stats = send_frame(group.members, frame_text(message.encode()), slow_bytes=self.slow_bytes)
+                self.frames_written += stats.written
+                self.slow_screens += stats.slow
 
     @property
     def subscriber_count(self) -> int:

@@ -30,6 +30,7 @@ from ..hall.config import HallConfig
 
 Health = Callable[[], Awaitable[dict[str, Any]]]
 IsManager = Callable[[str], Awaitable[bool]]  # a bearer token -> is it a manager's session
+MetricsPage = Callable[[], bytes]  # the Prometheus text of the server's figures (server/metrics.py)
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -96,6 +97,15 @@ def static_target(root: Path, rel: str) -> Path | None:
     return target if base in target.parents else None
 
 
+def may_read_metrics(conn: Any, request: Request) -> bool:
+    """``/metrics`` goes to loopback only (a Prometheus on this host, or a proxy that adds
+    its own access rules: a request it forwards carries ``X-Forwarded-For`` and is refused)."""
+    remote = getattr(conn, "remote_address", None)
+    if not remote:
+        return False
+    return str(remote[0]) in ("127.0.0.1", "::1") and "X-Forwarded-For" not in request.headers
+
+
 def qr_svg(text: str) -> bytes:
     import qrcode
     import qrcode.image.svg
@@ -110,9 +120,11 @@ class HttpRoutes:
     """The routes need the hall's configuration and a health probe, nothing else of the server."""
 
     def __init__(self, config: HallConfig, health: Health, static_dir: Path | str | None = None, *,
-                 bind_host: str = "", is_manager: IsManager | None = None) -> None:
+                 metrics: MetricsPage | None = None, bind_host: str = "",
+                 is_manager: IsManager | None = None) -> None:
         self.config = config
         self.health = health
+        self.metrics = metrics
         self.static_dir = Path(static_dir) if static_dir else DEFAULT_STATIC
         self.hosts = allowed_hosts(config, bind_host)
         self.is_manager = is_manager
@@ -166,6 +178,10 @@ class HttpRoutes:
             shown = health if await self._may_see_details(conn, request) else {"status": health.get("status")}
             body = json.dumps(shown, ensure_ascii=False).encode()
             return _response(status, body, "application/json; charset=utf-8")
+        if path == "/metrics" and self.metrics is not None:
+            if not may_read_metrics(conn, request):
+                return _text(HTTPStatus.FORBIDDEN, "metrics are for this host (loopback) only\n")
+            return _response(HTTPStatus.OK, self.metrics(), "text/plain; version=0.0.4; charset=utf-8")
         if path == "/qr.svg":
             text = parse_qs(parts.query).get("text", [""])[0]
             if not text or len(text) > MAX_QR_TEXT:

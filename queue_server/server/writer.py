@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +31,7 @@ from ..hall.hall import Hall
 from ..recorder import batch_for
 from ..store.base import Store
 from .fanout import Fanout
+from .metrics import Metrics
 
 log = logging.getLogger("hallops.server")
 
@@ -80,9 +83,18 @@ class _Item:
 
 
 class Writer:
-    def __init__(self, store: Store, fanout: Fanout, clock: Callable[[], datetime],
-                 rebuild: Callable[[], Awaitable[Hall]], *, max_batch: int = 64) -> None:
+    def __init__(
+        self,
+        store: Store,
+        fanout: Fanout,
+        clock: Callable[[], datetime],
+        rebuild: Callable[[], Awaitable[Hall]],
+        *,
+        max_batch: int = 64,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.store = store
+        self.metrics = metrics
         self.fanout = fanout
         self.clock = clock
         self._rebuild = rebuild
@@ -93,7 +105,16 @@ class Writer:
 
     async def start(self) -> None:
         self._hall = await self._rebuild()
+        # The loaded state lives as long as the server: move it out of the collector's sight,
+        # so that no full collection walks it again while commands wait (issue 17).
+        gc.collect()
+        gc.freeze()
         self._task = asyncio.create_task(self._loop(), name="hallops-writer")
+
+    @property
+    def queue_depth(self) -> int:
+        """Requests waiting for the writer (for /metrics)."""
+        return self._queue.qsize()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -145,7 +166,7 @@ class Writer:
         assert self._hall is not None and isinstance(item.work, Read)
         try:
             item.future.set_result(item.work.fn(self._hall, self.clock(), *item.work.args))
-        except Exception as exc:  # noqa: BLE001 - the reader gets it
+        except Exception as exc:
             item.future.set_exception(exc)
 
     async def _run_batch(self, items: list[_Item]) -> None:
@@ -179,9 +200,12 @@ class Writer:
                 return
         batch = batch_for(hall, events)
         if batch.has_writes:
+            t0 = time.perf_counter()
             try:
                 await self.store.commit(batch)
             except Exception as exc:
+                if self.metrics is not None:
+                    self.metrics.failed_commits.inc()
                 log.exception("commit failed; rebuilding state from the database")
                 self._hall = await self._rebuild()
                 failed = HallError("storage_failed", f"the database refused the change: {exc}")
@@ -189,6 +213,9 @@ class Writer:
                     if not item.future.done():
                         item.future.set_exception(failed)
                 return
+            if self.metrics is not None:
+                self.metrics.commit_seconds.observe(time.perf_counter() - t0)
+                self.metrics.batch_commands.observe(len(items))
         # committed: now the outcomes may leave, and the events be announced
         for item, result in results:
             if item.future.done():
@@ -211,8 +238,16 @@ class Writer:
                 views[tid] = hall.ticket_view(tid, now)
             return views[tid]
 
-        for ev in events:
+        metrics = self.metrics
+        for i, ev in enumerate(events):
+            if metrics is not None:
+                metrics.pending_events.set(len(events) - i)
+            t0 = time.perf_counter()
             self.fanout.publish([hall.describe(ev, now)], ticket_view=ticket_view)
             views.clear()
+            if metrics is not None:
+                metrics.publish_seconds.observe(time.perf_counter() - t0)
             if len(events) > 1:
                 await asyncio.sleep(0)
+        if metrics is not None:
+            metrics.pending_events.set(0)

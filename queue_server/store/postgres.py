@@ -35,6 +35,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from .base import Batch, DeviceToken, LoadedState
+from .postgres_errors import HallLocked, LockLost
 from .postgres_schema import MIGRATIONS, SCHEMA_VERSION
 from .sqlite import (
     CASE_COLUMNS,
@@ -56,17 +57,11 @@ LOCK_POLL_S = 0.2  # a standby tries the lock this often
 WATCH_S = 1.0  # the primary checks its lock connection this often
 
 
-class HallLocked(RuntimeError):
-    """Another server holds this hall's lock (and this one is not a standby)."""
-
-
-class LockLost(RuntimeError):
-    """The connection holding the hall's lock is gone: this server may no longer write."""
-
-
 def lock_key(hall: str) -> int:
     """The hall's advisory lock key: 64 bits of a hash of its id."""
-    return int.from_bytes(hashlib.blake2b(f"hallops:{hall}".encode(), digest_size=8).digest(), "big", signed=True)
+    return int.from_bytes(
+        hashlib.blake2b(f"hallops:{hall}".encode(), digest_size=8).digest(), "big", signed=True
+    )
 
 
 def redact(url: str) -> str:
@@ -90,8 +85,10 @@ def _upsert_sql(table: str, columns: tuple[str, ...], key: str) -> str:
     cols = ("hall", *columns)
     marks = ", ".join(f"%({c})s" for c in cols)
     updates = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in columns if c != key)
-    return (f"INSERT INTO {table} ({_cols(cols)}) VALUES ({marks})"
-            f" ON CONFLICT (hall, {_q(key)}) DO UPDATE SET {updates}")
+    return (
+        f"INSERT INTO {table} ({_cols(cols)}) VALUES ({marks})"
+        f" ON CONFLICT (hall, {_q(key)}) DO UPDATE SET {updates}"
+    )
 
 
 _UPSERT_TICKET = _upsert_sql("tickets", TICKET_COLUMNS, "id")
@@ -99,8 +96,10 @@ _UPSERT_WINDOW = _upsert_sql("windows", WINDOW_COLUMNS, "number")
 _UPSERT_CASE = _upsert_sql("cases", CASE_COLUMNS, "receipt_no")
 _UPSERT_RATING = _upsert_sql("ratings", RATING_COLUMNS, "id")
 _UPSERT_RECTIFICATION = _upsert_sql("rectifications", RECTIFICATION_COLUMNS, "id")
-_INSERT_EVENT = ('INSERT INTO events (hall, type, at, ts, service_date, actor, ticket, "window", data)'
-                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id")
+_INSERT_EVENT = (
+    'INSERT INTO events (hall, type, at, ts, service_date, actor, ticket, "window", data)'
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+)
 
 
 def _with_hall(hall: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -109,13 +108,16 @@ def _with_hall(hall: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _session_options() -> str:
     """Server settings for every session of the store (libpq ``options``)."""
-    return (f"-c client_connection_check_interval={CHECK_INTERVAL_MS}"
-            " -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3")
+    return (
+        f"-c client_connection_check_interval={CHECK_INTERVAL_MS}"
+        " -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3"
+    )
 
 
 class PostgresStore:
-    def __init__(self, url: str, *, hall: str, standby: bool = False, writer: bool = True,
-                 pool_size: int = 4) -> None:
+    def __init__(
+        self, url: str, *, hall: str, standby: bool = False, writer: bool = True, pool_size: int = 4
+    ) -> None:
         """``writer=False`` opens the pool only (``hallops token`` while the hall runs):
         tokens and reads work, ``commit`` does not."""
         if not hall:
@@ -133,8 +135,13 @@ class PostgresStore:
         self._watch: asyncio.Task[None] | None = None
         app = f"hallops {hall} {socket.gethostname()}:{os.getpid()}"
         self._connect_kwargs: dict[str, Any] = {
-            "application_name": app[:63], "options": _session_options(), "connect_timeout": 10,
-            "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3,
+            "application_name": app[:63],
+            "options": _session_options(),
+            "connect_timeout": 10,
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -146,8 +153,14 @@ class PostgresStore:
         return self._pool
 
     async def open(self) -> None:
-        self._pool = AsyncConnectionPool(self.url, min_size=1, max_size=self.pool_size, open=False,
-                                         kwargs=self._connect_kwargs, name=f"hallops-{self.hall}")
+        self._pool = AsyncConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=self.pool_size,
+            open=False,
+            kwargs=self._connect_kwargs,
+            name=f"hallops-{self.hall}",
+        )
         try:
             await self._pool.open(wait=True, timeout=15)
             await self.migrate()
@@ -173,7 +186,8 @@ class PostgresStore:
                     holder = await self._holder(conn, key)
                     raise HallLocked(
                         f"hall {self.hall} is already served by another hallops serve ({holder}) on"
-                        f" {redact(self.url)}; start this one with --standby to take over when it stops")
+                        f" {redact(self.url)}; start this one with --standby to take over when it stops"
+                    )
                 if not waited:
                     self.role = "standby"
                     log.info("standby for hall %s: waiting for the primary to stop", self.hall)
@@ -193,7 +207,9 @@ class PostgresStore:
         cur = await conn.execute(
             "SELECT a.application_name, a.client_addr::text FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
             " WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = %s AND l.objid::bigint = %s"
-            " AND l.objsubid = 1", (unsigned >> 32, unsigned & 0xFFFFFFFF))
+            " AND l.objsubid = 1",
+            (unsigned >> 32, unsigned & 0xFFFFFFFF),
+        )
         row = await cur.fetchone()
         return f"{row[0]} from {row[1] or 'a local socket'}" if row else "a server that is just stopping"
 
@@ -205,27 +221,34 @@ class PostgresStore:
                 async with self._tx:
                     assert self._conn is not None
                     await self._conn.execute("SELECT 1")
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self._lose(exc)
                 return
 
     def _lose(self, exc: BaseException) -> None:
         if not self.lost.is_set():
-            log.critical("hall %s: lost the connection holding the hall lock (%s); this server must stop",
-                         self.hall, exc)
+            log.critical(
+                "hall %s: lost the connection holding the hall lock (%s); this server must stop",
+                self.hall,
+                exc,
+            )
             self.role = "lost"
             self.lost.set()
 
     async def migrate(self) -> int:
         async with self.pool.connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-            await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
-                               " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
             cur = await conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
             version = (await cur.fetchone())[0]  # type: ignore[index]
             if version > SCHEMA_VERSION:
-                raise SchemaTooNew(f"{redact(self.url)} has schema version {version};"
-                                   f" this HallOps knows up to {SCHEMA_VERSION}")
+                raise SchemaTooNew(
+                    f"{redact(self.url)} has schema version {version};"
+                    f" this HallOps knows up to {SCHEMA_VERSION}"
+                )
             for number in range(version + 1, SCHEMA_VERSION + 1):
                 await conn.execute(MIGRATIONS[number - 1])
                 await conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (number,))
@@ -261,50 +284,86 @@ class PostgresStore:
 
     async def load(self) -> LoadedState:
         hall = self.hall
-        service_date = await self._one("SELECT value FROM meta WHERE hall = %s AND key = 'service_date'", (hall,))
+        service_date = await self._one(
+            "SELECT value FROM meta WHERE hall = %s AND key = 'service_date'", (hall,)
+        )
         tickets: list[dict[str, Any]] = []
         if service_date:
-            tickets = await self._all(f"SELECT {_cols(TICKET_COLUMNS)} FROM tickets WHERE hall = %s"
-                                      " AND service_date = %s ORDER BY issued_at, id", (hall, service_date))
-        windows = await self._all(f"SELECT {_cols(WINDOW_COLUMNS)} FROM windows WHERE hall = %s ORDER BY number",
-                                  (hall,))
-        numbers = {(date.fromisoformat(r["service_date"]), r["queue"]): r["last_seq"] for r in await self._all(
-            "SELECT service_date, queue, last_seq FROM ticket_numbers WHERE hall = %s AND service_date = %s",
-            (hall, service_date or ""))}
-        times = {r["queue"]: (r["mean_s"], r["samples"]) for r in await self._all(
-            "SELECT queue, mean_s, samples FROM service_times WHERE hall = %s", (hall,))}
+            tickets = await self._all(
+                f"SELECT {_cols(TICKET_COLUMNS)} FROM tickets WHERE hall = %s"
+                " AND service_date = %s ORDER BY issued_at, id",
+                (hall, service_date),
+            )
+        windows = await self._all(
+            f"SELECT {_cols(WINDOW_COLUMNS)} FROM windows WHERE hall = %s ORDER BY number", (hall,)
+        )
+        numbers = {
+            (date.fromisoformat(r["service_date"]), r["queue"]): r["last_seq"]
+            for r in await self._all(
+                "SELECT service_date, queue, last_seq FROM ticket_numbers WHERE hall = %s AND service_date = %s",
+                (hall, service_date or ""),
+            )
+        }
+        times = {
+            r["queue"]: (r["mean_s"], r["samples"])
+            for r in await self._all(
+                "SELECT queue, mean_s, samples FROM service_times WHERE hall = %s", (hall,)
+            )
+        }
         last = await self._one("SELECT COALESCE(MAX(id), 0) FROM events WHERE hall = %s", (hall,))
         day = service_date or "9999-12-31"
         cases = await self._all(
             f"SELECT {_cols(CASE_COLUMNS)} FROM cases WHERE hall = %(hall)s AND"
             " (state NOT IN ('completed', 'rejected') OR substr(updated_at, 1, 10) >= %(day)s) ORDER BY receipt_no",
-            {"hall": hall, "day": day})
-        since = (date.fromisoformat(day) - timedelta(days=RECENTLY_CLOSED_DAYS)).isoformat() if service_date else day
+            {"hall": hall, "day": day},
+        )
+        since = (
+            (date.fromisoformat(day) - timedelta(days=RECENTLY_CLOSED_DAYS)).isoformat()
+            if service_date
+            else day
+        )
         kept = "hall = %(hall)s AND (state != 'closed' OR substr(closed_at, 1, 10) >= %(since)s)"
         params = {"hall": hall, "day": day, "since": since}
         rectifications = await self._all(
-            f"SELECT {_cols(RECTIFICATION_COLUMNS)} FROM rectifications WHERE {kept} ORDER BY id", params)
+            f"SELECT {_cols(RECTIFICATION_COLUMNS)} FROM rectifications WHERE {kept} ORDER BY id", params
+        )
         ratings = await self._all(
             f"SELECT {_cols(RATING_COLUMNS)} FROM ratings WHERE hall = %(hall)s AND (service_date >= %(day)s"
             f" OR id IN (SELECT rating_id FROM rectifications WHERE {kept})"
-            f" OR follow_up_of IN (SELECT rating_id FROM rectifications WHERE {kept})) ORDER BY id", params)
-        case_numbers = {date.fromisoformat(r["service_date"]): r["last_seq"] for r in await self._all(
-            "SELECT service_date, last_seq FROM case_numbers WHERE hall = %s ORDER BY service_date DESC LIMIT %s",
-            (hall, CASE_NUMBER_DAYS))}
+            f" OR follow_up_of IN (SELECT rating_id FROM rectifications WHERE {kept})) ORDER BY id",
+            params,
+        )
+        case_numbers = {
+            date.fromisoformat(r["service_date"]): r["last_seq"]
+            for r in await self._all(
+                "SELECT service_date, last_seq FROM case_numbers WHERE hall = %s ORDER BY service_date DESC LIMIT %s",
+                (hall, CASE_NUMBER_DAYS),
+            )
+        }
         last_rating = await self._one("SELECT COALESCE(MAX(id), 0) FROM ratings WHERE hall = %s", (hall,))
-        last_rectification = await self._one("SELECT COALESCE(MAX(id), 0) FROM rectifications WHERE hall = %s",
-                                             (hall,))
+        last_rectification = await self._one(
+            "SELECT COALESCE(MAX(id), 0) FROM rectifications WHERE hall = %s", (hall,)
+        )
         return LoadedState(
             service_date=date.fromisoformat(service_date) if service_date else None,
-            tickets=tickets, windows=windows, numbers=numbers, service_times=times,
-            last_event_id=last, cases=cases, case_numbers=case_numbers, ratings=ratings,
-            rectifications=rectifications, last_rating_id=last_rating,
+            tickets=tickets,
+            windows=windows,
+            numbers=numbers,
+            service_times=times,
+            last_event_id=last,
+            cases=cases,
+            case_numbers=case_numbers,
+            ratings=ratings,
+            rectifications=rectifications,
+            last_rating_id=last_rating,
             last_rectification_id=last_rectification,
         )
 
     async def find_case(self, receipt_no: str) -> dict[str, Any] | None:
-        rows = await self._all(f"SELECT {_cols(CASE_COLUMNS)} FROM cases WHERE hall = %s AND receipt_no = %s",
-                               (self.hall, receipt_no))
+        rows = await self._all(
+            f"SELECT {_cols(CASE_COLUMNS)} FROM cases WHERE hall = %s AND receipt_no = %s",
+            (self.hall, receipt_no),
+        )
         return rows[0] if rows else None
 
     # ------------------------------------------------------------------ the one writer
@@ -329,9 +388,24 @@ class PostgresStore:
         async with conn.transaction():
             cur = conn.cursor()
             if batch.events:
-                await cur.executemany(_INSERT_EVENT, [
-                    (hall, ev.type.value, ev.at.isoformat(), ev.at.timestamp(), ev.at.date().isoformat(), ev.actor,
-                     ev.ticket, ev.window, Jsonb(ev.payload())) for ev in batch.events], returning=True)
+                await cur.executemany(
+                    _INSERT_EVENT,
+                    [
+                        (
+                            hall,
+                            ev.type.value,
+                            ev.at.isoformat(),
+                            ev.at.timestamp(),
+                            ev.at.date().isoformat(),
+                            ev.actor,
+                            ev.ticket,
+                            ev.window,
+                            Jsonb(ev.payload()),
+                        )
+                        for ev in batch.events
+                    ],
+                    returning=True,
+                )
                 while True:
                     row = await cur.fetchone()
                     ids.append(row[0])  # type: ignore[index]
@@ -346,12 +420,14 @@ class PostgresStore:
                     "INSERT INTO ticket_numbers (hall, service_date, queue, last_seq) VALUES (%s, %s, %s, %s)"
                     " ON CONFLICT (hall, service_date, queue)"
                     " DO UPDATE SET last_seq = GREATEST(ticket_numbers.last_seq, excluded.last_seq)",
-                    [(hall, d.isoformat(), q, s) for d, q, s in batch.numbers])
+                    [(hall, d.isoformat(), q, s) for d, q, s in batch.numbers],
+                )
             if batch.service_times:
                 await cur.executemany(
                     "INSERT INTO service_times (hall, queue, mean_s, samples) VALUES (%s, %s, %s, %s)"
                     " ON CONFLICT (hall, queue) DO UPDATE SET mean_s = excluded.mean_s, samples = excluded.samples",
-                    [(hall, q, m, n) for q, m, n in batch.service_times])
+                    [(hall, q, m, n) for q, m, n in batch.service_times],
+                )
             if batch.cases:
                 await cur.executemany(_UPSERT_CASE, _with_hall(hall, batch.cases))
             if batch.case_numbers:
@@ -359,16 +435,20 @@ class PostgresStore:
                     "INSERT INTO case_numbers (hall, service_date, last_seq) VALUES (%s, %s, %s)"
                     " ON CONFLICT (hall, service_date)"
                     " DO UPDATE SET last_seq = GREATEST(case_numbers.last_seq, excluded.last_seq)",
-                    [(hall, d.isoformat(), s) for d, s in batch.case_numbers])
+                    [(hall, d.isoformat(), s) for d, s in batch.case_numbers],
+                )
             if batch.ratings:  # before rectifications, which refer to them
-                await cur.executemany(_UPSERT_RATING, _with_hall(hall, sorted(batch.ratings, key=lambda r: r["id"])))
+                await cur.executemany(
+                    _UPSERT_RATING, _with_hall(hall, sorted(batch.ratings, key=lambda r: r["id"]))
+                )
             if batch.rectifications:
                 await cur.executemany(_UPSERT_RECTIFICATION, _with_hall(hall, batch.rectifications))
             if batch.service_date is not None:
                 await cur.execute(
                     "INSERT INTO meta (hall, key, value) VALUES (%s, 'service_date', %s)"
                     " ON CONFLICT (hall, key) DO UPDATE SET value = excluded.value",
-                    (hall, batch.service_date.isoformat()))
+                    (hall, batch.service_date.isoformat()),
+                )
         return ids
 
     # ------------------------------------------------------------------ tokens
@@ -381,17 +461,21 @@ class PostgresStore:
         await self._write(
             'INSERT INTO device_tokens (hall, token_hash, role, "window", name, username, created_at)'
             " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            (self.hall, token_hash, token.role, token.window, token.name, token.username, created_at))
+            (self.hall, token_hash, token.role, token.window, token.name, token.username, created_at),
+        )
 
     async def revoke_token(self, token_hash: str, revoked_at: str) -> None:
         await self._write(
             "UPDATE device_tokens SET revoked_at = %s WHERE hall = %s AND token_hash = %s AND revoked_at IS NULL",
-            (revoked_at, self.hall, token_hash))
+            (revoked_at, self.hall, token_hash),
+        )
 
     async def find_token(self, token_hash: str) -> DeviceToken | None:
         rows = await self._all(
             'SELECT role, "window", name, username FROM device_tokens'
-            " WHERE hall = %s AND token_hash = %s AND revoked_at IS NULL", (self.hall, token_hash))
+            " WHERE hall = %s AND token_hash = %s AND revoked_at IS NULL",
+            (self.hall, token_hash),
+        )
         if not rows:
             return None
         r = rows[0]
@@ -403,5 +487,5 @@ class PostgresStore:
             last = await self._one("SELECT COALESCE(MAX(id), 0) FROM events WHERE hall = %s", (self.hall,))
             ok = self.role in ("primary", "reader") and not self.lost.is_set()
             return {"ok": ok, **out, "schema_version": SCHEMA_VERSION, "last_event_id": last}
-        except Exception as exc:  # noqa: BLE001 - health reports, never raises
+        except Exception as exc:
             return {"ok": False, **out, "error": str(exc)}

@@ -17,13 +17,16 @@ import json
 import os
 import socket
 import sqlite3
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 from .base import Batch, DeviceToken, LoadedState
+from .postgres_errors import HallLocked
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 TICKET_COLUMNS = (
@@ -88,12 +91,75 @@ _UPSERT_RATING = _upsert_sql("ratings", RATING_COLUMNS, "id")
 _UPSERT_RECTIFICATION = _upsert_sql("rectifications", RECTIFICATION_COLUMNS, "id")
 
 
+def write_batch(db: sqlite3.Connection, batch: Batch, before_commit: Callable[[], None] | None = None) -> list[int]:
+    """One batch in one transaction, on the writer connection's own thread (``_commit``).
+    ``before_commit`` runs inside the transaction, just before COMMIT (a check that may raise
+    to roll it back)."""
+    ids: list[int] = []
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for ev in batch.events:
+            cur = db.execute(
+                "INSERT INTO events (type, at, ts, service_date, actor, ticket, window, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (ev.type.value, ev.at.isoformat(), ev.at.timestamp(), ev.at.date().isoformat(),
+                 ev.actor, ev.ticket, ev.window, json.dumps(ev.payload(), ensure_ascii=False)),
+            )
+            assert cur.lastrowid is not None  # an INSERT sets it
+            ids.append(cur.lastrowid)
+        if batch.tickets:
+            db.executemany(_UPSERT_TICKET, batch.tickets)
+        if batch.windows:
+            db.executemany(_UPSERT_WINDOW, batch.windows)
+        if batch.numbers:
+            db.executemany(
+                "INSERT INTO ticket_numbers (service_date, queue, last_seq) VALUES (?, ?, ?)"
+                " ON CONFLICT(service_date, queue) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)",
+                [(d.isoformat(), q, s) for d, q, s in batch.numbers],
+            )
+        if batch.service_times:
+            db.executemany(
+                "INSERT INTO service_times (queue, mean_s, samples) VALUES (?, ?, ?)"
+                " ON CONFLICT(queue) DO UPDATE SET mean_s = excluded.mean_s, samples = excluded.samples",
+                batch.service_times,
+            )
+        if batch.cases:
+            db.executemany(_UPSERT_CASE, batch.cases)
+        if batch.case_numbers:
+            db.executemany(
+                "INSERT INTO case_numbers (service_date, last_seq) VALUES (?, ?)"
+                " ON CONFLICT(service_date) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)",
+                [(d.isoformat(), s) for d, s in batch.case_numbers],
+            )
+        if batch.ratings:  # before rectifications, which refer to them
+            db.executemany(_UPSERT_RATING, sorted(batch.ratings, key=itemgetter("id")))
+        if batch.rectifications:
+            db.executemany(_UPSERT_RECTIFICATION, batch.rectifications)
+        if batch.service_date is not None:
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('service_date', ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (batch.service_date.isoformat(),),
+            )
+        for sql, params in batch.extra:
+            db.execute(sql, params)
+        if before_commit is not None:
+            before_commit()
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:  # SQLite may have rolled back itself (disk full)
+            db.execute("ROLLBACK")
+        raise
+    return ids
+
+
 class SchemaTooNew(RuntimeError):
     pass
 
 
-class DatabaseLocked(RuntimeError):
-    """Another HallOps server holds the database (its lock file names it)."""
+class DatabaseLocked(HallLocked):
+    """Another HallOps server holds the database (its lock file names it); ``hallops serve``
+    reports it like a PostgreSQL hall's lock."""
 
 
 class StorageFault(RuntimeError):
@@ -321,61 +387,11 @@ class SqliteStore:
             return ids
 
     async def _commit(self, batch: Batch) -> list[int]:
+        # One hop to aiosqlite's thread for the whole transaction, not one per statement: under
+        # load each hop waits for the thread and then for the event loop (issue 17).
         db = self.db
-        ids: list[int] = []
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            for ev in batch.events:
-                cur = await db.execute(
-                    "INSERT INTO events (type, at, ts, service_date, actor, ticket, window, data)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (ev.type.value, ev.at.isoformat(), ev.at.timestamp(), ev.at.date().isoformat(),
-                     ev.actor, ev.ticket, ev.window, json.dumps(ev.payload(), ensure_ascii=False)),
-                )
-                assert cur.lastrowid is not None  # an INSERT sets it
-                ids.append(cur.lastrowid)
-            if batch.tickets:
-                await db.executemany(_UPSERT_TICKET, batch.tickets)
-            if batch.windows:
-                await db.executemany(_UPSERT_WINDOW, batch.windows)
-            if batch.numbers:
-                await db.executemany(
-                    "INSERT INTO ticket_numbers (service_date, queue, last_seq) VALUES (?, ?, ?)"
-                    " ON CONFLICT(service_date, queue) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)",
-                    [(d.isoformat(), q, s) for d, q, s in batch.numbers],
-                )
-            if batch.service_times:
-                await db.executemany(
-                    "INSERT INTO service_times (queue, mean_s, samples) VALUES (?, ?, ?)"
-                    " ON CONFLICT(queue) DO UPDATE SET mean_s = excluded.mean_s, samples = excluded.samples",
-                    batch.service_times,
-                )
-            if batch.cases:
-                await db.executemany(_UPSERT_CASE, batch.cases)
-            if batch.case_numbers:
-                await db.executemany(
-                    "INSERT INTO case_numbers (service_date, last_seq) VALUES (?, ?)"
-                    " ON CONFLICT(service_date) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)",
-                    [(d.isoformat(), s) for d, s in batch.case_numbers],
-                )
-            if batch.ratings:  # before rectifications, which refer to them
-                await db.executemany(_UPSERT_RATING, sorted(batch.ratings, key=lambda r: r["id"]))
-            if batch.rectifications:
-                await db.executemany(_UPSERT_RECTIFICATION, batch.rectifications)
-            if batch.service_date is not None:
-                await db.execute(
-                    "INSERT INTO meta (key, value) VALUES ('service_date', ?)"
-                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    (batch.service_date.isoformat(),),
-                )
-            for sql, params in batch.extra:
-                await db.execute(sql, params)
-            self._check_file()
-            await db.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back itself (disk full)
-                await db.execute("ROLLBACK")
-            raise
+        ids: list[int] = await db._execute(  # type: ignore[no-untyped-call]  # aiosqlite runs it in its thread
+            write_batch, db._conn, batch, self._check_file)
         return ids
 
     async def find_case(self, receipt_no: str) -> dict[str, Any] | None:

@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _support import SMALL_HALL, STAFF_PASSWORD
 from websockets.asyncio.client import connect
 
 from queue_server.city.nats_fanout import NatsFanout
 from queue_server.config_file import load_hall_config
 from queue_server.server.app import HallServer
 from queue_server.store import SqliteStore
+
+from _support import SMALL_HALL, STAFF_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 HALL = "small-test"  # the code of tests/fixtures/halls/small.toml
@@ -59,8 +60,12 @@ def healthz(port: int) -> dict | None:
 def gateway(nats_url: str, log: Path):
     port = free_port()
     with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "queue_server.city.gateway", "--nats", nats_url,
-                                 "--port", str(port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "queue_server.cli", "gateway", "--nats", nats_url, "--port", str(port)],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 20
         while healthz(port) is None:
@@ -75,11 +80,14 @@ def gateway(nats_url: str, log: Path):
 
 
 @contextlib.asynccontextmanager
-async def hall_server(tmp_path: Path, nats_url: str, *,
-                      require_display_token: bool = False) -> AsyncIterator[HallServer]:
+async def hall_server(
+    tmp_path: Path, nats_url: str, *, require_display_token: bool = False
+) -> AsyncIterator[HallServer]:
     fanout = NatsFanout(nats_url, HALL)
     config = dataclasses.replace(load_hall_config(SMALL_HALL), require_display_token=require_display_token)
-    server = HallServer(config, SqliteStore(tmp_path / "hall.db", synchronous="NORMAL"), port=0, fanout=fanout)
+    server = HallServer(
+        config, SqliteStore(tmp_path / "hall.db", synchronous="NORMAL"), port=0, fanout=fanout
+    )
     await server.start()
     await fanout.start(server)
     try:

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from _support import SMALL_HALL
 from city_support import HALL, ROOT, free_port, healthz
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -28,12 +27,29 @@ from queue_server.server.auth import hash_token, new_token
 from queue_server.store.base import DeviceToken
 from queue_server.store.postgres import PostgresStore
 
+from _support import SMALL_HALL
+
 
 def start_server(db: str, port: int, log: Path, *extra: str) -> subprocess.Popen:
     with open(log, "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "queue_server.city.serve", "--config", str(SMALL_HALL), "--db", db,
-             "--port", str(port), *extra], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "queue_server.cli",
+                "serve",
+                "--config",
+                str(SMALL_HALL),
+                "--db",
+                db,
+                "--port",
+                str(port),
+                *extra,
+            ],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def wait_healthy(proc: subprocess.Popen, port: int, log: Path, timeout: float = 20) -> float:
@@ -67,8 +83,11 @@ async def mint(pg_url: str, role: str) -> str:
     await store.open()
     try:
         token = new_token()
-        await store.add_token(hash_token(token), DeviceToken(role=role, window=None, name=f"{role}-1"),
-                              datetime.now().astimezone().isoformat())
+        await store.add_token(
+            hash_token(token),
+            DeviceToken(role=role, window=None, name=f"{role}-1"),
+            datetime.now().astimezone().isoformat(),
+        )
         return token
     finally:
         await store.close()
@@ -112,14 +131,32 @@ def test_a_second_server_for_a_hall_exits_with_a_clear_message(tmp_path: Path, p
     with stopped_at_end(primary):
         wait_healthy(primary, int(primary.args[primary.args.index("--port") + 1]), log)
         second = subprocess.run(
-            [sys.executable, "-m", "queue_server.city.serve", "--config", str(SMALL_HALL), "--db", pg_url,
-             "--port", str(free_port())], cwd=ROOT, capture_output=True, text=True, timeout=30, check=False)
+            [
+                sys.executable,
+                "-m",
+                "queue_server.cli",
+                "serve",
+                "--config",
+                str(SMALL_HALL),
+                "--db",
+                pg_url,
+                "--port",
+                str(free_port()),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     assert second.returncode == 1
     assert f"hall {HALL} is already served by another hallops serve" in second.stderr
     assert "--standby" in second.stderr and "Traceback" not in second.stderr
 
 
-async def test_kill_9_of_the_primary_hands_over_to_the_standby_within_5_s(tmp_path: Path, pg_url: str) -> None:
+async def test_kill_9_of_the_primary_hands_over_to_the_standby_within_5_s(
+    tmp_path: Path, pg_url: str
+) -> None:
     token = await mint(pg_url, "kiosk")
     p1, p2 = free_port(), free_port()
     log1, log2 = tmp_path / "primary.log", tmp_path / "standby.log"
@@ -138,8 +175,10 @@ async def test_kill_9_of_the_primary_hands_over_to_the_standby_within_5_s(tmp_pa
 
             acked: list[tuple[str, str]] = []
             in_flight: dict[int, bool] = {}
-            senders = [asyncio.create_task(stream(p1, token, q, acked, in_flight, k))
-                       for k, q in enumerate(["A", "A", "P", "P"])]
+            senders = [
+                asyncio.create_task(stream(p1, token, q, acked, in_flight, k))
+                for k, q in enumerate(["A", "A", "P", "P"])
+            ]
             while len(acked) < 60:
                 await asyncio.sleep(0.001)
                 assert not any(t.done() and t.exception() for t in senders), [t.exception() for t in senders]
@@ -171,9 +210,12 @@ async def test_kill_9_of_the_primary_hands_over_to_the_standby_within_5_s(tmp_pa
             async with connect(f"ws://127.0.0.1:{p2}/ws") as ws:
                 assert (await request(ws, 1, "auth", token=token))["type"] == "ok"
                 await ws.send(json.dumps({"id": 2, "type": "subscribe"}))
-                snapshot = next(m for m in [json.loads(await ws.recv()) for _ in range(2)]
-                                if m.get("type") == "snapshot")
-                assert set(acked) <= {(t["queue"], t["number"]) for t in snapshot["state"]["tickets"]}, context
+                snapshot = next(
+                    m for m in [json.loads(await ws.recv()) for _ in range(2)] if m.get("type") == "snapshot"
+                )
+                assert set(acked) <= {(t["queue"], t["number"]) for t in snapshot["state"]["tickets"]}, (
+                    context
+                )
                 for rid, queue in enumerate(["A", "P", "A", "P"], start=3):
                     reply = await request(ws, rid, "issue_ticket", queue=queue)
                     assert reply["type"] == "ok", reply
@@ -190,8 +232,9 @@ async def test_a_primary_whose_lock_session_ends_stops_with_status_3(tmp_path: P
     with stopped_at_end(primary):
         wait_healthy(primary, port, log)
         async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as admin:
-            cur = await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_locks"
-                                      " WHERE locktype = 'advisory' AND granted")
+            cur = await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            )
             assert await cur.fetchall() == [(True,)]
         deadline = time.monotonic() + 5
         while primary.poll() is None:

@@ -90,8 +90,12 @@ class Screen:
     async def until(self, check, timeout: float = 10) -> None:
         deadline = time.monotonic() + timeout
         while not check():
-            assert self.task is not None and not self.task.done(), self.task.exception() if self.task else None
-            assert time.monotonic() < deadline, f"screen: {len(self.events)} events, {len(self.snapshots)} snapshots"
+            assert self.task is not None and not self.task.done(), (
+                self.task.exception() if self.task else None
+            )
+            assert time.monotonic() < deadline, (
+                f"screen: {len(self.events)} events, {len(self.snapshots)} snapshots"
+            )
             await asyncio.sleep(0.02)
 
     async def stop(self) -> None:
@@ -128,9 +132,13 @@ async def test_a_screen_on_a_gateway_sees_what_a_screen_on_the_hall_server_sees(
         assert health["halls"][HALL]["subscribers"] == 0 and health["role"] == "gateway"
 
 
-async def test_a_screen_whose_gateway_is_killed_resyncs_on_another_and_sees_every_call_once(tmp_path, nats_url):
-    with gateway(nats_url, tmp_path / "gw1.log") as (gw1, port1), \
-            gateway(nats_url, tmp_path / "gw2.log") as (_, port2):
+async def test_a_screen_whose_gateway_is_killed_resyncs_on_another_and_sees_every_call_once(
+    tmp_path, nats_url
+):
+    with (
+        gateway(nats_url, tmp_path / "gw1.log") as (gw1, port1),
+        gateway(nats_url, tmp_path / "gw2.log") as (_, port2),
+    ):
         urls = [f"ws://127.0.0.1:{port1}/ws?hall={HALL}", f"ws://127.0.0.1:{port2}/ws?hall={HALL}"]
         async with hall_server(tmp_path, nats_url) as server, desk(server) as staff:
             screen = Screen(urls).start()
@@ -142,7 +150,10 @@ async def test_a_screen_whose_gateway_is_killed_resyncs_on_another_and_sees_ever
             for _ in range(5):  # the hall goes on while the screen moves
                 await staff.call_one()
                 await asyncio.sleep(0.05)
-            recovered = lambda: screen.url_used[-1] == urls[1] and len(screen.snapshots) >= 2
+
+            def recovered():
+                return screen.url_used[-1] == urls[1] and len(screen.snapshots) >= 2
+
             await screen.until(recovered)
             for _ in range(3):
                 await staff.call_one()
@@ -155,8 +166,9 @@ async def test_a_screen_whose_gateway_is_killed_resyncs_on_another_and_sees_ever
             # the screen's state is the hall's: same tickets and windows as a fresh snapshot
             fresh = Screen([f"ws://127.0.0.1:{server.port}/ws"]).start()
             await fresh.until(lambda: fresh.snapshots)
-            assert {k: v for k, v in screen.tickets.items() if v["state"] in ("waiting", "called", "serving")} \
-                == fresh.tickets
+            assert {
+                k: v for k, v in screen.tickets.items() if v["state"] in ("waiting", "called", "serving")
+            } == fresh.tickets
             assert screen.windows == fresh.windows
             await fresh.stop()
             await screen.stop()
@@ -172,8 +184,18 @@ async def test_another_hall_server_run_makes_the_gateway_resync_its_screens(tmp_
             await screen.until(lambda: len(screen.calls) == 1)
         async with hall_server(tmp_path, nats_url) as server, desk(server) as staff:  # a new run: new src
             await staff.call_one()
-            await screen.until(lambda: len(screen.snapshots) >= 2 and len(screen.calls) + sum(
-                1 for c in screen.snapshots[-1]["state"]["recent_calls"] if c["ticket_id"] == staff.called[-1]) >= 2)
+            await screen.until(
+                lambda: (
+                    len(screen.snapshots) >= 2
+                    and len(screen.calls)
+                    + sum(
+                        1
+                        for c in screen.snapshots[-1]["state"]["recent_calls"]
+                        if c["ticket_id"] == staff.called[-1]
+                    )
+                    >= 2
+                )
+            )
             await staff.call_one()
             await screen.until(lambda: screen.calls[-1:] == staff.called[-1:])
         assert len(screen.url_used) == 1, "the screen stayed connected to its gateway"
@@ -194,8 +216,12 @@ async def test_a_gap_in_the_hall_stream_makes_the_gateway_resync_its_screens(tmp
             assert isinstance(fanout, NatsFanout)
             nc = await nats.connect(nats_url)
             try:  # as if events n+1 .. n+4 had been lost on the way
-                await nc.publish(subjects.events(HALL), json.dumps(
-                    {"src": fanout.src, "n": fanout.n + 5, "event": {"type": "ticket_called"}}).encode())
+                await nc.publish(
+                    subjects.events(HALL),
+                    json.dumps(
+                        {"src": fanout.src, "n": fanout.n + 5, "event": {"type": "ticket_called"}}
+                    ).encode(),
+                )
                 await nc.flush()
             finally:
                 await nc.close()
@@ -214,16 +240,28 @@ async def test_a_hall_that_requires_display_tokens_takes_them_at_the_gateway(tmp
     with gateway(nats_url, tmp_path / "gw.log") as (_, gw_port):
         async with hall_server(tmp_path, nats_url, require_display_token=True) as server:
             display, kiosk = new_token(), new_token()
-            await server.store.add_token(hash_token(display), DeviceToken(role="display", window=None, name="墙屏-1"), "x")
-            await server.store.add_token(hash_token(kiosk), DeviceToken(role="kiosk", window=None, name="kiosk-1"), "x")
+            await server.store.add_token(
+                hash_token(display), DeviceToken(role="display", window=None, name="墙屏-1"), "x"
+            )
+            await server.store.add_token(
+                hash_token(kiosk), DeviceToken(role="kiosk", window=None, name="kiosk-1"), "x"
+            )
             async with connect(f"ws://127.0.0.1:{gw_port}/ws?hall={HALL}") as ws:
                 c = Desk(ws)
-                for rid, msg in enumerate([{"type": "subscribe"}, {"type": "auth", "token": kiosk},
-                                           {"type": "auth", "token": "not-a-token"}], start=1):
+                for rid, msg in enumerate(
+                    [
+                        {"type": "subscribe"},
+                        {"type": "auth", "token": kiosk},
+                        {"type": "auth", "token": "not-a-token"},
+                    ],
+                    start=1,
+                ):
                     await ws.send(json.dumps({"id": rid, **msg}))
                     reply = json.loads(await asyncio.wait_for(ws.recv(), 10))
                     assert reply["type"] == "error", reply
-                    assert reply["code"] == ("display_token_required" if rid == 1 else "unauthenticated"), reply
+                    assert reply["code"] == ("display_token_required" if rid == 1 else "unauthenticated"), (
+                        reply
+                    )
                 c.rid = 10
                 assert (await c.request("auth", token=display))["role"] == "display"
                 await ws.send(json.dumps({"id": 20, "type": "subscribe"}))

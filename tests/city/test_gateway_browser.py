@@ -14,8 +14,15 @@ from city_support import HALL, desk, gateway, hall_server, healthz
 from playwright.async_api import async_playwright, expect
 
 CHROMIUM = os.environ.get("HALLOPS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
 
 # speechSynthesis replaced as in tests/displays: a zh-CN voice, each utterance ends at once
 FAKE_SPEECH = """
@@ -86,15 +93,20 @@ class Balancer:
 
 
 async def test_the_wall_page_moves_to_another_gateway_and_shows_every_call_once(tmp_path, nats_url):
-    with gateway(nats_url, tmp_path / "gw1.log") as (gw1, port1), \
-            gateway(nats_url, tmp_path / "gw2.log") as (_, port2):
+    with (
+        gateway(nats_url, tmp_path / "gw1.log") as (gw1, port1),
+        gateway(nats_url, tmp_path / "gw2.log") as (_, port2),
+    ):
         lb = Balancer([port1, port2])
         await lb.start()
         async with hall_server(tmp_path, nats_url) as server, desk(server) as staff, async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
-                page = await (await browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN",
-                                                        timezone_id="Asia/Shanghai")).new_page()
+                page = await (
+                    await browser.new_context(
+                        viewport={"width": 1920, "height": 1080}, locale="zh-CN", timezone_id="Asia/Shanghai"
+                    )
+                ).new_page()
                 await page.add_init_script(FAKE_SPEECH)
                 await page.add_init_script(RECORD_CALLS)
                 await page.goto(f"http://127.0.0.1:{lb.port}/display/wall?hall={HALL}")

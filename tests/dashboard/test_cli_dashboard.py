@@ -12,7 +12,7 @@ from queue_server.cli import build_parser, main
 def test_registered_with_its_options() -> None:
     args = build_parser().parse_args(["dashboard", "--db", "x.db", "--port", "8600", "--config", "c.toml"])
     assert args.func is cli_dashboard.cmd_dashboard
-    assert (args.db, args.port, args.config, args.host) == ("x.db", 8600, "c.toml", "127.0.0.1")
+    assert (args.db, args.port, args.config, args.host) == ("x.db", 8600, ["c.toml"], "127.0.0.1")
 
 
 def test_missing_database(tmp_path: Path, capsys) -> None:

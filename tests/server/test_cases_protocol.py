@@ -1,5 +1,6 @@
-"""Cases (办件) and 好差评 over real websockets: a real HallServer on a free port, a real
-SQLite file, the small test hall with two back-office accounts added, and a fixed clock."""
+"""Cases (办件) and 好差评 over real websockets: a real HallServer on a free port, on both store
+backends (a real SQLite file, a real PostgreSQL database), the small test hall with two
+back-office accounts added, and a fixed clock."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
-from _support import Client
 from websockets.asyncio.client import connect
 
 from queue_server.config_file import load_hall_config
@@ -21,8 +21,10 @@ from queue_server.hall.config import HallConfig, StaffAccount, StaffRole
 from queue_server.passwords import hash_password
 from queue_server.server.app import HallServer
 from queue_server.server.auth import hash_token, new_token
-from queue_server.store import SqliteStore
 from queue_server.store.base import DeviceToken
+
+from _backends import Backend
+from _support import Client
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "fixtures" / "halls" / "small.toml"
@@ -71,8 +73,8 @@ def clock() -> Clock:
 
 
 @pytest_asyncio.fixture
-async def server(tmp_path: Path, config: HallConfig, clock: Clock) -> AsyncIterator[HallServer]:
-    srv = HallServer(config, SqliteStore(tmp_path / "hall.db"), host="127.0.0.1", port=0, clock=clock)
+async def server(backend: Backend, config: HallConfig, clock: Clock) -> AsyncIterator[HallServer]:
+    srv = HallServer(config, backend.store(), host="127.0.0.1", port=0, clock=clock)
     await srv.start()
     try:
         yield srv
@@ -304,7 +306,7 @@ async def test_appeals_by_the_staff_member_and_the_managers_decision(server, cli
             ("appeal_upheld", True)
 
 
-async def test_cases_ratings_and_counters_survive_a_restart(tmp_path, config, clock, server, client) -> None:
+async def test_cases_ratings_and_counters_survive_a_restart(backend, config, clock, server, client) -> None:
     async with client(login=("w3", 3)) as w3, client(token=await pad_token(server, 3)) as pad3:
         ok(await w3.request("open_window", window=3))
         ticket = await serve_one(w3)
@@ -312,7 +314,7 @@ async def test_cases_ratings_and_counters_survive_a_restart(tmp_path, config, cl
         ok(await w3.request("finish_service", window=3))
         ok(await pad3.request("rate_service", ticket=ticket["id"], score=1, reasons=["服务态度不好"]))
     await server.stop()
-    again = HallServer(config, SqliteStore(tmp_path / "hall.db"), host="127.0.0.1", port=0, clock=clock)
+    again = HallServer(config, backend.store(), host="127.0.0.1", port=0, clock=clock)
     await again.start()
     try:
         due, rectifications = await again.writer.read(

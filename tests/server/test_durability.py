@@ -1,5 +1,5 @@
 """What was acknowledged survives ``kill -9``: the real ``hallops serve`` in a subprocess, killed
-mid-stream and restarted on the same database. And the store's own guarantees: schema version,
+mid-stream and restarted on the same database, on both backends (a SQLite file, PostgreSQL). And the store's own guarantees: schema version,
 idempotent migrations, an append-only event log, refusal of a newer schema."""
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from _support import SMALL_HALL, Client
 from websockets.exceptions import ConnectionClosed
 
 from queue_server.hall.events import Event, TicketCheckedIn
@@ -30,6 +29,9 @@ from queue_server.store import SqliteStore
 from queue_server.store.base import Batch
 from queue_server.store.schema import SCHEMA_VERSION
 from queue_server.store.sqlite import SchemaTooNew
+
+from _backends import Backend
+from _support import SMALL_HALL, Client
 
 ROOT = Path(__file__).resolve().parents[2]
 SENDERS = {"A": 3, "P": 3}  # concurrent kiosk connections per queue
@@ -55,7 +57,7 @@ def healthz(port: int) -> dict | None:
 
 
 @contextlib.contextmanager
-def serving(db: Path, port: int, log: Path) -> Iterator[subprocess.Popen]:
+def serving(db: str, port: int, log: Path) -> Iterator[subprocess.Popen]:
     """``hallops serve`` in a subprocess, ready (``/healthz`` answers) when the block starts."""
     with open(log, "ab") as err:
         proc = subprocess.Popen(
@@ -96,9 +98,8 @@ async def stream(port: int, token: str, queue: str, acked: list[tuple[str, str]]
                 in_flight[key] = False
 
 
-def tickets_in(db: Path) -> dict[str, list[int]]:
-    with contextlib.closing(sqlite3.connect(db)) as con:
-        rows = con.execute("SELECT queue, seq, number FROM tickets").fetchall()
+def tickets_in(backend: Backend) -> dict[str, list[int]]:
+    rows = backend.rows("SELECT queue, seq, number FROM tickets")
     out: dict[str, list[int]] = {}
     for queue, seq, number in rows:
         assert number == f"{queue}{seq:03d}"
@@ -107,11 +108,11 @@ def tickets_in(db: Path) -> dict[str, list[int]]:
 
 
 @pytest.mark.parametrize("after_acks", [1, 40, 150], ids=["early", "middle", "late"])
-async def test_acknowledged_tickets_survive_kill_9(tmp_path, after_acks):
+async def test_acknowledged_tickets_survive_kill_9(tmp_path, after_acks, backend: Backend):
     seed = int.from_bytes(os.urandom(4), "big")
     rng = random.Random(seed)
-    db, log, port = tmp_path / "hall.db", tmp_path / "serve.log", free_port()
-    minted = hallops("token", "--config", str(SMALL_HALL), "--db", str(db), "--role", "kiosk")
+    db, log, port = backend.db, tmp_path / "serve.log", free_port()
+    minted = hallops("token", "--config", str(SMALL_HALL), "--db", db, "--role", "kiosk")
     assert minted.returncode == 0, minted.stderr
     token = minted.stdout.strip()
 
@@ -132,7 +133,7 @@ async def test_acknowledged_tickets_survive_kill_9(tmp_path, after_acks):
 
     # on disk: every acknowledged number; numbers 1..N per queue without a gap; at most the
     # requests in flight at the kill committed without their reply
-    on_disk = tickets_in(db)
+    on_disk = tickets_in(backend)
     acked_seqs = {q: sorted(int(n[1:]) for qq, n in acked if qq == q) for q in SENDERS}
     for queue, seqs in acked_seqs.items():
         stored = on_disk.get(queue, [])
@@ -140,9 +141,8 @@ async def test_acknowledged_tickets_survive_kill_9(tmp_path, after_acks):
         assert stored == list(range(1, len(stored) + 1)), f"{queue}: gap or duplicate in {stored} ({context})"
     extra = sum(len(on_disk.get(q, [])) - len(s) for q, s in acked_seqs.items())
     assert 0 <= extra <= unacknowledged_at_kill, context
-    with contextlib.closing(sqlite3.connect(db)) as con:
-        issued_events = con.execute("SELECT COUNT(*) FROM events WHERE type = 'ticket_issued'").fetchone()[0]
-        last_seq = dict(con.execute("SELECT queue, last_seq FROM ticket_numbers").fetchall())
+    issued_events = backend.rows("SELECT COUNT(*) FROM events WHERE type = 'ticket_issued'")[0][0]
+    last_seq = dict(backend.rows("SELECT queue, last_seq FROM ticket_numbers"))  # type: ignore[arg-type]
     assert issued_events == sum(len(s) for s in on_disk.values()), "tickets and their events commit together"
     assert last_seq == {q: len(s) for q, s in on_disk.items()}
 
@@ -165,7 +165,7 @@ async def test_acknowledged_tickets_survive_kill_9(tmp_path, after_acks):
         new = [s for q, s in after if q == queue]
         before = len(on_disk.get(queue, []))
         assert new == list(range(before + 1, before + 1 + len(new))), context
-    final = tickets_in(db)
+    final = tickets_in(backend)
     for queue, seqs in final.items():
         assert seqs == list(range(1, len(seqs) + 1)), f"{queue}: {seqs} ({context})"
 

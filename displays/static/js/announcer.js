@@ -133,7 +133,7 @@
     // Deferred: onStatus may refer to the announcer, which the caller has not stored yet.
     this._ready = Promise.resolve().then(function () {
       return Promise.all([self._loadVoices(), self.clips ? self.clips.load() : false]);
-    }).then(function () { self._decide(); });
+    }).then(function () { self._initialised = true; self._decide(); });
   }
 
   Announcer.spellNumber = spellNumber;
@@ -163,7 +163,7 @@
   Announcer.prototype._setSpeech = function (voice, reason) {
     this.speechVoice = voice;
     this.speechReason = voice ? '' : reason;
-    if (this.clips && this.clips._loading) this._decide(); // before that, _ready decides
+    if (this._initialised) this._decide(); // before that, _ready decides once voices and clips are known
   };
 
   Announcer.prototype._loadVoices = function () {
