@@ -26,6 +26,7 @@ from .reasons import parse_reasons
 from .schema import (
     HALL_CODE,
     HALL_KEYS,
+    HOST_NAME,
     MISSING,
     PLAIN_PASSWORD,
     QUEUE_CODE,
@@ -150,6 +151,7 @@ class _Checker(FieldChecker):
                 public_url = None
         out["public_url"] = public_url
         out["management"] = self.string(tbl, "management", path, default=defaults["management"], nonempty=True)
+        out["allowed_hosts"] = self.hosts(tbl, path)
         parsed = self.hours(tbl["hours"], path + ("hours",)) if "hours" in tbl else None
         self._hall_hours = parsed
         if parsed is not None and parsed.ok and not any(parsed.week.days):
@@ -187,6 +189,18 @@ class _Checker(FieldChecker):
             if problem:
                 self.problem(path + ("allowed_origins", i), problem)
         return origins if self.count == before else None
+
+    def hosts(self, tbl: dict[str, Any], path: ConfigPath) -> tuple[str, ...] | None:
+        hosts = self.string_list(tbl, "allowed_hosts", path, what="host name")
+        if hosts is None:
+            return None
+        before = self.count
+        for i, host in enumerate(hosts):
+            if host != host.lower() or not HOST_NAME.fullmatch(host):
+                self.problem(path + ("allowed_hosts", i),
+                             f'{quote(host)} is not a host name: write it in lowercase, without scheme or port,'
+                             ' e.g. "hall.example.gov.cn" or "192.168.1.10"')
+        return hosts if self.count == before else None
 
     def rules(self, value: object) -> Rules:
         path: ConfigPath = ("rules",)

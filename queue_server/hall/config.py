@@ -152,6 +152,10 @@ class Rules:
     complaint_hotline_working_days: int = 3  # 12345 转办: 反馈 to the hotline platform
     complaint_rating_working_days: int = 5  # 好差评 follow-up
     complaint_unresolved_working_days: int = 3  # 办不成事 反映
+    booking_horizon_days: int = 30  # appointments at most this many days ahead (and not in the past)
+    session_hours: int = 0  # staff sessions last this long; 0: until close_of_business (or midnight)
+    login_attempts: int = 5  # failed logins per user or address before the lockout
+    login_lockout_s: int = 300  # the longest wait after repeated failed logins
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -168,6 +172,7 @@ class HallConfig:
     require_display_token: bool = False
     notice: str = ""  # scrolling line on the wall display
     public_url: str = ""  # scheme://host[:port] phones reach the hall at (status-page QR codes)
+    allowed_hosts: tuple[str, ...] = ()  # Host names besides loopback and public_url's (DNS rebinding)
     rules: Rules = field(default_factory=Rules)
     management: str = "行政服务中心管委会"  # the hall's management (管委会): owner of management matters
     reasons: tuple[Reason, ...] = DEFAULT_REASONS  # the responsibility catalogue

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,12 +31,13 @@ from ..matters import load_matters
 from ..recorder import rebuild_hall
 from ..store.base import Store
 from . import protocol as p
+from .auth import RateLimited, Sessions, hash_token
 from .context import Client, Viewer
 from .fanout import Fanout, LocalFanout, encode
 from .http import HttpRoutes
 from .metrics import Metrics, roles_of
 from .registry import validate
-from .schema import decode
+from .schema import decode, text_problem
 from .writer import Job, Writer
 
 log = logging.getLogger("hallops.server")
@@ -79,8 +80,11 @@ class HallServer:
         self.clients: dict[ServerConnection, Client] = {}
         self.started_monotonic = time.monotonic()
         self.metrics.watch(self._live_figures)
-        self.http = HttpRoutes(config, self.health, static_dir, metrics=self.metrics.render)
+        self.http = HttpRoutes(config, self.health, static_dir, metrics=self.metrics.render, bind_host=host,
+                               is_manager=self._is_manager)
         self.issued_by_kiosk: dict[str, Any] = {}  # monotonic issue times per kiosk token
+        self.sessions = Sessions(config)
+        self._closing: set[asyncio.Task[None]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._server: Server | None = None
 
@@ -141,9 +145,11 @@ class HallServer:
         return self.writer.hall
 
     async def _tick_loop(self) -> None:
-        """The core's only timer: roll over to a new service day at local midnight."""
+        """The core's only timer: roll over to a new service day at local midnight; end the
+        staff sessions whose time is up."""
         while True:
             await asyncio.sleep(30)
+            await self.end_sessions(self.sessions.expired(self.now()), "session expired")
             await self.writer.apply(Job(command=c.Tick()))
 
     # ------------------------------------------------------------------ connections
@@ -155,6 +161,38 @@ class HallServer:
             account = self.config.staff_account(client.actor.id)
             scope = account.department if account is not None and account.department else "(no department)"
         return Viewer(role=client.role, window=client.window, actor=client.actor, scope=scope)
+
+    def address(self, client: Client) -> str:
+        """The client's address; behind a reverse proxy on this host, the one it forwards."""
+        remote = client.conn.remote_address
+        ip = str(remote[0]) if remote else "?"
+        request = client.conn.request
+        if ip in ("127.0.0.1", "::1") and request is not None:
+            forwarded = request.headers.get("X-Forwarded-For") or request.headers.get("X-Real-IP")
+            if forwarded:
+                return forwarded.split(",")[-1].strip()[:64]
+        return ip
+
+    async def end_sessions(self, token_hashes: Iterable[str], reason: str, *, keep: Client | None = None) -> int:
+        """Revoke these session tokens and close every connection that uses one (but
+        ``keep``): logout, expiry, a window taken over by another staff member, a manager's
+        revoke_session. The terminal reconnects and finds its token refused."""
+        hashes = set(token_hashes)
+        if not hashes:
+            return 0
+        now = self.now().isoformat()
+        for h in hashes:
+            self.sessions.forget(h)
+            await self.store.revoke_token(h, now)
+        ended = [cl for cl in self.clients.values() if cl.token_hash in hashes and cl is not keep]
+        for cl in ended:
+            cl.role, cl.window, cl.token_hash = "anonymous", None, None
+            cl.actor = c.Actor(kind="anonymous", id="-")
+            self.fanout.unsubscribe(cl.conn)
+            task = asyncio.create_task(cl.conn.close(4001, reason[:100]))  # not waiting for the peer
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        return len(ended)
 
     async def _handle_connection(self, conn: ServerConnection) -> None:
         client = Client(conn=conn)
@@ -209,16 +247,33 @@ class HallServer:
         rid: Any = None
         try:
             rid, msg = p.parse_request(raw)
+            if isinstance(rid, str) and text_problem(rid) is not None:
+                rid = None  # an id that cannot be echoed back
+                raise p.ProtocolError("invalid_field", "id is not valid text (a lone surrogate or a control character)")
+            session = self.sessions.ends.get(client.token_hash or "")
+            if session is not None and session[1] <= self.now():
+                await self.end_sessions([client.token_hash or ""], "session expired")
+                return None
             req = validate(msg, client.role)
             values = decode(msg, req.fields, self.tz)
             return p.ok(rid, **await req.handler(self, client, req, values))
         except (p.ProtocolError, HallError) as err:
-            return p.error(rid, err.code, err.message)
+            reply = p.error(rid, err.code, err.message)
+            if isinstance(err, RateLimited):
+                reply["retry_after_s"] = err.retry_after_s
+            return reply
         except Exception:
             log.exception("internal error on %r", raw[:200])
             return p.error(rid, "internal_error", "the server failed on this request; nothing was changed")
 
     # ------------------------------------------------------------------ health
+
+    async def _is_manager(self, token: str) -> bool:
+        """For ``/healthz`` details: a manager's live session token."""
+        if not token or len(token) > 128:
+            return False
+        tok = await self.store.find_token(hash_token(token))
+        return tok is not None and tok.role == "manager" and tok.username is not None
 
     async def health(self) -> dict[str, Any]:
         db = await self.store.health()

@@ -7,7 +7,7 @@ server a tree (app → registry → handlers → context).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -18,6 +18,7 @@ from websockets.asyncio.server import ServerConnection
 from ..hall import commands as c
 from ..hall.config import HallConfig
 from ..store.base import Store
+from .auth import Sessions
 from .fanout import Fanout, Filter
 from .writer import Writer
 
@@ -56,5 +57,9 @@ class ServerContext(Protocol):
     matters: Mapping[str, Any] | None
     issued_by_kiosk: dict[str, Any]
 
+    sessions: Sessions
+
     def now(self) -> datetime: ...
     def viewer(self, client: Client) -> Viewer: ...
+    def address(self, client: Client) -> str: ...
+    async def end_sessions(self, token_hashes: Iterable[str], reason: str, *, keep: Client | None = None) -> int: ...

@@ -2,8 +2,13 @@
 and QR codes. Everything a screen needs is served from here, nothing from a CDN, so the
 hall works on a closed network.
 
-The websocket endpoint is ``/ws``; its ``Origin`` header must be the server's own origin
-or one of the hall's ``allowed_origins`` (no Origin header: a non-browser client).
+Every request's ``Host`` must name this hall (``allowed_hosts``: loopback, the address the
+server listens on, ``public_url``'s host and the hall's ``allowed_hosts``), otherwise 403:
+a page of another site that points its own name at the hall's address (DNS rebinding) gets
+nothing. The websocket endpoint is ``/ws``; its ``Origin`` must be the server's own origin
+under an allowed Host, or one of the hall's ``allowed_origins`` (no Origin header: a
+non-browser client). ``/healthz`` says ok (200) or not (503) to anyone; its details go only
+to loopback and to a manager's session token (``Authorization: Bearer``).
 """
 
 from __future__ import annotations
@@ -24,7 +29,10 @@ from websockets.http11 import Request, Response
 from ..hall.config import HallConfig
 
 Health = Callable[[], Awaitable[dict[str, Any]]]
+IsManager = Callable[[str], Awaitable[bool]]  # a bearer token -> is it a manager's session
 MetricsPage = Callable[[], bytes]  # the Prometheus text of the server's figures (server/metrics.py)
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 DEFAULT_STATIC = Path(__file__).resolve().parents[2] / "displays"
 
@@ -55,6 +63,25 @@ def _response(status: HTTPStatus, body: bytes, content_type: str, *, cache: str 
 
 def _text(status: HTTPStatus, text: str) -> Response:
     return _response(status, text.encode(), "text/plain; charset=utf-8")
+
+
+def host_name(value: str) -> str:
+    """The host of a ``Host`` header or of an origin's authority, lowercase, without port:
+    ``Hall.Example:8765`` → ``hall.example``, ``[::1]:80`` → ``::1``."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1:value.find("]")] if "]" in value else value
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def allowed_hosts(config: HallConfig, bind_host: str = "") -> frozenset[str]:
+    """The Host names this hall answers to."""
+    hosts = set(LOOPBACK_HOSTS) | {host_name(h) for h in config.allowed_hosts}
+    if config.public_url:
+        hosts.add(host_name(urlsplit(config.public_url).netloc))
+    if bind_host and bind_host not in ("0.0.0.0", "::", ""):
+        hosts.add(host_name(bind_host))
+    return frozenset(hosts)
 
 
 def static_target(root: Path, rel: str) -> Path | None:
@@ -93,21 +120,52 @@ class HttpRoutes:
     """The routes need the hall's configuration and a health probe, nothing else of the server."""
 
     def __init__(self, config: HallConfig, health: Health, static_dir: Path | str | None = None, *,
-                 metrics: MetricsPage | None = None) -> None:
+                 metrics: MetricsPage | None = None, bind_host: str = "",
+                 is_manager: IsManager | None = None) -> None:
         self.config = config
         self.health = health
         self.metrics = metrics
         self.static_dir = Path(static_dir) if static_dir else DEFAULT_STATIC
+        self.hosts = allowed_hosts(config, bind_host)
+        self.is_manager = is_manager
+
+    def host_allowed(self, request: Request) -> bool:
+        hosts = request.headers.get_all("Host")
+        return len(hosts) == 1 and host_name(hosts[0]) in self.hosts
 
     def origin_allowed(self, request: Request) -> bool:
-        origin = request.headers.get("Origin")
-        if origin is None:
+        origins = request.headers.get_all("Origin")
+        if not origins:
             return True  # not a browser
-        host = request.headers.get("Host", "")
+        if len(origins) > 1:
+            return False
+        origin, host = origins[0], request.headers.get("Host", "")
         own = {f"http://{host}", f"https://{host}"}
-        return origin in own or origin in self.config.allowed_origins
+        return (origin in own and self.host_allowed(request)) or origin in self.config.allowed_origins
+
+    async def _may_see_details(self, conn: Any, request: Request) -> bool:
+        remote = getattr(conn, "remote_address", None)
+        if remote and host_name(str(remote[0])) in ("127.0.0.1", "::1") and "X-Forwarded-For" not in request.headers:
+            return True
+        auth = request.headers.get("Authorization", "")
+        if auth.startswith("Bearer ") and self.is_manager is not None:
+            return await self.is_manager(auth[len("Bearer "):].strip())
+        return False
 
     async def process_request(self, conn: Any, request: Request) -> Response | None:
+        """The response to an HTTP request, or None to go on with the websocket handshake.
+        An odd path (bad escapes, a NUL, a name too long for the file system) gets 400/404,
+        never 500."""
+        try:
+            return await self._route(conn, request)
+        except (ValueError, UnicodeError):
+            return _text(HTTPStatus.BAD_REQUEST, "bad request\n")
+        except OSError:
+            return _text(HTTPStatus.NOT_FOUND, "not found\n")
+
+    async def _route(self, conn: Any, request: Request) -> Response | None:
+        if not self.host_allowed(request):
+            return _text(HTTPStatus.FORBIDDEN, "host not allowed by this hall's configuration (allowed_hosts)\n")
         parts = urlsplit(request.path)
         path = parts.path
         if path == "/ws":
@@ -115,8 +173,10 @@ class HttpRoutes:
                 return _text(HTTPStatus.FORBIDDEN, "origin not allowed by this hall's configuration\n")
             return None  # go on with the websocket handshake
         if path == "/healthz":
-            body = json.dumps(await self.health(), ensure_ascii=False).encode()
-            status = HTTPStatus.OK
+            health = await self.health()
+            status = HTTPStatus.OK if health.get("status") == "ok" else HTTPStatus.SERVICE_UNAVAILABLE
+            shown = health if await self._may_see_details(conn, request) else {"status": health.get("status")}
+            body = json.dumps(shown, ensure_ascii=False).encode()
             return _response(status, body, "application/json; charset=utf-8")
         if path == "/metrics" and self.metrics is not None:
             if not may_read_metrics(conn, request):

@@ -13,11 +13,13 @@ Adding a command: one entry here (the schema comes from its dataclass in
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from ..hall import commands as c
 from . import commands as run
 from . import reads, replies, requests_complaints, session
+from .context import Client, ServerContext, Viewer
 from .protocol import (
     BACKOFFICE,
     CASE_STAFF,
@@ -28,9 +30,21 @@ from .protocol import (
     STAFF,
     ProtocolError,
 )
-from .schema import Field, check, command_fields, encode, integers, strings
+from .schema import Field, check, check_text, command_fields, encode, integers, strings
 from .spec import Check, Request
+from .visibility import roles_of
 from .writer import Guard, ReplyBuilder
+
+
+def within_booking_horizon(ctx: ServerContext, client: Client, viewer: Viewer, values: dict[str, Any]) -> None:
+    """An appointment slot is today or later, at most ``rules.booking_horizon_days`` ahead."""
+    slot = values.get("appointment_slot")
+    if slot is None:
+        return
+    today = ctx.now().date()
+    horizon = ctx.config.rules.booking_horizon_days
+    if not today <= slot.astimezone(ctx.tz).date() <= today + timedelta(days=horizon):
+        raise ProtocolError("invalid_field", f"appointment_slot must be between today and {horizon} days ahead")
 
 
 def _command(type_: str, cls: type, roles: frozenset[str], summary: str, *, reply: ReplyBuilder,
@@ -73,12 +87,14 @@ _ENTRIES: tuple[Request, ...] = (
              Field("windows", list, required=False, max_len=200,
                    decode=integers("windows", what="window numbers")),
              Field("ticket_token", str, required=False, max_len=64)),
+    _request("revoke_session", MANAGER, "End every session of a staff member (their connections close).",
+             session.revoke_session, Field("username", str, max_len=64)),
     _request("resync", EVERYONE, "Ask for a fresh snapshot after a gap in seq.", session.resync),
     # ------------------------------------------------------------------ tickets and windows
-    _request("get_ticket", STAFF, "Details of one ticket (full applicant data only at its own window).",
+    _request("get_ticket", roles_of("get_ticket"), "Details of one ticket (full applicant data only at its own window).",
              reads.get_ticket, _TICKET),
     _command("issue_ticket", c.IssueTicket, ISSUERS, "Issue a ticket (取号).", reply=replies.issued,
-             checks=(run.kiosk_rate,), build=run.build_issue, server=("status_token",)),
+             checks=(within_booking_horizon, run.kiosk_rate), build=run.build_issue, server=("status_token",)),
     _command("check_in", c.CheckIn, ISSUERS, "Check in an appointment ticket booked ahead.", **_ticket),
     _command("call_next", c.CallNext, STAFF, "Call the next ticket at a window.", **_window),
     _command("call_ticket", c.CallTicket, STAFF, "Call a specific ticket out of order (reason recorded).",
@@ -97,7 +113,7 @@ _ENTRIES: tuple[Request, ...] = (
     _command("resume_window", c.ResumeWindow, STAFF, "Resume a paused window.", **_window),
     _command("close_window", c.CloseWindow, STAFF, "Close a window.", **_window),
     # ------------------------------------------------------------------ cases (办件)
-    _request("list_matters", CASE_STAFF, "The matter catalogue, with the hall's queues that accept each matter.",
+    _request("list_matters", roles_of("list_matters"), "The matter catalogue, with the hall's queues that accept each matter.",
              reads.list_matters),
     _command("accept_case", c.AcceptCase, STAFF,
              "受理 (or 容缺受理 with a missing item) during the service at the window.", **_case),
@@ -123,14 +139,14 @@ _ENTRIES: tuple[Request, ...] = (
     _command("deliver_case", c.DeliverCase, CASE_STAFF,
              "出件: at the 出件 window serving the citizen's ticket, or by post.", limits={"note": 200},
              reply=replies.case, checks=(run.own_window, run.window_names_its_window)),
-    _request("get_case", CASE_STAFF, "One case by receipt number.", reads.get_case, _RECEIPT),
-    _request("list_cases", BACKOFFICE, "Cases of a department (the back office: its own), soonest due first.",
+    _request("get_case", roles_of("get_case"), "One case by receipt number.", reads.get_case, _RECEIPT),
+    _request("list_cases", roles_of("list_cases"), "Cases of a department (the back office: its own), soonest due first.",
              reads.list_cases, _DEPARTMENT,
              Field("states", list, required=False, max_len=10, decode=strings("states", what="case states"))),
     # ------------------------------------------------------------------ 好差评
-    _request("get_rateable_service", frozenset({"rating_pad"}), "The service a window's rating pad may rate now.",
+    _request("get_rateable_service", roles_of("get_rateable_service"), "The service a window's rating pad may rate now.",
              reads.get_rateable_service),
-    _request("get_rating", RATERS, "The rating of the status page's own ticket (and whether a 追评 is possible).",
+    _request("get_rating", roles_of("get_rating"), "The rating of the status page's own ticket (and whether a 追评 is possible).",
              reads.get_rating, Field("ticket_token", str, max_len=64)),
     _command("rate_service", c.RateService, RATERS,
              "Rate a service 1–5: the pad its window's last service, a status page its ticket.",
@@ -139,7 +155,7 @@ _ENTRIES: tuple[Request, ...] = (
     _command("follow_up_rating", c.FollowUpRating, frozenset({"anonymous"}),
              "追评: once, after the 差评 was rectified.", reply=replies.follow_up,
              wire={"status_token": "ticket_token"}),
-    _request("list_rectifications", BACKOFFICE,
+    _request("list_rectifications", roles_of("list_rectifications"),
              "差评 rectifications with their due instants (the back office: its own).", reads.list_rectifications,
              _DEPARTMENT, Field("open_only", bool, required=False)),
     _command("contact_rater", c.ContactRater, BACKOFFICE, "核实: the rater was contacted (note).", **_rect),
@@ -177,6 +193,7 @@ def to_message(cmd: Any) -> dict[str, Any]:
 
 def validate(msg: Mapping[str, Any], role: str) -> Request:
     """The request's definition, once its type, fields and the sender's role are checked."""
+    check_text(msg)
     mtype = msg.get("type")
     if not isinstance(mtype, str) or not mtype:
         raise ProtocolError("missing_type", "a request needs a type")

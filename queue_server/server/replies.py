@@ -15,8 +15,8 @@ from typing import Any
 from ..hall.cases import department_matches
 from ..hall.events import Event, FollowUpRated, RectificationOpened, ServiceRated, TicketIssued
 from ..hall.hall import Hall
-from ..hall.masking import mask_id_number, mask_name, mask_phone
 from ..hall.model import Case, Ticket
+from . import visibility
 from .context import Viewer
 from .writer import Job
 
@@ -24,30 +24,31 @@ from .writer import Job
 
 
 def ticket_detail(viewer: Viewer, t: Ticket) -> dict[str, Any]:
-    """Full applicant data only for the window the ticket is at; masked for everyone else."""
+    """The ticket with its applicant as ``visibility.TABLE["get_ticket"]`` says: in full only
+    for the window the ticket is at (and managers), masked or absent for everyone else."""
     view = t.public()
-    if viewer.role in ("window", "manager") and viewer.window is not None and t.active and t.window == viewer.window:
-        view["applicant"] = {"name": t.applicant_name, "phone": t.applicant_phone, "id_number": t.applicant_id}
-    else:
-        view["applicant"] = {"name": mask_name(t.applicant_name), "phone": mask_phone(t.applicant_phone),
-                             "id_number": mask_id_number(t.applicant_id)}
+    serving = viewer.window is not None and t.active and t.window == viewer.window
+    aud = visibility.audience(viewer, serving=serving)
+    view["applicant"] = visibility.applicant_view(
+        "get_ticket", aud, {"name": t.applicant_name, "phone": t.applicant_phone, "id_number": t.applicant_id})
     view["note"] = t.note
     return view
 
 
 def case_detail(viewer: Viewer, hall: Hall, case: Case, now: datetime) -> dict[str, Any]:
-    """The masked case view, with the applicant's full data only for the back office of its
-    department, managers, and the window serving the case's ticket."""
+    """The case with its applicant as ``visibility.TABLE["get_case"]`` says: in full for the
+    back office of its department, managers, and the window serving the case's ticket (or
+    that accepted it today); never for a window with no ticket, never for a device token."""
     view = hall.case_view(case, now)
-    window_serving = (viewer.role == "window" and viewer.window is not None
-                      and hall.windows[viewer.window].current_ticket in (case.ticket, case.delivery_ticket))
-    if viewer.role == "manager" or window_serving or (
-            viewer.role == "backoffice" and department_matches(viewer.scope, case.department)):
-        view["applicant"] = {"name": case.applicant_name, "phone": case.applicant_phone,
-                             "id_number": case.applicant_id}
-    else:
-        view["applicant"] = {"name": mask_name(case.applicant_name), "phone": mask_phone(case.applicant_phone),
-                             "id_number": mask_id_number(case.applicant_id)}
+    serving = False
+    if viewer.window is not None and viewer.window in hall.windows:
+        current = hall.windows[viewer.window].current_ticket
+        serving = (current is not None and current in (case.ticket, case.delivery_ticket)) or (
+            case.window == viewer.window and visibility.accepted_today(case.accepted_at, now))
+    own = viewer.role == "backoffice" and department_matches(viewer.scope, case.department)
+    aud = visibility.audience(viewer, serving=serving, own_department=own)
+    view["applicant"] = visibility.applicant_view(
+        "get_case", aud, {"name": case.applicant_name, "phone": case.applicant_phone, "id_number": case.applicant_id})
     return view
 
 

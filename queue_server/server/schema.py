@@ -33,6 +33,43 @@ NAMED_MAX_LEN: dict[str, int] = {
     "decision": 20, "method": 10, "missing_materials": 50, "reasons": 10,
 }
 INT_LIMIT = 100_000  # integers on the wire are positive and below this (windows, days, scores, ids)
+FREE_TEXT_LEN = 200  # strings allowed this long or longer are free text: newline and tab allowed
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100  # instants and dates outside these years are refused
+# C0 controls and DEL; free text keeps newline and tab
+_CONTROL = frozenset(chr(i) for i in (*range(0x20), 0x7F))
+_FREE_TEXT_CONTROL = _CONTROL - {"\n", "\t"}
+
+
+def text_problem(value: str, *, free_text: bool = False) -> str | None:
+    """Why ``value`` cannot be stored and echoed: a lone surrogate (not valid Unicode, it
+    cannot be encoded in a reply or the database) or a control character; None when fine."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode (a lone surrogate)"
+    bad = _FREE_TEXT_CONTROL if free_text else _CONTROL
+    if not bad.isdisjoint(value):
+        return "contains a control character" + ("" if free_text else " (no newline or tab here)")
+    return None
+
+
+def check_text(msg: Mapping[str, Any]) -> None:
+    """Every key and string of the request, at any depth, is valid Unicode without control
+    characters but newline and tab: what fails here could not even be named in a reply.
+    Field-specific rules (no newline outside free text, lengths) follow in ``check``."""
+    stack: list[tuple[str, Any]] = [("the request", msg)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            if text_problem(value, free_text=True) is not None:
+                raise ProtocolError("invalid_field", f"{where} is not valid text (a lone surrogate or a control character)")
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                if text_problem(k) is not None:
+                    raise ProtocolError("invalid_field", "a field name is not valid text")
+                stack.append((k, v))
+        elif isinstance(value, list):
+            stack.extend((where, v) for v in value)
 
 
 @dataclass(frozen=True)
@@ -75,6 +112,10 @@ def check(type_: str, msg: Mapping[str, Any], fields: tuple[Field, ...]) -> None
             raise ProtocolError("invalid_field", f"{f.name} must be {_kind_name(f.kind)}")
         if isinstance(value, (str, list)) and len(value) > f.max_len:
             raise ProtocolError("invalid_field", f"{f.name} is longer than {f.max_len}")
+        if isinstance(value, str):
+            problem = text_problem(value, free_text=f.max_len >= FREE_TEXT_LEN)
+            if problem:
+                raise ProtocolError("invalid_field", f"{f.name} {problem}")
         if isinstance(value, int) and f.kind is int and not (0 < value < INT_LIMIT):
             raise ProtocolError("invalid_field", f"{f.name} must be a positive number")
 
@@ -109,6 +150,8 @@ def instant(name: str) -> Decoder:
             dt = datetime.fromisoformat(value)
         except ValueError:
             raise ProtocolError("invalid_field", f"{name} must be an ISO 8601 date-time") from None
+        if not EARLIEST_YEAR <= dt.year <= LATEST_YEAR:
+            raise ProtocolError("invalid_field", f"{name} must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
         return dt if dt.tzinfo else dt.replace(tzinfo=tz)
     return dec
 
@@ -116,15 +159,18 @@ def instant(name: str) -> Decoder:
 def day(name: str) -> Decoder:
     def dec(value: str, tz: ZoneInfo) -> date:
         try:
-            return date.fromisoformat(value)
+            d = date.fromisoformat(value)
         except ValueError:
             raise ProtocolError("invalid_field", f"{name} must be a date YYYY-MM-DD") from None
+        if not EARLIEST_YEAR <= d.year <= LATEST_YEAR:
+            raise ProtocolError("invalid_field", f"{name} must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
+        return d
     return dec
 
 
 def strings(name: str, *, max_len: int = 200, what: str = "short strings") -> Decoder:
     def dec(value: list[Any], tz: ZoneInfo) -> tuple[str, ...]:
-        if not all(isinstance(v, str) and len(v) <= max_len for v in value):
+        if not all(isinstance(v, str) and len(v) <= max_len and text_problem(v) is None for v in value):
             raise ProtocolError("invalid_field", f"{name} must be a list of {what}")
         return tuple(value)
     return dec
@@ -144,8 +190,8 @@ def applicant(name: str) -> Decoder:
         if set(value) - allowed:
             raise ProtocolError("invalid_field", f"{name} takes only name, phone and id_number")
         for k, v in value.items():
-            if not isinstance(v, str) or len(v) > 64:
-                raise ProtocolError("invalid_field", f"{name}.{k} must be a short string")
+            if not isinstance(v, str) or len(v) > 64 or text_problem(v) is not None:
+                raise ProtocolError("invalid_field", f"{name}.{k} must be a short string of plain text")
         return c.Applicant(name=value.get("name", ""), phone=value.get("phone", ""),
                            id_number=value.get("id_number", ""))
     return dec

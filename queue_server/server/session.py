@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -12,14 +13,15 @@ from ..hall import commands as c
 from ..hall.config import StaffRole
 from ..hall.errors import HallError
 from ..hall.hall import Hall
-from ..passwords import verify_password
 from ..store.base import DeviceToken
-from .auth import hash_token, new_token
+from .auth import RateLimited, check_password, hash_token, new_token
 from .context import Client, ServerContext
 from .fanout import Fanout, Filter
 from .protocol import STAFF_ROLES, ProtocolError
 from .spec import Request, Values
 from .writer import Job
+
+RATE_LIMITED_PAUSE_S = 1.0
 
 
 async def ping(ctx: ServerContext, client: Client, req: Request, v: Values) -> dict[str, Any]:
@@ -42,14 +44,36 @@ async def auth(ctx: ServerContext, client: Client, req: Request, v: Values) -> d
     tok = await ctx.store.find_token(token_hash)
     if tok is None:
         raise ProtocolError("unauthenticated", "unknown or revoked token")
+    if tok.username:  # a staff session: it ends (expiry, revoke_session)
+        created = await _created_at(ctx, token_hash)
+        if not ctx.sessions.valid(token_hash, tok.username, created, ctx.now()):
+            await ctx.store.revoke_token(token_hash, ctx.now().isoformat())
+            raise ProtocolError("unauthenticated", "the session has ended: log in again")
+        if token_hash not in ctx.sessions.ends:
+            ctx.sessions.start(token_hash, tok.username, created, tok.window)
     become(ctx, client, tok, token_hash)
     return {"role": client.role, "window": client.window, "name": tok.name}
 
 
+async def _created_at(ctx: ServerContext, token_hash: str) -> datetime:
+    """When a stored token was made (now, for a store that does not say)."""
+    lookup = getattr(ctx.store, "token_created_at", None)
+    stamp = await lookup(token_hash) if lookup is not None else None
+    return datetime.fromisoformat(stamp).astimezone(ctx.tz) if stamp else ctx.now()
+
+
 async def login(ctx: ServerContext, client: Client, req: Request, v: Values) -> dict[str, Any]:
+    guard, address = ctx.sessions.guard, ctx.address(client)
+    wait = guard.begin(v["username"], address)
+    if wait:  # answered after a pause: a guesser's connection waits, the server does not work
+        await asyncio.sleep(min(wait, RATE_LIMITED_PAUSE_S))
+        raise RateLimited(f"too many failed logins: try again in {wait} s", wait)
     account = ctx.config.staff_account(v["username"])
-    if account is None or not verify_password(v["password"], account.password_hash):
+    if not await check_password(v["password"], account.password_hash if account is not None else None) \
+            or account is None:
+        guard.failed(v["username"], address)
         raise ProtocolError("unauthenticated", "wrong username or password")
+    guard.success(v["username"], address)
     window = v.get("window")
     if account.role is StaffRole.WINDOW and window is None:
         raise ProtocolError("missing_field", "window staff must say which window they work at")
@@ -62,9 +86,27 @@ async def login(ctx: ServerContext, client: Client, req: Request, v: Values) -> 
             role = "window"
     token = new_token()
     tok = DeviceToken(role=role, window=window, name=account.name, username=account.username)
-    await ctx.store.add_token(hash_token(token), tok, ctx.now().isoformat())
+    now = ctx.now()
+    await ctx.store.add_token(hash_token(token), tok, now.isoformat())
+    if window is not None:  # the window changed hands: every other session's control of it ends
+        await ctx.end_sessions(_window_sessions(ctx, window, account.username), "another staff member took the window")
+    old = client.token_hash if client.actor.kind == "staff" else None
     become(ctx, client, tok, hash_token(token))
-    return {"token": token, "role": client.role, "window": window, "name": account.name}
+    expires = ctx.sessions.start(hash_token(token), account.username, now, window)
+    if old is not None:
+        await ctx.end_sessions([old], "logged in again", keep=client)
+    return {"token": token, "role": client.role, "window": window, "name": account.name,
+            "expires_at": expires.isoformat()}
+
+
+def _window_sessions(ctx: ServerContext, window: int, username: str) -> list[str]:
+    """Sessions to end when ``username`` takes ``window``: other staff's at that window, and
+    the same user's at another window (the hall moved them)."""
+    ended = []
+    for h, (user, _, at) in ctx.sessions.ends.items():
+        if at is not None and ((at == window and user != username) or (at != window and user == username)):
+            ended.append(h)
+    return ended
 
 
 def _staff_still_there(hall: Hall, job: Job) -> bool:
@@ -76,8 +118,8 @@ async def logout(ctx: ServerContext, client: Client, req: Request, v: Values) ->
     if client.window is not None and client.actor.kind == "staff":
         await ctx.writer.apply(Job(command=c.StaffLogout(window=client.window), actor=client.actor,
                                    guard=_staff_still_there))
-    if client.token_hash and client.actor.kind == "staff":
-        await ctx.store.revoke_token(client.token_hash, ctx.now().isoformat())
+    if client.token_hash and client.actor.kind == "staff":  # every connection of this session ends
+        await ctx.end_sessions([client.token_hash], "logged out", keep=client)
     client.role, client.window, client.token_hash = "anonymous", None, None
     client.actor = c.Actor(kind="anonymous", id="-")
     client.subscription = None
@@ -137,3 +179,15 @@ async def resync(ctx: ServerContext, client: Client, req: Request, v: Values) ->
     flt, ticket_id = client.subscription if client.subscription is not None else (_filter(ctx, client, {}), None)
     client.subscription = (flt, await ctx.writer.read(_subscribe, ctx.fanout, client.conn, flt, ticket_id))
     return {"resynced": True}
+
+
+async def revoke_session(ctx: ServerContext, client: Client, req: Request, v: Values) -> dict[str, Any]:
+    """A manager ends every session of a staff member: open connections close, and tokens
+    made until now (also those of this server's earlier runs) are refused."""
+    username = v["username"]
+    if ctx.config.staff_account(username) is None:
+        raise ProtocolError("invalid_field", f"no staff account {username!r}")
+    ctx.sessions.cut_off[username] = ctx.now()
+    ended = await ctx.end_sessions(ctx.sessions.of_user(username), "the session was revoked by a manager",
+                                   keep=client if client.actor.id == username else None)
+    return {"username": username, "connections_closed": ended}

@@ -31,4 +31,4 @@ def store_for(
         )
     from .sqlite import SqliteStore
 
-    return SqliteStore(db, synchronous=synchronous)
+    return SqliteStore(db, synchronous=synchronous, writer=writer)

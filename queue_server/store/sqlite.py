@@ -11,10 +11,14 @@ sees the last committed transaction, never one in progress, and never waits for 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import json
+import os
+import socket
 import sqlite3
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,7 @@ from typing import Any
 import aiosqlite
 
 from .base import Batch, DeviceToken, LoadedState
+from .postgres_errors import HallLocked
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 TICKET_COLUMNS = (
@@ -166,13 +171,75 @@ class SchemaTooNew(RuntimeError):
     pass
 
 
+class DatabaseLocked(HallLocked):
+    """Another HallOps server holds the database (its lock file names it); ``hallops serve``
+    reports it like a PostgreSQL hall's lock."""
+
+
+class StorageFault(RuntimeError):
+    """The database cannot record a change (its file is gone, the disk is full, ...)."""
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+class HallLock:
+    """The one-writer lock of a database: an exclusive ``flock`` on ``<db>.lock``, held for the
+    server's lifetime. The kernel drops it when the process ends, ``kill -9`` included, so a
+    restart never finds a stale lock; the file's text (pid, host, since) only names the holder."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = lock_path(path)
+        self._fd: int | None = None
+
+    def acquire(self, db: Path) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 512, 0).decode("utf-8", "replace").strip() or "unknown process"
+            os.close(fd)
+            raise DatabaseLocked(
+                f"{db} is in use by another HallOps server ({holder}); stop it first"
+                " (one server per database)") from None
+        os.ftruncate(fd, 0)
+        stamp = f"pid {os.getpid()} on {socket.gethostname()}, since {datetime.now().astimezone().isoformat()}"
+        os.pwrite(fd, stamp.encode(), 0)
+        self._fd = fd
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor releases the flock
+            self._fd = None
+
+
 class SqliteStore:
-    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+    """``writer=True`` (the server): takes the database's ``HallLock`` for as long as the store
+    is open; a second server on the same file fails at ``open`` with ``DatabaseLocked``.
+    ``writer=False`` (``hallops token`` while the server runs): no hall lock, no ``commit``;
+    only token rows, each in one short SQLite write transaction that the server's own
+    transactions wait for (``busy_timeout``), so the two never race on the hall's state
+    (the server keeps no tokens in memory)."""
+
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL", writer: bool = True) -> None:
         self.path = Path(path)
         self.synchronous = synchronous
+        self.writer = writer
         self._db: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._tx = asyncio.Lock()  # one transaction at a time on the one writer connection
+        self._lock = HallLock(self.path)
+        self._inode: int | None = None  # the database file's, to notice it deleted or replaced
+        self.fault: str | None = None  # why the last commit failed; None once one succeeds
+
+    @property
+    def _on_disk(self) -> bool:
+        return str(self.path) != ":memory:"
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -188,15 +255,32 @@ class SqliteStore:
         return self._reader
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self.path, isolation_level=None)
+        if self._on_disk:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.writer:
+                self._lock.acquire(self.path)
+            else:
+                with contextlib.suppress(DatabaseLocked):  # no server: migrate under the lock
+                    self._lock.acquire(self.path)
+        try:
+            self._db = await aiosqlite.connect(self.path, isolation_level=None)
+        except BaseException:
+            self._lock.release()
+            raise
         self._db.row_factory = aiosqlite.Row
         await self._db.execute("PRAGMA journal_mode=WAL")
         await self._db.execute(f"PRAGMA synchronous={self.synchronous}")
         await self._db.execute("PRAGMA foreign_keys=ON")
         await self._db.execute("PRAGMA busy_timeout=5000")
         try:
-            await self.migrate()
+            if self.writer or self._lock.held:
+                await self.migrate()
+            else:
+                await self._require_current_schema()
+            if not self.writer:
+                self._lock.release()  # a short lock: only for the migration
+            if self._on_disk:
+                self._inode = os.stat(self.path).st_ino
             self._reader = await aiosqlite.connect(self.path, isolation_level=None)
             self._reader.row_factory = aiosqlite.Row
             await self._reader.execute("PRAGMA query_only=ON")
@@ -218,13 +302,37 @@ class SqliteStore:
             await self.db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
         return SCHEMA_VERSION
 
+    async def _require_current_schema(self) -> None:
+        async with self.db.execute("PRAGMA user_version") as cur:
+            version = _first(await cur.fetchone())
+        if version != SCHEMA_VERSION:
+            raise SchemaTooNew(
+                f"{self.path} has schema version {version} and its server is running;"
+                f" this HallOps writes version {SCHEMA_VERSION}: stop the server or use the same HallOps")
+
     async def close(self) -> None:
-        if self._reader is not None:
-            await self._reader.close()
-            self._reader = None
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
+        try:
+            if self._reader is not None:
+                await self._reader.close()
+                self._reader = None
+            if self._db is not None:
+                await self._db.close()
+                self._db = None
+        finally:
+            self._lock.release()
+
+    def _check_file(self) -> None:
+        """Raise ``StorageFault`` when the database file is no longer the one opened (its
+        folder deleted, the file removed or replaced): SQLite would go on writing into the
+        unlinked file and the data would be lost at exit."""
+        if self._inode is None:
+            return
+        try:
+            ino = os.stat(self.path).st_ino
+        except OSError as exc:
+            raise StorageFault(f"the database file {self.path} is gone ({exc.strerror})") from None
+        if ino != self._inode:
+            raise StorageFault(f"the database file {self.path} was replaced while the server ran")
 
     async def load(self) -> LoadedState:
         db = self.db
@@ -286,15 +394,24 @@ class SqliteStore:
         return row[0] if row else None
 
     async def commit(self, batch: Batch) -> list[int]:
+        if not self.writer:
+            raise RuntimeError("a store opened with writer=False does not commit hall changes")
         async with self._tx:
-            return await self._commit(batch)
+            try:
+                self._check_file()
+                ids = await self._commit(batch)
+            except (StorageFault, sqlite3.Error, OSError) as exc:
+                self.fault = str(exc)
+                raise
+            self.fault = None
+            return ids
 
     async def _commit(self, batch: Batch) -> list[int]:
         # One hop to aiosqlite's thread for the whole transaction, not one per statement: under
         # load each hop waits for the thread and then for the event loop (issue 17).
         db = self.db
         ids: list[int] = await db._execute(  # type: ignore[no-untyped-call]  # aiosqlite runs it in its thread
-            write_batch, db._conn, batch)
+            write_batch, db._conn, batch, self._check_file)
         return ids
 
     async def find_case(self, receipt_no: str) -> dict[str, Any] | None:
@@ -305,12 +422,14 @@ class SqliteStore:
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> None:
         async with self._tx:
+            self._check_file()
             await self.db.execute("BEGIN IMMEDIATE")
             try:
                 await self.db.execute(sql, params)
                 await self.db.execute("COMMIT")
             except BaseException:
-                await self.db.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    await self.db.execute("ROLLBACK")
                 raise
 
     async def add_token(self, token_hash: str, token: DeviceToken, created_at: str) -> None:
@@ -336,10 +455,23 @@ class SqliteStore:
             return None
         return DeviceToken(role=row[0], window=row[1], name=row[2], username=row[3])
 
+    async def token_created_at(self, token_hash: str) -> str | None:
+        """When a live token was made (a staff session's lifetime counts from it)."""
+        async with self.reader.execute(
+            "SELECT created_at FROM device_tokens WHERE token_hash = ? AND revoked_at IS NULL", (token_hash,),
+        ) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row is not None else None
+
     async def health(self) -> dict[str, Any]:
+        """``ok`` False when the file is gone or the last commit failed (the server then
+        refuses commands with storage_failed); reads still come from committed state."""
         try:
+            self._check_file()
             async with self.reader.execute("SELECT COALESCE(MAX(id), 0) FROM events") as cur:
                 last = _first(await cur.fetchone())
+            if self.fault is not None:
+                return {"ok": False, "path": str(self.path), "error": self.fault, "last_event_id": last}
             return {"ok": True, "path": str(self.path), "schema_version": SCHEMA_VERSION, "last_event_id": last}
-        except Exception as exc:  # noqa: BLE001 - health reports, never raises
+        except Exception as exc:
             return {"ok": False, "path": str(self.path), "error": str(exc)}

@@ -583,3 +583,29 @@ def test_any_value_anywhere_is_accepted_or_reported(place: str, value: Any) -> N
     config, problems = parse_hall_config(with_change(place, value))
     assert (config is None) == bool(problems)
     assert all(p.message for p in problems)
+
+
+# --- allowed_hosts and the security rules --------------------------------------------------------
+
+
+def test_allowed_hosts_are_read() -> None:
+    data = minimal()
+    data["hall"]["allowed_hosts"] = ["hall.lan", "192.168.1.10", "::1"]
+    config, problems = parse_hall_config(data)
+    assert problems == [] and config is not None
+    assert config.allowed_hosts == ("hall.lan", "192.168.1.10", "::1")
+
+
+@pytest.mark.parametrize("host", ["http://hall.lan", "hall.lan:8765", "Hall.Lan", "hall lan", "hall.lan/x", "*"])
+def test_allowed_hosts_must_be_plain_host_names(host: str) -> None:
+    data = minimal()
+    data["hall"]["allowed_hosts"] = ["hall.lan", host]
+    problem = only_problem(data)
+    assert problem.path == "hall.allowed_hosts[1]" and "not a host name" in problem.message
+
+
+@pytest.mark.parametrize("key", ["booking_horizon_days", "login_attempts", "login_lockout_s"])
+def test_security_rules_must_be_positive(key: str) -> None:
+    data = minimal()
+    data["rules"] = {key: 0}
+    assert only_problem(data).path == f"rules.{key}"

@@ -62,7 +62,9 @@ def config() -> HallConfig:
         StaffAccount(username="bo-police", name="公安后台", role=StaffRole.BACKOFFICE, password_hash=bo_hash,
                      department="县公安局"),
     )
-    return dataclasses.replace(cfg, staff=cfg.staff + extra)
+    # the tests move the clock over days with the same staff connections: sessions that last
+    rules = dataclasses.replace(cfg.rules, session_hours=24 * 365)
+    return dataclasses.replace(cfg, staff=cfg.staff + extra, rules=rules)
 
 
 @pytest.fixture
