@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -41,6 +42,7 @@ from .writer import Job, Writer
 log = logging.getLogger("hallops.server")
 
 Clock = Callable[[], datetime]
+CLOCK_META_KEY = "hall_clock"  # the meta row of the hall's clock (dashboard/hall_clock.py)
 
 
 def _has_open_deadlines(hall: Hall, now: datetime) -> bool:
@@ -90,6 +92,7 @@ class HallServer:
         if self.matters is None:
             self.matters = {m.code: m for m in load_matters()}
         await self.writer.start()
+        await self.write_clock()
         self._ticker = asyncio.create_task(self._tick_loop(), name="hallops-ticker")
         self._server = await serve(
             self._handle_connection, self.host, self.port,
@@ -118,6 +121,8 @@ class HallServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
         await self.writer.stop()
+        with contextlib.suppress(Exception):  # stopping anyway: the clock row is a courtesy
+            await self.write_clock(speed=0.0)  # stopped: the hall's time stands still
         await self.store.close()
 
     async def serve_forever(self) -> None:
@@ -130,6 +135,18 @@ class HallServer:
     def now(self) -> datetime:
         return self.clock().astimezone(self.tz)
 
+    def clock_speed(self) -> float:
+        """Hall seconds per real second: 1.0 on the real clock, the demo's speed on a
+        simulated one (a clock with a ``speed`` attribute)."""
+        return float(getattr(self.clock, "speed", 1.0))
+
+    async def write_clock(self, speed: float | None = None) -> None:
+        """Store the hall's clock in ``meta.hall_clock`` (the dashboard's "now", see
+        dashboard/hall_clock.py): at start, every tick, after a jump, and paused at stop."""
+        value = {"at": self.now().isoformat(), "speed": self.clock_speed() if speed is None else speed,
+                 "wall": time.time()}
+        await self.store.set_meta(CLOCK_META_KEY, json.dumps(value))
+
     @property
     def hall(self) -> Hall | None:
         """The writer's hall, for inspection by tests only (``Writer.hall``)."""
@@ -140,6 +157,7 @@ class HallServer:
         while True:
             await asyncio.sleep(30)
             await self.writer.apply(Job(command=c.Tick()))
+            await self.write_clock()
 
     # ------------------------------------------------------------------ connections
 

@@ -26,6 +26,7 @@ from ..hall.config import HallConfig
 Health = Callable[[], Awaitable[dict[str, Any]]]
 
 DEFAULT_STATIC = Path(__file__).resolve().parents[2] / "displays"
+mimetypes.add_type("audio/ogg", ".ogg")  # the wall's voice clips (not in every system's table)
 
 # route pattern -> page file in displays/
 PAGES: list[tuple[re.Pattern[str], str]] = [
@@ -86,6 +87,7 @@ class HttpRoutes:
         self.config = config
         self.health = health
         self.static_dir = Path(static_dir) if static_dir else DEFAULT_STATIC
+        self.demo_links: list[dict[str, str]] | None = None  # hallops demo: its screens with tokens
 
     def origin_allowed(self, request: Request) -> bool:
         origin = request.headers.get("Origin")
@@ -112,7 +114,10 @@ class HttpRoutes:
                 return _text(HTTPStatus.BAD_REQUEST, f"text must be 1 to {MAX_QR_TEXT} characters\n")
             return _response(HTTPStatus.OK, qr_svg(text), "image/svg+xml")
         if path == "/config.json":
-            return _response(HTTPStatus.OK, json.dumps(self.public_config(), ensure_ascii=False).encode(),
+            public = self.public_config()
+            if self.demo_links is not None:  # only the demo shares its screens' tokens
+                public["demo"] = self.demo_links
+            return _response(HTTPStatus.OK, json.dumps(public, ensure_ascii=False).encode(),
                              "application/json; charset=utf-8")
         for pattern, page in PAGES:
             if pattern.match(path):

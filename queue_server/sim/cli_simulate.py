@@ -122,6 +122,8 @@ def add_parser(subparsers: Any) -> None:
     d.add_argument("--seconds", type=float, help="stop after this many real seconds")
     d.add_argument(
         "--start",
+        "--date",
+        dest="start",
         type=_date,
         help="first day of a new database, YYYY-MM-DD (default: today "
         "if a working day, else the next one); a continued database goes on where it stopped",
