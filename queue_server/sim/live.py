@@ -32,9 +32,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from ..hall import commands as c
-from ..server import registry
 from ..hall.calendar import WorkCalendar
 from ..hall.config import HallConfig
+from ..server import registry
 from .arrivals import day_kind, midnight_ts
 from .behaviour.profile import Profile
 from .engine import HallModel
@@ -60,6 +60,11 @@ class ScaledClock:
 
     def __call__(self) -> datetime:
         return datetime.fromtimestamp(self.ts(), self.tz)
+
+    def pause(self) -> None:
+        """Stand still (the demo stopping): the stored clock and the printed stop agree, and a
+        restart continues from exactly here."""
+        self._sim0, self._real0, self.speed = self.ts(), time.monotonic(), 0.0
 
     def jump_to(self, ts: float) -> None:
         """Move forward (never back) to ``ts``."""
@@ -633,6 +638,7 @@ async def run_demo(config: HallConfig, profile: Profile, calendar: WorkCalendar,
             with contextlib.suppress(asyncio.CancelledError, Exception):  # shutting down
                 await task
         await backend.close()
+        clock.pause()
         await server.stop()
         if dash is not None:
             _stop_process(dash)
