@@ -137,8 +137,12 @@ class LiveCounts:
 
     def refusals_line(self) -> str:
         """One readable line: ``3 × illegal_transition (cannot open window 3: it is open)``."""
-        return "; ".join(f"{n} × {code} ({self.last_error.get(code, '')})" if self.last_error.get(code)
-                         else f"{n} × {code}" for code, n in sorted(self.errors.items()))
+        return "; ".join(
+            f"{n} × {code} ({self.last_error.get(code, '')})"
+            if self.last_error.get(code)
+            else f"{n} × {code}"
+            for code, n in sorted(self.errors.items())
+        )
 
 
 TokenSource = Any  # async (role, n) -> a device token (kiosk n, window n's display or pad)
@@ -150,9 +154,7 @@ class LiveBackend:
     window desks (staff logged in at their window), the back office and the manager (staff
     logged in without a window), the windows' rating pads and the citizens' status pages."""
 
-    def __init__(
-        self, url: str, token: TokenSource, issue_limit: int, *, password: str
-    ) -> None:
+    def __init__(self, url: str, token: TokenSource, issue_limit: int, *, password: str) -> None:
         self.url = url
         self.token = token
         self.issue_limit = issue_limit  # per kiosk per minute (rules.issue_rate_per_min)
@@ -186,7 +188,9 @@ class LiveBackend:
                     k.sent.append(now)
                     return k
             k = await self._connect()
-            reply = await k.request({"type": "auth", "token": await self.token("kiosk", len(self.kiosks) + 1)})
+            reply = await k.request(
+                {"type": "auth", "token": await self.token("kiosk", len(self.kiosks) + 1)}
+            )
             if reply.get("type") != "ok":
                 raise RuntimeError(f"kiosk refused its token: {describe(reply)}")
             self.kiosks.append(k)
@@ -220,7 +224,9 @@ class LiveBackend:
                 reply = await conn.request({"type": "auth", "token": await self.token("rating_pad", window)})
                 if reply.get("type") != "ok":
                     await conn.close()
-                    raise RuntimeError(f"the rating pad of window {window} refused its token: {describe(reply)}")
+                    raise RuntimeError(
+                        f"the rating pad of window {window} refused its token: {describe(reply)}"
+                    )
                 self.pads[window] = conn
             return conn
 
@@ -272,7 +278,9 @@ class LiveBackend:
             code = str(reply.get("code", "error"))
             if isinstance(cmd, c.IssueTicket):  # a citizen turned away (closed, full): the model counts them
                 self.counts.turned_away[code] = self.counts.turned_away.get(code, 0) + 1
-            elif not (isinstance(cmd, c.CallNext) and code == "queue_empty"):  # nobody waiting: the desk idles
+            elif not (
+                isinstance(cmd, c.CallNext) and code == "queue_empty"
+            ):  # nobody waiting: the desk idles
                 self.counts.refusal(code, str(reply.get("message", "")))
             return Outcome(False, code)
         ticket = reply.get("ticket") or {}
@@ -555,8 +563,9 @@ async def run_demo(config: HallConfig, profile: Profile, calendar: WorkCalendar,
             raw = new_token()
             window = None if role == "kiosk" else n
             name = f"kiosk-{n}" if role == "kiosk" else f"{role}-{n}"
-            await store.add_token(hash_token(raw), DeviceToken(role=role, window=window, name=name),
-                                  clock().isoformat())
+            await store.add_token(
+                hash_token(raw), DeviceToken(role=role, window=window, name=name), clock().isoformat()
+            )
             tokens[(role, n)] = raw
         return tokens[(role, n)]
 
@@ -571,25 +580,47 @@ async def run_demo(config: HallConfig, profile: Profile, calendar: WorkCalendar,
     if opts.dashboard:
         log = open(opts.db.parent / "demo-dashboard.log", "ab")  # noqa: SIM115 - lives as long as the child
         dash = subprocess.Popen(
-            [sys.executable, "-m", "queue_server.cli", "dashboard", "--db", str(opts.db),
-             "--config", str(opts.config_path), "--port", str(opts.dashboard_port)],
+            [
+                sys.executable,
+                "-m",
+                "queue_server.cli",
+                "dashboard",
+                "--db",
+                str(opts.db),
+                "--config",
+                str(opts.config_path),
+                "--port",
+                str(opts.dashboard_port),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         dash_url = f"http://{opts.host}:{opts.dashboard_port}"
 
-    model = HallModel(config, config, profile, DEFAULT_PLAN, opts.seed, calendar, matters=dict(server.matters or {}))
+    model = HallModel(
+        config, config, profile, DEFAULT_PLAN, opts.seed, calendar, matters=dict(server.matters or {})
+    )
     free_account = model.desks.pop(free_window).username if free_window in model.desks else None
     if model.cases is not None:  # the person's back-office account is theirs alone
         model.cases.backoffice = [s for s in model.cases.backoffice if s.username != free_backoffice]
     manager = next((s.username for s in config.staff if s.role.value == "manager"), None)
-    backend = LiveBackend(f"ws://{opts.host}:{server.port}/ws", token, config.rules.issue_rate_per_min,
-                          password=opts.password)
+    backend = LiveBackend(
+        f"ws://{opts.host}:{server.port}/ws", token, config.rules.issue_rate_per_min, password=opts.password
+    )
     backend.manager = manager
 
-    links = demo_links(base, config, kiosk=kiosk, pads=pads, free_window=free_window, free_account=free_account,
-                       free_backoffice=free_backoffice, password=opts.password, dashboard=dash_url)
+    links = demo_links(
+        base,
+        config,
+        kiosk=kiosk,
+        pads=pads,
+        free_window=free_window,
+        free_account=free_account,
+        free_backoffice=free_backoffice,
+        password=opts.password,
+        dashboard=dash_url,
+    )
     server.http.demo_links = links
     print(f"HallOps demo · {config.name} ({config.code}) · database {opts.db}", flush=True)
     print(
@@ -600,8 +631,10 @@ async def run_demo(config: HallConfig, profile: Profile, calendar: WorkCalendar,
     for link in links:
         if link.get("hidden"):
             continue  # every pad is listed on the index page
-        print(f"  {link['label']:<15} {link['url']}" + (f"   ({link['note']})" if link.get("note") else ""),
-              flush=True)
+        print(
+            f"  {link['label']:<15} {link['url']}" + (f"   ({link['note']})" if link.get("note") else ""),
+            flush=True,
+        )
     print(f"  {'health':<15} {base}/healthz", flush=True)
     print("  (a citizen's status page is printed with the first ticket)", flush=True)
     print("Ctrl-C stops; run the same command again to continue where it stopped.", flush=True)
@@ -619,8 +652,9 @@ async def run_demo(config: HallConfig, profile: Profile, calendar: WorkCalendar,
     try:
         if resume:
             await settle(backend, model, opts.db)
-        driver = asyncio.create_task(drive(model, backend, clock, stop, start, resume=resume,
-                                           on_jump=server.write_clock))
+        driver = asyncio.create_task(
+            drive(model, backend, clock, stop, start, resume=resume, on_jump=server.write_clock)
+        )
         status = asyncio.create_task(_status(backend, clock, stop, base, links))
         done, _ = await asyncio.wait(
             {driver, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED
@@ -664,9 +698,18 @@ async def run_demo(config: HallConfig, profile: Profile, calendar: WorkCalendar,
     return code
 
 
-def demo_links(base: str, config: HallConfig, *, kiosk: str, pads: dict[int, str], free_window: int | None,
-               free_account: str | None, free_backoffice: str | None, password: str,
-               dashboard: str) -> list[dict[str, str]]:
+def demo_links(
+    base: str,
+    config: HallConfig,
+    *,
+    kiosk: str,
+    pads: dict[int, str],
+    free_window: int | None,
+    free_account: str | None,
+    free_backoffice: str | None,
+    password: str,
+    dashboard: str,
+) -> list[dict[str, str]]:
     """Every screen of the demo with what it needs (tokens, accounts): printed at start and
     listed by the hall index page at ``/`` (``/config.json``'s ``demo``)."""
     first = min((w.number for w in config.windows), default=1)
@@ -674,23 +717,46 @@ def demo_links(base: str, config: HallConfig, *, kiosk: str, pads: dict[int, str
     links = [
         {"label": "hall index", "url": f"{base}/", "note": "links to every screen below"},
         {"label": "wall display", "url": f"{base}/display/wall", "note": ""},
-        {"label": "window display", "url": f"{base}/display/window/{first}", "note": f"/display/window/1…{len(config.windows)}"},
+        {
+            "label": "window display",
+            "url": f"{base}/display/window/{first}",
+            "note": f"/display/window/1…{len(config.windows)}",
+        },
         {"label": "kiosk", "url": f"{base}/kiosk?token={kiosk}", "note": ""},
-        {"label": "rating pad", "url": f"{base}/rate/{shown}?token={pads[shown]}", "note": f"window {shown}'s pad"},
-        {"label": "staff terminal", "url": f"{base}/terminal",
-         "note": (f"window {free_window} is yours: account {free_account}, password {password}"
-                  if free_window is not None and free_account else f"password {password}")},
-        {"label": "back office", "url": f"{base}/backoffice",
-         "note": f"account {free_backoffice}, password {password}" if free_backoffice else f"password {password}"},
+        {
+            "label": "rating pad",
+            "url": f"{base}/rate/{shown}?token={pads[shown]}",
+            "note": f"window {shown}'s pad",
+        },
+        {
+            "label": "staff terminal",
+            "url": f"{base}/terminal",
+            "note": (
+                f"window {free_window} is yours: account {free_account}, password {password}"
+                if free_window is not None and free_account
+                else f"password {password}"
+            ),
+        },
+        {
+            "label": "back office",
+            "url": f"{base}/backoffice",
+            "note": f"account {free_backoffice}, password {password}"
+            if free_backoffice
+            else f"password {password}",
+        },
     ]
     links.append({"label": "dashboard", "url": dashboard or "not started (--no-dashboard)", "note": ""})
-    links += [{"label": f"rating pad {n}", "url": f"{base}/rate/{n}?token={tok}", "note": "", "hidden": "1"}
-              for n, tok in sorted(pads.items()) if n != shown]
+    links += [
+        {"label": f"rating pad {n}", "url": f"{base}/rate/{n}?token={tok}", "note": "", "hidden": "1"}
+        for n, tok in sorted(pads.items())
+        if n != shown
+    ]
     return links
 
 
-async def _status(backend: LiveBackend, clock: ScaledClock, stop: asyncio.Event, base: str,
-                  links: list[dict[str, str]]) -> None:
+async def _status(
+    backend: LiveBackend, clock: ScaledClock, stop: asyncio.Event, base: str, links: list[dict[str, str]]
+) -> None:
     """Every 15 s a line of progress; once, the status page of the first ticket issued."""
     example = False
     waited = 0.0

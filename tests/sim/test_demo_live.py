@@ -32,9 +32,28 @@ PASSWORD = "hallops-demo"
 
 def _start(db: Path, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "queue_server.cli", "demo", "--config", str(DEMO), "--db", str(db),
-         "--port", "0", "--speed", "600", "--no-dashboard", "--date", DAY, *extra],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "queue_server.cli",
+            "demo",
+            "--config",
+            str(DEMO),
+            "--db",
+            str(db),
+            "--port",
+            "0",
+            "--speed",
+            "600",
+            "--no-dashboard",
+            "--date",
+            DAY,
+            *extra,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -99,8 +118,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     try:
         lines, urls = _header(proc)
         base = urls["health"].rsplit("/", 1)[0]
-        yield {"db": db, "proc": proc, "lines": lines, "urls": urls, "base": base,
-               "ws": base.replace("http://", "ws://") + "/ws"}
+        yield {
+            "db": db,
+            "proc": proc,
+            "lines": lines,
+            "urls": urls,
+            "base": base,
+            "ws": base.replace("http://", "ws://") + "/ws",
+        }
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -119,8 +144,11 @@ def test_the_simulator_plays_counters_back_office_and_raters(demo: dict[str, Any
     # every simulated day is the demo's date, not the machine's
     assert _q(db, "SELECT COUNT(*) FROM events WHERE service_date < ?", DAY) == 0
     # the back office has work: the manager's list of cases is not empty
-    replies = asyncio.run(_ws(demo["ws"], {"type": "login", "username": "manager", "password": PASSWORD},
-                              {"type": "list_cases"}))
+    replies = asyncio.run(
+        _ws(
+            demo["ws"], {"type": "login", "username": "manager", "password": PASSWORD}, {"type": "list_cases"}
+        )
+    )
     assert replies[0]["type"] == "ok", replies[0]
     assert replies[1]["type"] == "ok" and replies[1]["cases"], replies[1]
 
@@ -138,8 +166,16 @@ def test_the_hall_clock_is_stored_and_sent_with_its_speed(demo: dict[str, Any]) 
 
 def test_every_printed_address_answers_and_its_tokens_work(demo: dict[str, Any]) -> None:
     urls = demo["urls"]
-    for name in ("hall index", "wall display", "window display", "kiosk", "rating pad", "staff terminal",
-                 "back office", "health"):
+    for name in (
+        "hall index",
+        "wall display",
+        "window display",
+        "kiosk",
+        "rating pad",
+        "staff terminal",
+        "back office",
+        "health",
+    ):
         with urllib.request.urlopen(urls[name], timeout=10) as resp:
             assert resp.status == 200, name
     text = "".join(demo["lines"])
