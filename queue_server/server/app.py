@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -31,6 +30,8 @@ from ..hall.hall import Hall
 from ..matters import load_matters
 from ..recorder import rebuild_hall
 from ..store.base import Store
+from ..store.clock import META_KEY as CLOCK_META_KEY
+from ..store.clock import clock_value
 from . import protocol as p
 from .context import Client, Viewer
 from .fanout import Fanout, LocalFanout, encode
@@ -42,7 +43,6 @@ from .writer import Job, Writer
 log = logging.getLogger("hallops.server")
 
 Clock = Callable[[], datetime]
-CLOCK_META_KEY = "hall_clock"  # the meta row of the hall's clock (dashboard/hall_clock.py)
 
 
 def _has_open_deadlines(hall: Hall, now: datetime) -> bool:
@@ -143,9 +143,8 @@ class HallServer:
     async def write_clock(self, speed: float | None = None) -> None:
         """Store the hall's clock in ``meta.hall_clock`` (the dashboard's "now", see
         dashboard/hall_clock.py): at start, every tick, after a jump, and paused at stop."""
-        value = {"at": self.now().isoformat(), "speed": self.clock_speed() if speed is None else speed,
-                 "wall": time.time()}
-        await self.store.set_meta(CLOCK_META_KEY, json.dumps(value))
+        value = clock_value(self.now(), self.clock_speed() if speed is None else speed)
+        await self.store.set_meta(CLOCK_META_KEY, value)
 
     @property
     def hall(self) -> Hall | None:

@@ -133,6 +133,32 @@ class CaseBehaviour:
             return c.Actor(kind="staff", id=self.manager.username, name=self.manager.name), None
         return c.SYSTEM, None
 
+    def adopt(self, rows: list[dict[str, Any]], now_ts: float) -> int:
+        """Take over the open cases of a database (a resumed demo: the model's agenda of the
+        last run is gone): the back office goes on with each from its state. ``rows``: the
+        ``cases`` table's ``receipt_no``, ``department``, ``promised_working_days``, ``state``
+        and ``due_at``. Returns how many cases were taken over."""
+        day = datetime.fromtimestamp(now_ts, self.m.tz).date()
+        taken = 0
+        for row in rows:
+            rng = random.Random(f"{self.m.seed}:{row['receipt_no']}:adopted")
+            plan = CasePlan(receipt=str(row["receipt_no"]), department=str(row["department"]),
+                            days=max(1, int(row["promised_working_days"] or 1)), rng=rng)
+            state = row["state"]
+            if state == "accepted":
+                self._later(now_ts, day, rng.choice((0, 1)), rng, self._start_review, plan)
+            elif state == "in_review":
+                self._later(now_ts, day, rng.randint(0, 2), rng, self._decide, plan)
+            elif state == "suspended":
+                self._later(now_ts, day, rng.randint(0, 2), rng, self._resume_review, plan)
+                self._later(now_ts, day, rng.randint(3, 4), rng, self._decide, plan)
+            elif state == "decided":
+                self._later(now_ts, day, rng.choice((0, 1)), rng, self._post, plan)
+            else:
+                continue  # 补正: the citizen comes back (or not); completed and rejected are done
+            taken += 1
+        return taken
+
     # ------------------------------------------------------------------ at the window
 
     def service(self, desk: Desk, cit: Citizen, start: float, end: float) -> None:

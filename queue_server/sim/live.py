@@ -385,6 +385,24 @@ def busy_windows(db: Path) -> list[tuple[int, str, str | None, str | None]]:
         con.close()
 
 
+def open_cases(db: Path) -> list[dict[str, Any]]:
+    """The cases of a database the back office still has to work on."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    con.row_factory = sqlite3.Row
+    try:
+        return [
+            dict(row)
+            for row in con.execute(
+                "SELECT receipt_no, department, promised_working_days, state, due_at FROM cases"
+                " WHERE state IN ('accepted', 'in_review', 'suspended', 'decided') ORDER BY receipt_no"
+            )
+        ]
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        con.close()
+
+
 async def settle(backend: LiveBackend, model: HallModel, db: Path) -> int:
     """Before a resumed demo drives again: the simulated staff finish what the last run left
     at their windows (the service in progress, a call nobody answered) and close them, so the
@@ -440,6 +458,7 @@ async def drive(
     *,
     resume: bool,
     on_jump: Any = None,
+    adopt: list[dict[str, Any]] | None = None,
 ) -> None:
     """Run the model against the server, day after day, until ``stop`` is set.
 
@@ -465,6 +484,8 @@ async def drive(
 
     day = start.date()
     model.begin_day(day, from_ts=start.timestamp() if resume else None, tick=False)
+    if adopt and model.cases is not None:  # the open cases of earlier runs: the back office goes on
+        model.cases.adopt(adopt, start.timestamp())
     empty_days = 0
     while not stop.is_set():
         if not model.heap:
@@ -518,6 +539,47 @@ class DemoOptions:
     start: date | None = None  # a new database's first day (default: today or the next working day)
     password: str = DEMO_PASSWORD
     synchronous: str = "NORMAL"
+    history_days: int = 2  # a new database: working days simulated (in-process, fast) before the live day
+
+
+async def _history(
+    config: HallConfig, profile: Profile, calendar: WorkCalendar, opts: DemoOptions, live_day: date
+) -> None:
+    """A new demo database gets ``history_days`` working days before ``live_day``, simulated
+    in-process (``hallops simulate``'s engine): the dashboard's trends, the back office's cases
+    in review, the rectification loops and the overdue list have something to show at once."""
+    from ..matters import load_matters
+    from ..store import SqliteStore
+    from ..store.clock import META_KEY, clock_value
+    from .engine import simulate
+
+    first = live_day
+    for _ in range(opts.history_days):
+        first -= timedelta(days=1)
+        while not calendar.is_working_day(first):
+            first -= timedelta(days=1)
+    print(f"HallOps demo: simulating {opts.history_days} working days of history from {first} …", flush=True)
+    t0 = time.monotonic()
+    store = SqliteStore(opts.db, synchronous=opts.synchronous)
+    await store.open()
+    try:
+        result = await simulate(
+            config,
+            store,
+            start=first,
+            days=opts.history_days,
+            seed=opts.seed,
+            profile=profile,
+            plan=DEFAULT_PLAN,
+            calendar=calendar,
+            matters={m.code: m for m in load_matters()},
+        )
+        if result.last_day is not None:
+            end = datetime.combine(result.last_day, datetime.max.time(), ZoneInfo(config.timezone))
+            await store.set_meta(META_KEY, clock_value(end.replace(microsecond=0), 0.0))
+    finally:
+        await store.close()
+    print(f"  done in {time.monotonic() - t0:.0f} s", flush=True)
 
 
 def free_seats(config: HallConfig) -> tuple[int | None, str | None]:
@@ -540,9 +602,13 @@ async def run_demo(config: HallConfig, profile: Profile, calendar: WorkCalendar,
         for suffix in ("", "-wal", "-shm"):
             Path(f"{opts.db}{suffix}").unlink(missing_ok=True)
     last = resume_point(opts.db)
+    history = False
     if last is None:
         start = first_opening(config, calendar, profile, opts.start or datetime.now(tz).date())
         resume = False
+        if opts.history_days > 0:
+            await _history(config, profile, calendar, opts, start.date())
+            history = True
     else:
         start, resume = last.astimezone(tz), True
     clock = ScaledClock(start, opts.speed)
@@ -650,10 +716,19 @@ async def run_demo(config: HallConfig, profile: Profile, calendar: WorkCalendar,
     driver: asyncio.Task[None] | None = None
     status: asyncio.Task[None] | None = None
     try:
-        if resume:
+        if resume or history:
             await settle(backend, model, opts.db)
         driver = asyncio.create_task(
-            drive(model, backend, clock, stop, start, resume=resume, on_jump=server.write_clock)
+            drive(
+                model,
+                backend,
+                clock,
+                stop,
+                start,
+                resume=resume,
+                on_jump=server.write_clock,
+                adopt=open_cases(opts.db) if resume or history else None,
+            )
         )
         status = asyncio.create_task(_status(backend, clock, stop, base, links))
         done, _ = await asyncio.wait(

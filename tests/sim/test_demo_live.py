@@ -27,6 +27,7 @@ from websockets.asyncio.client import connect
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "data" / "halls" / "demo.toml"
 DAY = "2026-12-21"  # a Monday, and not the day the tests run
+HISTORY_DAY = "2026-12-18"  # the working day before it: the demo's history
 PASSWORD = "hallops-demo"
 
 
@@ -48,6 +49,8 @@ def _start(db: Path, *extra: str) -> subprocess.Popen[str]:
             "--no-dashboard",
             "--date",
             DAY,
+            "--history",
+            "1",
             *extra,
         ],
         cwd=ROOT,
@@ -134,15 +137,36 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 def test_the_simulator_plays_counters_back_office_and_raters(demo: dict[str, Any]) -> None:
     db = demo["db"]
-    # hours of the simulated day at 600×: cases of each kind, ratings, a 差评's loop
-    assert _wait(db, "SELECT COUNT(*) FROM cases WHERE state = 'completed'", 90), "no case delivered"
-    assert _wait(db, "SELECT COUNT(*) FROM ratings", 30), "no rating"
-    assert _wait(db, "SELECT COUNT(*) FROM rectifications", 90), "no 差评 opened a rectification"
-    assert _wait(db, "SELECT COUNT(*) FROM events WHERE type = 'materials_requested'", 30), "no 补正 notice"
-    assert _wait(db, "SELECT COUNT(*) FROM events WHERE type = 'review_started'", 60), "no back-office review"
-    assert _q(db, "SELECT COUNT(*) FROM ratings WHERE score <= 2") >= 1
-    # every simulated day is the demo's date, not the machine's
-    assert _q(db, "SELECT COUNT(*) FROM events WHERE service_date < ?", DAY) == 0
+    live = f"service_date = '{DAY}'"
+    # hours of the live day at 600×, over the websocket: every kind of case step, ratings, loops
+    assert _wait(db, f"SELECT COUNT(*) FROM cases WHERE state = 'completed' AND {live}", 90), (
+        "no case delivered"
+    )
+    assert _wait(db, f"SELECT COUNT(*) FROM events WHERE type = 'materials_requested' AND {live}", 30), (
+        "no 补正"
+    )
+    assert _wait(db, f"SELECT COUNT(*) FROM events WHERE type = 'review_started' AND {live}", 60), "no review"
+    assert _wait(db, f"SELECT COUNT(*) FROM events WHERE type = 'service_rated' AND {live}", 30), "no rating"
+    assert _wait(db, f"SELECT COUNT(*) FROM events WHERE type = 'rectification_opened' AND {live}", 90), (
+        "no 差评"
+    )
+    # the back office took over the history's open cases: it decides them on the live day
+    adopted = (
+        "SELECT COUNT(*) FROM events WHERE type = 'case_decided' AND service_date = '{day}'"
+        " AND json_extract(data, '$.receipt_no') LIKE 'SL-{history}-%'"
+    ).format(day=DAY, history=HISTORY_DAY.replace("-", ""))
+    assert _wait(db, adopted, 90), "the history's cases were not taken over"
+    # ratings came from pads and from status pages (the citizen's phone)
+    assert _q(
+        db, f"SELECT COUNT(*) FROM events WHERE type = 'service_rated' AND actor LIKE 'device:%' AND {live}"
+    )
+    assert _q(
+        db,
+        f"SELECT COUNT(*) FROM events WHERE type = 'service_rated' AND actor NOT LIKE 'device:%' AND {live}",
+    )
+    # only the demo's dates (the history, then the live days), never the machine's
+    assert _q(db, f"SELECT COUNT(*) FROM events WHERE service_date < '{HISTORY_DAY}'") == 0
+    assert _q(db, f"SELECT COUNT(*) FROM events WHERE service_date = '{HISTORY_DAY}'") > 1000
     # the back office has work: the manager's list of cases is not empty
     replies = asyncio.run(
         _ws(
@@ -192,8 +216,14 @@ def test_every_printed_address_answers_and_its_tokens_work(demo: dict[str, Any])
         listed = {link["label"]: link["url"] for link in json.load(resp)["demo"]}
     assert listed["kiosk"] == urls["kiosk"] and "rating pad 1" in listed
     # the person's window and account are left alone by the simulator
-    assert _q(demo["db"], "SELECT COUNT(*) FROM events WHERE window = 4") == 0
-    assert _q(demo["db"], "SELECT COUNT(*) FROM events WHERE actor LIKE '%bo-realestate%'") == 0
+    assert _q(demo["db"], f"SELECT COUNT(*) FROM events WHERE window = 4 AND service_date = '{DAY}'") == 0
+    assert (
+        _q(
+            demo["db"],
+            f"SELECT COUNT(*) FROM events WHERE actor LIKE '%bo-realestate%' AND service_date = '{DAY}'",
+        )
+        == 0
+    )
 
 
 def test_zz_ctrl_c_then_restart_continues_without_refusals(demo: dict[str, Any]) -> None:

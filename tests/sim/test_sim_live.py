@@ -32,6 +32,8 @@ def _demo(db: Path, *extra: str) -> subprocess.Popen[str]:
             "--speed",
             "600",
             "--no-dashboard",
+            "--history",
+            "0",
             "--start",
             "2026-11-23",
             *extra,
