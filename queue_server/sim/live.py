@@ -242,7 +242,7 @@ class LiveBackend:
         if req.desk is not None:
             return await self._desk(req.desk), msg
         if isinstance(cmd, c.RateService):
-            token = self.status_tokens.pop(cmd.ticket, None)
+            token = self.status_tokens.get(cmd.ticket)
             # the same citizen always chooses the same way (a stable draw from the ticket)
             if token is not None and (zlib.crc32(cmd.ticket.encode()) % 100) < STATUS_PAGE_SHARE * 100:
                 page = {k: v for k, v in msg.items() if k not in ("ticket", "window")}
@@ -272,8 +272,16 @@ class LiveBackend:
                     break
                 conn.sent = [time.monotonic()] * self.issue_limit  # full for this minute
         else:
-            conn, msg = await self._route(req, msg)
-            reply = await conn.request(msg)
+            conn, sent = await self._route(req, msg)
+            reply = await conn.request(sent)
+            if reply.get("code") == "rating_expired" and isinstance(cmd, c.RateService):
+                # the pad's minutes are over (a driver running late): the citizen rates on the phone
+                token = self.status_tokens.get(cmd.ticket)
+                if token is not None:
+                    page = {k: v for k, v in msg.items() if k not in ("ticket", "window")}
+                    reply = await (await self._page()).request({**page, "ticket_token": token})
+        if isinstance(cmd, c.RateService):
+            self.status_tokens.pop(cmd.ticket, None)
         if reply.get("type") != "ok":
             code = str(reply.get("code", "error"))
             if isinstance(cmd, c.IssueTicket):  # a citizen turned away (closed, full): the model counts them

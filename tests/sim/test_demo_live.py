@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -240,3 +240,53 @@ def test_zz_ctrl_c_then_restart_continues_without_refusals(demo: dict[str, Any])
     assert datetime.fromisoformat(m2.group(1)) >= stopped  # never back in time
     assert "refused" not in out and "unexpected" not in out, out
     assert "{" not in out, out  # no raw dict anywhere
+
+
+def test_zzz_every_dashboard_page_on_the_demo_day(
+    demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12 point 1: after the demo ran (and stopped: its clock stands still) on a day that
+    is not the machine's, every dashboard page opens on the hall's day and today's figures
+    are plain SQL over that simulated day."""
+    from streamlit.testing.v1 import AppTest
+
+    sys.path.insert(0, str(ROOT / "tests" / "dashboard"))
+    from dashboard.theme import parse_number
+
+    import dashboard_expected as ex  # the dashboard tests' SQL figures
+
+    db = demo["db"]
+    assert demo["proc"].poll() is not None  # stopped by the restart test
+    clock = json.loads(_q(db, "SELECT value FROM meta WHERE key = 'hall_clock'"))
+    assert clock["speed"] == 0.0
+    today = datetime.fromisoformat(clock["at"]).date()
+    assert today.isoformat() >= DAY and today != datetime.now().date()
+    monkeypatch.setenv("HALLOPS_DB", str(db))
+    monkeypatch.setenv("HALLOPS_CONFIG", str(DEMO))
+    monkeypatch.delenv("HALLOPS_NOW", raising=False)
+    at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=90)
+    at.run()
+    assert not at.exception, at.exception
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    figures = ex.day_figures(con, today, today)
+    metrics = {x.label: x.value for x in at.metric}
+    assert parse_number(metrics["今日取号"]) == figures["issued"]
+    assert parse_number(metrics["今日办结"]) == figures["served"]
+    for page in (
+        "app_pages/cases.py",
+        "app_pages/ratings.py",
+        "app_pages/windows.py",
+        "app_pages/report.py",
+        "app_pages/whatif.py",
+    ):
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+    at.switch_page("app_pages/ratings.py").run()
+    live_day = date.fromisoformat(DAY)
+    at.date_input(key="f_dates").set_value((live_day, today)).run()
+    assert not at.exception, at.exception
+    metrics = {x.label: x.value for x in at.metric}
+    expected = ex.rating_figures(con, live_day, today, datetime.fromisoformat(clock["at"]))
+    con.close()
+    assert expected["rated"] > 0 and parse_number(metrics["评价数"]) == expected["rated"]
+    assert parse_number(metrics["差评数"]) == expected["rectifications"]
