@@ -46,9 +46,27 @@ def free_port() -> int:
 
 def start_demo(folder: Path, speed: float) -> tuple[subprocess.Popen[str], dict[str, str], dict[str, str]]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "queue_server.cli", "demo", "--fresh", "--db", str(folder / "demo.db"),
-         "--port", "0", "--dashboard-port", str(free_port()), "--history", "1", "--speed", str(speed)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "queue_server.cli",
+            "demo",
+            "--fresh",
+            "--db",
+            str(folder / "demo.db"),
+            "--port",
+            "0",
+            "--dashboard-port",
+            str(free_port()),
+            "--history",
+            "1",
+            "--speed",
+            str(speed),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     urls: dict[str, str] = {}
     notes: dict[str, str] = {}
@@ -65,13 +83,20 @@ def start_demo(folder: Path, speed: float) -> tuple[subprocess.Popen[str], dict[
 
 def save(page: Any, name: str, scale: float = 0.6) -> None:
     """A PNG of the page, downscaled (PIL) to keep the README's pictures small."""
+    import base64
+
     from PIL import Image
 
+    # through the DevTools protocol: Playwright's own screenshot waits for a quiet page,
+    # which a screen that refreshes itself (kiosk, dashboard) under load may never be
+    cdp = page.context.new_cdp_session(page)
     try:
-        raw = page.screenshot(full_page=False, animations="disabled", timeout=20_000)
-    except Exception as exc:  # noqa: BLE001 - one missing picture must not lose the others
+        raw = base64.b64decode(cdp.send("Page.captureScreenshot", {"format": "png"})["data"])
+    except Exception as exc:
         print(f"  {name}: no picture ({str(exc).splitlines()[0]})")
         return
+    finally:
+        cdp.detach()
     img = Image.open(io.BytesIO(raw)).convert("RGB")
     img = img.resize((int(img.width * scale), int(img.height * scale)), Image.LANCZOS)
     img = img.quantize(colors=256, method=Image.Quantize.MEDIANCUT)
@@ -131,11 +156,16 @@ def shoot(urls: dict[str, str], notes: dict[str, str], db: Path) -> None:
         p.fill("#username", "manager")
         p.fill("#password", m.group(3))
         p.click("#login-submit")
-        p.wait_for_timeout(4000)
+        try:
+            p.wait_for_selector("tbody tr", timeout=60_000)
+        except Exception as exc:
+            print(f"  backoffice: {str(exc).splitlines()[0]}")
+        p.wait_for_timeout(1000)
         save(p, "backoffice")
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        token = con.execute("SELECT status_token FROM tickets WHERE state = 'waiting' ORDER BY issued_at LIMIT 1"
-                            ).fetchone()
+        token = con.execute(
+            "SELECT status_token FROM tickets WHERE state = 'waiting' ORDER BY issued_at LIMIT 1"
+        ).fetchone()
         con.close()
         if token:
             p = page(390, 844)
@@ -144,12 +174,15 @@ def shoot(urls: dict[str, str], notes: dict[str, str], db: Path) -> None:
             save(p, "status", 0.8)
         dash = urls["dashboard"]
         p = page(1500, 1000)
-        p.goto(dash)
+        p.goto(dash, timeout=180_000, wait_until="commit")
         for path, (link, name) in DASHBOARD.items():
             if path:
                 p.locator('[data-testid="stSidebarNav"] a', has_text=link).first.click()
-            p.wait_for_selector('[data-testid="stMetric"], [data-testid="stDataFrame"]', timeout=120_000)
-            p.wait_for_timeout(5000)
+            try:
+                p.wait_for_selector('[data-testid="stMetric"], [data-testid="stDataFrame"]', timeout=180_000)
+            except Exception as exc:
+                print(f"  {name}: {str(exc).splitlines()[0]}")
+            p.wait_for_timeout(6000)
             save(p, name, 0.5)
         browser.close()
 
