@@ -164,7 +164,7 @@ def shoot(urls: dict[str, str], notes: dict[str, str], db: Path) -> None:
         save(p, "backoffice")
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         token = con.execute(
-            "SELECT status_token FROM tickets WHERE state = 'waiting' ORDER BY issued_at LIMIT 1"
+            "SELECT status_token FROM tickets WHERE state = 'waiting' ORDER BY issued_at DESC LIMIT 1"
         ).fetchone()
         con.close()
         if token:
