@@ -30,6 +30,8 @@ from ..hall.hall import Hall
 from ..matters import load_matters
 from ..recorder import rebuild_hall
 from ..store.base import Store
+from ..store.clock import META_KEY as CLOCK_META_KEY
+from ..store.clock import clock_value
 from . import protocol as p
 from .auth import RateLimited, Sessions, hash_token
 from .context import Client, Viewer
@@ -98,6 +100,7 @@ class HallServer:
             self.matters = {m.code: m for m in load_matters()}
         await self.writer.start()
         self.metrics.start()
+        await self.write_clock()
         self._ticker = asyncio.create_task(self._tick_loop(), name="hallops-ticker")
         self._server = await serve(
             self._handle_connection, self.host, self.port,
@@ -126,6 +129,8 @@ class HallServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
         await self.writer.stop()
+        with contextlib.suppress(Exception):  # stopping anyway: the clock row is a courtesy
+            await self.write_clock(speed=0.0)  # stopped: the hall's time stands still
         await self.metrics.stop()
         await self.store.close()
 
@@ -139,6 +144,17 @@ class HallServer:
     def now(self) -> datetime:
         return self.clock().astimezone(self.tz)
 
+    def clock_speed(self) -> float:
+        """Hall seconds per real second: 1.0 on the real clock, the demo's speed on a
+        simulated one (a clock with a ``speed`` attribute)."""
+        return float(getattr(self.clock, "speed", 1.0))
+
+    async def write_clock(self, speed: float | None = None) -> None:
+        """Store the hall's clock in ``meta.hall_clock`` (the dashboard's "now", see
+        dashboard/hall_clock.py): at start, every tick, after a jump, and paused at stop."""
+        value = clock_value(self.now(), self.clock_speed() if speed is None else speed)
+        await self.store.set_meta(CLOCK_META_KEY, value)
+
     @property
     def hall(self) -> Hall | None:
         """The writer's hall, for inspection by tests only (``Writer.hall``)."""
@@ -151,6 +167,7 @@ class HallServer:
             await asyncio.sleep(30)
             await self.end_sessions(self.sessions.expired(self.now()), "session expired")
             await self.writer.apply(Job(command=c.Tick()))
+            await self.write_clock()
 
     # ------------------------------------------------------------------ connections
 

@@ -35,6 +35,7 @@ MetricsPage = Callable[[], bytes]  # the Prometheus text of the server's figures
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 DEFAULT_STATIC = Path(__file__).resolve().parents[2] / "displays"
+mimetypes.add_type("audio/ogg", ".ogg")  # the wall's voice clips (not in every system's table)
 
 # route pattern -> page file in displays/
 PAGES: list[tuple[re.Pattern[str], str]] = [
@@ -128,6 +129,7 @@ class HttpRoutes:
         self.static_dir = Path(static_dir) if static_dir else DEFAULT_STATIC
         self.hosts = allowed_hosts(config, bind_host)
         self.is_manager = is_manager
+        self.demo_links: list[dict[str, str]] | None = None  # hallops demo: its screens with tokens
 
     def host_allowed(self, request: Request) -> bool:
         hosts = request.headers.get_all("Host")
@@ -188,7 +190,10 @@ class HttpRoutes:
                 return _text(HTTPStatus.BAD_REQUEST, f"text must be 1 to {MAX_QR_TEXT} characters\n")
             return _response(HTTPStatus.OK, qr_svg(text), "image/svg+xml")
         if path == "/config.json":
-            return _response(HTTPStatus.OK, json.dumps(self.public_config(), ensure_ascii=False).encode(),
+            public = self.public_config()
+            if self.demo_links is not None:  # only the demo shares its screens' tokens
+                public["demo"] = self.demo_links
+            return _response(HTTPStatus.OK, json.dumps(public, ensure_ascii=False).encode(),
                              "application/json; charset=utf-8")
         for pattern, page in PAGES:
             if pattern.match(path):

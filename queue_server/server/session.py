@@ -25,7 +25,7 @@ RATE_LIMITED_PAUSE_S = 1.0
 
 
 async def ping(ctx: ServerContext, client: Client, req: Request, v: Values) -> dict[str, Any]:
-    return {"server_time": ctx.now().isoformat(), "version": __version__}
+    return {"server_time": ctx.now().isoformat(), "clock_speed": ctx.clock_speed(), "version": __version__}
 
 
 def become(ctx: ServerContext, client: Client, tok: DeviceToken, token_hash: str) -> None:

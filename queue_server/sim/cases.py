@@ -91,6 +91,7 @@ class CaseBehaviour:
         self.returning: dict[date, list[Citizen]] = defaultdict(list)
         self.cases_opened = 0
         self.ratings = 0
+        self.today: date | None = None  # the day begun last (its agenda is on the heap)
 
     # ------------------------------------------------------------------ the calendar
 
@@ -98,13 +99,20 @@ class CaseBehaviour:
         return self.m.calendar.add_working_days(day, after) if after > 0 else (
             day if self.m.calendar.is_working_day(day) else self.m.calendar.next_working_day(day))
 
-    def _later(self, day: date, working_days: int, rng: random.Random, fn: Callable[..., Request | None],
+    def _later(self, at: float, day: date, working_days: int, rng: random.Random, fn: Callable[..., Request | None],
                *args: Any) -> None:
-        self.agenda[self._working_day(day, working_days)].append((_office_minute(rng), fn, args))
+        when = self._working_day(day, working_days)
+        minute = _office_minute(rng)
+        if when == self.today:  # today's agenda is already on the heap: join it (or do it soon)
+            midnight = midnight_ts(when, self.m.tz)
+            self.m.push(max(midnight + minute * 60.0, at + rng.uniform(300.0, 1800.0)), fn, *args)
+            return
+        self.agenda[when].append((minute, fn, args))
 
     def begin_day(self, day: date, kind: DayKind) -> list[Citizen]:
         """Put the day's back-office work on the heap; the citizens coming back today."""
         items = self.agenda.pop(day, [])
+        self.today = day
         if not kind.working:
             nxt = self.m.calendar.next_working_day(day)
             self.agenda[nxt].extend(items)
@@ -124,6 +132,32 @@ class CaseBehaviour:
         if self.manager is not None:
             return c.Actor(kind="staff", id=self.manager.username, name=self.manager.name), None
         return c.SYSTEM, None
+
+    def adopt(self, rows: list[dict[str, Any]], now_ts: float) -> int:
+        """Take over the open cases of a database (a resumed demo: the model's agenda of the
+        last run is gone): the back office goes on with each from its state. ``rows``: the
+        ``cases`` table's ``receipt_no``, ``department``, ``promised_working_days``, ``state``
+        and ``due_at``. Returns how many cases were taken over."""
+        day = datetime.fromtimestamp(now_ts, self.m.tz).date()
+        taken = 0
+        for row in rows:
+            rng = random.Random(f"{self.m.seed}:{row['receipt_no']}:adopted")
+            plan = CasePlan(receipt=str(row["receipt_no"]), department=str(row["department"]),
+                            days=max(1, int(row["promised_working_days"] or 1)), rng=rng)
+            state = row["state"]
+            if state == "accepted":
+                self._later(now_ts, day, rng.choice((0, 1)), rng, self._start_review, plan)
+            elif state == "in_review":
+                self._later(now_ts, day, rng.randint(0, 2), rng, self._decide, plan)
+            elif state == "suspended":
+                self._later(now_ts, day, rng.randint(0, 2), rng, self._resume_review, plan)
+                self._later(now_ts, day, rng.randint(3, 4), rng, self._decide, plan)
+            elif state == "decided":
+                self._later(now_ts, day, rng.choice((0, 1)), rng, self._post, plan)
+            else:
+                continue  # 补正: the citizen comes back (or not); completed and rejected are done
+            taken += 1
+        return taken
 
     # ------------------------------------------------------------------ at the window
 
@@ -218,7 +252,7 @@ class CaseBehaviour:
         day = datetime.fromtimestamp(ts, self.m.tz).date()
         days = max(1, int(matter.promised_working_days))
         plan = CasePlan(receipt=receipt, department=matter.department, days=days, rng=rng)
-        self._later(day, rng.choice((0, 1)), rng, self._start_review, plan)
+        self._later(ts, day, rng.choice((0, 1)), rng, self._start_review, plan)
         if deficient:
             supply = self._working_day(day, 4 if rng.random() < self.p.deficiency_late_share else rng.randint(1, 3))
             plan.supply_day = supply
@@ -286,15 +320,15 @@ class CaseBehaviour:
                 decide_in = plan.days + rng.randint(1, 3)
             if u >= 1 - p.suspend_share:
                 length = rng.randint(3, 10)
-                self._later(day, 1, rng, self._suspend, plan, length)
+                self._later(ts, day, 1, rng, self._suspend, plan, length)
                 decide_in += length + 1
             elif 1 - p.suspend_share - p.extend_share <= u < 1 - p.suspend_share:
                 extra = min(5, self.m.config.rules.max_extension_working_days)
-                self._later(day, max(0, plan.days - 2), rng, self._extend, plan, extra)
+                self._later(ts, day, max(0, plan.days - 2), rng, self._extend, plan, extra)
                 decide_in = plan.days + rng.randint(1, extra)
             if plan.supply_day is not None:  # the decision waits for the 容缺 item
                 decide_in = max(decide_in, self.m.calendar.working_days_between(day, plan.supply_day) + 1)
-            self._later(day, decide_in, rng, self._decide, plan)
+            self._later(ts, day, decide_in, rng, self._decide, plan)
 
         return self._bo(plan, c.StartReview(receipt_no=plan.receipt), then)
 
@@ -305,7 +339,7 @@ class CaseBehaviour:
         def then(out: Outcome, ts: float) -> None:
             if out.ok:
                 day = datetime.fromtimestamp(ts, self.m.tz).date()
-                self._later(day, length, plan.rng, self._resume_review, plan)
+                self._later(ts, day, length, plan.rng, self._resume_review, plan)
             else:
                 self.m.unexpected[f"suspend_case:{out.code}"] += 1
 
@@ -334,7 +368,7 @@ class CaseBehaviour:
                 return
             day = datetime.fromtimestamp(ts, self.m.tz).date()
             if self.pickup_queue is None or plan.rng.random() < self.p.post_share:
-                self._later(day, plan.rng.choice((0, 1)), plan.rng, self._post, plan)
+                self._later(ts, day, plan.rng.choice((0, 1)), plan.rng, self._post, plan)
             else:
                 owner = Citizen(key=plan.receipt, arrive_ts=ts, queue=self.pickup_queue,
                                 priority=c.Priority.NORMAL, channel=c.Channel.KIOSK, slot_ts=None, service_s=0.0,
@@ -399,12 +433,12 @@ class CaseBehaviour:
         if u < p.on_the_spot_share:
             self.m.push(ts + rng.uniform(300.0, 1800.0), self._rect_step, plan, "spot")
         elif u < p.on_the_spot_share + p.explain_share:
-            self._later(day, 1, rng, self._rect_step, plan, "explain")
+            self._later(ts, day, 1, rng, self._rect_step, plan, "explain")
         elif u < p.on_the_spot_share + p.explain_share + p.appeal_share:
             self.m.push(ts + rng.uniform(600.0, 3600.0), self._appeal, plan, desk.username, desk.name)
         else:
             late = rng.random() < p.contact_late_share
-            self._later(day, 2 if late else rng.choice((0, 1)), rng, self._rect_step, plan, "contact")
+            self._later(ts, day, 2 if late else rng.choice((0, 1)), rng, self._rect_step, plan, "contact")
 
     def _rect_step(self, ts: float, plan: CasePlan, step: str) -> Request:
         rid, rng, p = int(plan.receipt), plan.rng, self.p
@@ -426,9 +460,9 @@ class CaseBehaviour:
                 self.m.unexpected[f"{step}:{out.code}"] += 1
             elif step == "contact":
                 late = rng.random() < p.rectify_late_share
-                self._later(day, 3 if late else rng.choice((0, 1)), rng, self._rect_step, plan, "rectify")
+                self._later(ts, day, 3 if late else rng.choice((0, 1)), rng, self._rect_step, plan, "rectify")
             elif step == "rectify":
-                self._later(day, rng.choice((0, 1)), rng, self._rect_step, plan, "revisit")
+                self._later(ts, day, rng.choice((0, 1)), rng, self._rect_step, plan, "revisit")
 
         return self._bo(plan, cmd, then)
 
@@ -439,7 +473,7 @@ class CaseBehaviour:
 
         def then(out: Outcome, ts: float) -> None:
             if out.ok:
-                self._later(day, 1, plan.rng, self._decide_appeal, plan)
+                self._later(ts, day, 1, plan.rng, self._decide_appeal, plan)
             else:
                 self.m.unexpected[f"appeal_rating:{out.code}"] += 1
 
@@ -456,7 +490,7 @@ class CaseBehaviour:
             if not out.ok:
                 self.m.unexpected[f"decide_appeal:{out.code}"] += 1
             elif not upheld:
-                self._later(day, rng.choice((0, 1)), rng, self._rect_step, plan, "contact")
+                self._later(ts, day, rng.choice((0, 1)), rng, self._rect_step, plan, "contact")
 
         cmd = c.DecideAppeal(rectification=rid, decision=c.AppealDecision.UPHELD if upheld else c.AppealDecision.REJECTED,
                              note="核实后申诉成立" if upheld else "申诉理由不充分,继续整改")

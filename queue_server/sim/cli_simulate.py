@@ -15,6 +15,7 @@ import asyncio
 import sys
 import time
 from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -119,9 +120,17 @@ def add_parser(subparsers: Any) -> None:
         "--no-dashboard", dest="dashboard", action="store_false", help="do not start the dashboard"
     )
     d.add_argument("--dashboard-port", type=int, default=8501)
+    d.add_argument(
+        "--history",
+        type=int,
+        default=2,
+        help="a new database: working days simulated before the live day, so every page has data (default 2)",
+    )
     d.add_argument("--seconds", type=float, help="stop after this many real seconds")
     d.add_argument(
         "--start",
+        "--date",
+        dest="start",
         type=_date,
         help="first day of a new database, YYYY-MM-DD (default: today "
         "if a working day, else the next one); a continued database goes on where it stopped",
@@ -212,8 +221,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         return 130
 
 
+def day_end(day: date, timezone: str) -> datetime:
+    """The last second of ``day`` in the hall's zone."""
+    return datetime.combine(day, dtime(23, 59, 59), ZoneInfo(timezone))
+
+
 async def _simulate(config, profile, calendar, args, db: str, plan, compare: bool) -> int:
     from ..store import SqliteStore
+    from ..store.clock import META_KEY as CLOCK_META_KEY
+    from ..store.clock import clock_value
     from .engine import simulate
     from .plan import DEFAULT_PLAN
     from .stats import WaitStats, cases_line, compare_table, summary_table
@@ -262,6 +278,8 @@ async def _simulate(config, profile, calendar, args, db: str, plan, compare: boo
                 batch_minutes=args.batch_minutes,
             )
             elapsed = time.perf_counter() - t0
+            if result.last_day is not None:  # the hall's clock stands at the end of the last day
+                await store.set_meta(CLOCK_META_KEY, clock_value(day_end(result.last_day, config.timezone), 0.0))
         finally:
             await store.close()
         if progress is not None:
@@ -346,6 +364,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         start=args.start,
         password=args.password,
         synchronous=args.synchronous,
+        history_days=args.history,
     )
     args.db.parent.mkdir(parents=True, exist_ok=True)
     try:

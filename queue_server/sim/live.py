@@ -21,6 +21,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -33,6 +34,7 @@ from websockets.exceptions import ConnectionClosed
 from ..hall import commands as c
 from ..hall.calendar import WorkCalendar
 from ..hall.config import HallConfig
+from ..server import registry
 from .arrivals import day_kind, midnight_ts
 from .behaviour.profile import Profile
 from .engine import HallModel
@@ -40,6 +42,7 @@ from .plan import DEFAULT_PLAN
 from .steps import Outcome, Request
 
 SKIP_IDLE_S = 600.0  # jump the clock over quiet stretches longer than this (simulated)
+MAX_LAG_S = 5.0  # how far (simulated) a step may go out ahead of a request awaiting its reply
 DEMO_PASSWORD = "hallops-demo"  # the demo hall's accounts (data/halls/demo.toml)
 
 
@@ -58,6 +61,11 @@ class ScaledClock:
     def __call__(self) -> datetime:
         return datetime.fromtimestamp(self.ts(), self.tz)
 
+    def pause(self) -> None:
+        """Stand still (the demo stopping): the stored clock and the printed stop agree, and a
+        restart continues from exactly here."""
+        self._sim0, self._real0, self.speed = self.ts(), time.monotonic(), 0.0
+
     def jump_to(self, ts: float) -> None:
         """Move forward (never back) to ``ts``."""
         if ts > self.ts():
@@ -65,48 +73,13 @@ class ScaledClock:
 
 
 def to_message(cmd: Any) -> dict[str, Any] | None:
-    """The protocol request for a hall command (``None``: the server does it itself)."""
-    if isinstance(cmd, c.IssueTicket):
-        msg: dict[str, Any] = {
-            "type": "issue_ticket",
-            "queue": cmd.queue,
-            "priority": cmd.priority.value,
-            "channel": cmd.channel.value,
-            "checked_in": cmd.checked_in,
-        }
-        if cmd.appointment_slot is not None:
-            msg["appointment_slot"] = cmd.appointment_slot.isoformat()
-        if cmd.applicant is not None:
-            msg["applicant"] = {"name": cmd.applicant.name, "phone": cmd.applicant.phone}
-        return msg
-    window_commands = {
-        c.CallNext: "call_next",
-        c.Recall: "recall",
-        c.StartService: "start_service",
-        c.FinishService: "finish_service",
-        c.NoShow: "no_show",
-        c.OpenWindow: "open_window",
-        c.ResumeWindow: "resume_window",
-        c.CloseWindow: "close_window",
-    }
-    if type(cmd) in window_commands:
-        return {"type": window_commands[type(cmd)], "window": cmd.window}
-    if isinstance(cmd, c.PauseWindow):
-        return {"type": "pause_window", "window": cmd.window, "reason": cmd.reason}
-    if isinstance(cmd, c.Transfer):
-        msg = {"type": "transfer", "ticket": cmd.ticket, "reason": cmd.reason}
-        if cmd.to_queue is not None:
-            msg["to_queue"] = cmd.to_queue
-        if cmd.to_window is not None:
-            msg["to_window"] = cmd.to_window
-        return msg
-    if isinstance(cmd, c.Reactivate):
-        return {"type": "reactivate", "ticket": cmd.ticket}
-    if isinstance(cmd, c.StaffLogout):
-        return {"type": "logout"}
+    """The protocol request for a hall command (``None``: the server does it itself). The
+    registry builds it (one way to encode a command); a logout needs no window."""
     if isinstance(cmd, c.Tick):
         return None
-    raise TypeError(f"no protocol message for {type(cmd).__name__}")
+    if isinstance(cmd, c.StaffLogout):
+        return {"type": "logout"}
+    return registry.to_message(cmd)
 
 
 class Conn:
@@ -151,25 +124,54 @@ class LiveCounts:
     issued: int = 0
     called: int = 0
     finished: int = 0
+    cases: int = 0  # case commands done (受理, 补正, review, decisions, 出件 ...)
+    ratings: int = 0
+    loop_steps: int = 0  # rectification-loop steps done
     errors: dict[str, int] = field(default_factory=dict)
+    turned_away: dict[str, int] = field(default_factory=dict)  # issue_ticket refused (queue closed ...)
+    last_error: dict[str, str] = field(default_factory=dict)  # code -> the server's last message
+
+    def refusal(self, code: str, message: str) -> None:
+        self.errors[code] = self.errors.get(code, 0) + 1
+        self.last_error[code] = message
+
+    def refusals_line(self) -> str:
+        """One readable line: ``3 × illegal_transition (cannot open window 3: it is open)``."""
+        return "; ".join(
+            f"{n} × {code} ({self.last_error.get(code, '')})"
+            if self.last_error.get(code)
+            else f"{n} × {code}"
+            for code, n in sorted(self.errors.items())
+        )
+
+
+TokenSource = Any  # async (role, n) -> a device token (kiosk n, window n's display or pad)
+STATUS_PAGE_SHARE = 0.3  # of ratings: given on the status page (the citizen's phone), not the pad
 
 
 class LiveBackend:
-    """Sends the model's requests to a running server as its clients would."""
+    """Sends the model's requests to a running server as its clients would: kiosks, the
+    window desks (staff logged in at their window), the back office and the manager (staff
+    logged in without a window), the windows' rating pads and the citizens' status pages."""
 
-    def __init__(
-        self, url: str, kiosk_token: Any, issue_limit: int, *, password: str, window_token: Any
-    ) -> None:
+    def __init__(self, url: str, token: TokenSource, issue_limit: int, *, password: str) -> None:
         self.url = url
-        self.kiosk_token = kiosk_token  # async (n) -> token of kiosk n (1, 2, ...)
+        self.token = token
         self.issue_limit = issue_limit  # per kiosk per minute (rules.issue_rate_per_min)
         self.password = password
-        self.window_token = window_token  # async (window) -> token, for desks without an account
         self.kiosks: list[Conn] = []
         self.desks: dict[int, Conn] = {}
+        self.staff: dict[str, Conn] = {}  # back office and manager sessions, by username
+        self.pads: dict[int, Conn] = {}
+        self.page: Conn | None = None  # the citizens' status pages (anonymous)
+        self.manager: str | None = None  # the account that looks up rectifications and decides appeals
+        self.desk_by_user: dict[str, int] = {}  # window staff -> their desk (appeals come from there)
+        self.status_tokens: dict[str, str] = {}  # ticket id -> its status token (from the kiosk's reply)
         self.counts = LiveCounts()
-        self._kiosk_lock = asyncio.Lock()
-        self._desk_lock = asyncio.Lock()
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def _lock(self, key: str) -> asyncio.Lock:
+        return self._locks.setdefault(key, asyncio.Lock())
 
     async def _connect(self) -> Conn:
         return Conn(await connect(self.url, compression=None, max_size=2**22))
@@ -178,7 +180,7 @@ class LiveBackend:
         """A kiosk with issuing quota left this minute. The server limits each kiosk to
         ``issue_rate_per_min``; at demo speed a real minute holds an hour of arrivals, so the
         simulated hall gets as many kiosks as it needs (kiosk-1, kiosk-2 ...)."""
-        async with self._kiosk_lock:
+        async with self._lock("kiosk"):
             now = time.monotonic()
             for k in self.kiosks:
                 k.sent = [t for t in k.sent if now - t < 61.0]
@@ -186,18 +188,74 @@ class LiveBackend:
                     k.sent.append(now)
                     return k
             k = await self._connect()
-            reply = await k.request({"type": "auth", "token": await self.kiosk_token(len(self.kiosks) + 1)})
+            reply = await k.request(
+                {"type": "auth", "token": await self.token("kiosk", len(self.kiosks) + 1)}
+            )
             if reply.get("type") != "ok":
-                raise RuntimeError(f"kiosk auth refused: {reply}")
+                raise RuntimeError(f"kiosk refused its token: {describe(reply)}")
             self.kiosks.append(k)
             k.sent.append(now)
             return k
 
     async def _desk(self, number: int) -> Conn:
-        async with self._desk_lock:
+        async with self._lock("desk"):
             if number not in self.desks:
                 self.desks[number] = await self._connect()
             return self.desks[number]
+
+    async def _staff(self, username: str) -> Conn:
+        """A back-office or manager session (login without a window)."""
+        async with self._lock(f"staff:{username}"):
+            conn = self.staff.get(username)
+            if conn is None:
+                conn = await self._connect()
+                reply = await conn.request({"type": "login", "username": username, "password": self.password})
+                if reply.get("type") != "ok":
+                    await conn.close()
+                    raise RuntimeError(f"{username} cannot log in: {describe(reply)}")
+                self.staff[username] = conn
+            return conn
+
+    async def _pad(self, window: int) -> Conn:
+        async with self._lock(f"pad:{window}"):
+            conn = self.pads.get(window)
+            if conn is None:
+                conn = await self._connect()
+                reply = await conn.request({"type": "auth", "token": await self.token("rating_pad", window)})
+                if reply.get("type") != "ok":
+                    await conn.close()
+                    raise RuntimeError(
+                        f"the rating pad of window {window} refused its token: {describe(reply)}"
+                    )
+                self.pads[window] = conn
+            return conn
+
+    async def _page(self) -> Conn:
+        async with self._lock("page"):
+            if self.page is None:
+                self.page = await self._connect()
+            return self.page
+
+    async def _route(self, req: Request, msg: dict[str, Any]) -> tuple[Conn, dict[str, Any]]:
+        """The client that sends ``msg``, and the message as that client sends it."""
+        cmd, actor = req.cmd, req.actor
+        if req.desk is not None:
+            return await self._desk(req.desk), msg
+        if isinstance(cmd, c.RateService):
+            token = self.status_tokens.get(cmd.ticket)
+            # the same citizen always chooses the same way (a stable draw from the ticket)
+            if token is not None and (zlib.crc32(cmd.ticket.encode()) % 100) < STATUS_PAGE_SHARE * 100:
+                page = {k: v for k, v in msg.items() if k not in ("ticket", "window")}
+                return await self._page(), {**page, "ticket_token": token}
+            pad = {k: v for k, v in msg.items() if k not in ("window", "ticket_token")}
+            return await self._pad(int(cmd.window or 0)), pad
+        if actor.kind == "staff" and actor.id in self.desk_by_user:  # a window's staff member (an appeal)
+            return await self._desk(self.desk_by_user[actor.id]), msg
+        if actor.kind == "staff":
+            return await self._staff(actor.id), msg
+        if self.manager is None:
+            raise RuntimeError(f"nobody to send {msg['type']} for {actor.id}")
+        return await self._staff(self.manager), msg
 
     async def execute(self, req: Request) -> Outcome:
         cmd = req.cmd
@@ -214,24 +272,61 @@ class LiveBackend:
                     break
                 conn.sent = [time.monotonic()] * self.issue_limit  # full for this minute
         else:
-            desk = req.desk if req.desk is not None else int(getattr(cmd, "window", 0))
-            conn = await self._desk(desk)
-            reply = await conn.request(msg)
+            conn, sent = await self._route(req, msg)
+            reply = await conn.request(sent)
+            if reply.get("code") == "rating_expired" and isinstance(cmd, c.RateService):
+                # the pad's minutes are over (a driver running late): the citizen rates on the phone
+                token = self.status_tokens.get(cmd.ticket)
+                if token is not None:
+                    page = {k: v for k, v in msg.items() if k not in ("ticket", "window")}
+                    reply = await (await self._page()).request({**page, "ticket_token": token})
+        if isinstance(cmd, c.RateService):
+            self.status_tokens.pop(cmd.ticket, None)
         if reply.get("type") != "ok":
             code = str(reply.get("code", "error"))
-            self.counts.errors[code] = self.counts.errors.get(code, 0) + 1
+            if isinstance(cmd, c.IssueTicket):  # a citizen turned away (closed, full): the model counts them
+                self.counts.turned_away[code] = self.counts.turned_away.get(code, 0) + 1
+            elif not (
+                isinstance(cmd, c.CallNext) and code == "queue_empty"
+            ):  # nobody waiting: the desk idles
+                self.counts.refusal(code, str(reply.get("message", "")))
             return Outcome(False, code)
         ticket = reply.get("ticket") or {}
         issued = ticket.get("issued_at")
+        data: dict[str, Any] = {}
         if isinstance(cmd, c.IssueTicket):
             self.counts.issued += 1
+            if ticket.get("id") and ticket.get("status_token"):
+                self.status_tokens[ticket["id"]] = ticket["status_token"]
         elif isinstance(cmd, c.CallNext):
             self.counts.called += 1
         elif isinstance(cmd, c.FinishService):
             self.counts.finished += 1
+        elif "case" in reply:
+            self.counts.cases += 1
+            data = dict(reply["case"])
+        elif "rating" in reply:
+            self.counts.ratings += 1
+            data = dict(reply["rating"])
+            if data.get("bad"):
+                data.update(await self._rectification_of(int(data["rating_id"])))
+        elif "rectification" in reply:
+            self.counts.loop_steps += 1
+            data = dict(reply["rectification"])
         return Outcome(
-            True, "", ticket.get("id"), datetime.fromisoformat(issued).timestamp() if issued else None
+            True, "", ticket.get("id"), datetime.fromisoformat(issued).timestamp() if issued else None, data
         )
+
+    async def _rectification_of(self, rating_id: int) -> dict[str, Any]:
+        """The rectification the core opened for a 差评 (its owners see it in their list)."""
+        if self.manager is None:
+            return {}
+        conn = await self._staff(self.manager)
+        reply = await conn.request({"type": "list_rectifications", "open_only": True})
+        for row in reply.get("rectifications", []) if reply.get("type") == "ok" else []:
+            if row.get("rating_id") == rating_id:
+                return {"rectification_id": row["id"], "owner_department": row.get("owner_department", "")}
+        return {}
 
     async def _login(self, desk: int, cmd: c.StaffLogin) -> Outcome:
         conn = await self._desk(desk)
@@ -239,31 +334,110 @@ class LiveBackend:
             {"type": "login", "username": cmd.username, "password": self.password, "window": cmd.window}
         )
         if reply.get("type") == "ok":
+            self.desk_by_user[cmd.username] = desk
             return Outcome(True)
         if reply.get("code") != "unauthenticated":
             return Outcome(False, str(reply.get("code")))
         # No such account (or another password): the desk works with a window device token.
-        reply = await conn.request({"type": "auth", "token": await self.window_token(cmd.window)})
+        reply = await conn.request({"type": "auth", "token": await self.token("window", cmd.window)})
         return Outcome(reply.get("type") == "ok", str(reply.get("code", "")))
 
     async def close(self) -> None:
-        for conn in [*self.kiosks, *self.desks.values()]:
+        pages = [self.page] if self.page is not None else []
+        for conn in [*self.kiosks, *self.desks.values(), *self.staff.values(), *self.pads.values(), *pages]:
             with contextlib.suppress(Exception):  # closing anyway
                 await conn.close()
 
 
-def last_event_at(db: Path) -> datetime | None:
-    """The instant of the database's last event (None: no database or no events)."""
+def describe(reply: dict[str, Any]) -> str:
+    """A refusal as one readable line (never the raw reply)."""
+    return f"{reply.get('code', 'error')}: {reply.get('message', '')}".rstrip(": ")
+
+
+def resume_point(db: Path) -> datetime | None:
+    """Where a demo database's hall time stopped: the later of its last event and the hall
+    clock the server stored when it stopped (``meta.hall_clock``); None for a new database.
+    The clock runs on between events, so resuming from the last event alone went back in time."""
     if not db.exists():
         return None
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         row = con.execute("SELECT at FROM events ORDER BY id DESC LIMIT 1").fetchone()
+        meta = con.execute("SELECT value FROM meta WHERE key = 'hall_clock'").fetchone()
     except sqlite3.OperationalError:
         return None
     finally:
         con.close()
-    return datetime.fromisoformat(row[0]) if row else None
+    if row is None:
+        return None
+    points = [datetime.fromisoformat(row[0]) + timedelta(seconds=1)]
+    with contextlib.suppress(ValueError, TypeError, KeyError):
+        points.append(datetime.fromisoformat(json.loads(meta[0])["at"]) if meta else points[0])
+    return max(points)
+
+
+def busy_windows(db: Path) -> list[tuple[int, str, str | None, str | None]]:
+    """(window, state, current ticket, its state) of the windows not closed in a database."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return [
+            (int(n), str(state), ticket, tstate)
+            for n, state, ticket, tstate in con.execute(
+                "SELECT w.number, w.state, w.current_ticket, t.state FROM windows w"
+                " LEFT JOIN tickets t ON t.id = w.current_ticket WHERE w.state != 'closed' ORDER BY w.number"
+            )
+        ]
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        con.close()
+
+
+def open_cases(db: Path) -> list[dict[str, Any]]:
+    """The cases of a database the back office still has to work on."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    con.row_factory = sqlite3.Row
+    try:
+        return [
+            dict(row)
+            for row in con.execute(
+                "SELECT receipt_no, department, promised_working_days, state, due_at FROM cases"
+                " WHERE state IN ('accepted', 'in_review', 'suspended', 'decided') ORDER BY receipt_no"
+            )
+        ]
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        con.close()
+
+
+async def settle(backend: LiveBackend, model: HallModel, db: Path) -> int:
+    """Before a resumed demo drives again: the simulated staff finish what the last run left
+    at their windows (the service in progress, a call nobody answered) and close them, so the
+    model (which starts its desks from a closed window) and the hall agree. Returns the number
+    of windows settled; the person's free window is left as it is."""
+    settled = 0
+    for number, _state, ticket, tstate in busy_windows(db):
+        desk = model.desks.get(number)
+        if desk is None:
+            continue
+        conn = await backend._connect()  # the window's own device (no password: scrypt is slow)
+        steps: list[dict[str, Any]] = [{"type": "auth", "token": await backend.token("window", number)}]
+        if ticket is not None and tstate == "serving":
+            steps.append({"type": "finish_service", "window": number})
+        elif ticket is not None and tstate == "called":
+            steps.append({"type": "no_show", "window": number})
+        steps.append({"type": "close_window", "window": number})
+        try:
+            for msg in steps:
+                reply = await conn.request(msg)
+                if reply.get("type") != "ok":
+                    backend.counts.refusal(str(reply.get("code", "error")), str(reply.get("message", "")))
+                    break
+        finally:
+            await conn.close()
+        settled += 1
+    return settled
 
 
 def first_opening(
@@ -291,14 +465,18 @@ async def drive(
     start: datetime,
     *,
     resume: bool,
+    on_jump: Any = None,
+    adopt: list[dict[str, Any]] | None = None,
 ) -> None:
     """Run the model against the server, day after day, until ``stop`` is set.
 
     Each due step's request goes out at once, without waiting for the replies of others:
-    desks and kiosks are separate clients, as in a hall (a desk never has two requests out,
-    since its next step is only scheduled by the outcome of the previous one). Follow-ups are
-    scheduled in model time, so a driver running late does not slow the simulated hall down."""
-    inflight: set[asyncio.Task[None]] = set()
+    desks and kiosks are separate clients, as in a hall. But a step is not sent more than
+    ``MAX_LAG_S`` simulated seconds ahead of a request still waiting for its reply: that
+    reply may schedule an earlier step (the decision of a 即办件 before the service's end, a
+    rating within the pad's time), and the hall must see them in the model's order. Follow-ups
+    are scheduled in model time, so a driver running late does not slow the simulated hall."""
+    inflight: dict[asyncio.Task[None], float] = {}
     failure: list[BaseException] = []
 
     async def run(req: Request, ts: float) -> None:
@@ -314,11 +492,13 @@ async def drive(
 
     day = start.date()
     model.begin_day(day, from_ts=start.timestamp() if resume else None, tick=False)
+    if adopt and model.cases is not None:  # the open cases of earlier runs: the back office goes on
+        model.cases.adopt(adopt, start.timestamp())
     empty_days = 0
     while not stop.is_set():
         if not model.heap:
             if inflight:
-                await asyncio.wait(inflight, timeout=0.25)
+                await asyncio.wait(set(inflight), timeout=0.25)
                 continue
             day += timedelta(days=1)
             model.begin_day(day, tick=False)
@@ -328,9 +508,14 @@ async def drive(
             continue
         due = model.heap[0][0]
         now = clock.ts()
+        if inflight and due > min(inflight.values()) + MAX_LAG_S:  # (a login holds nobody back)
+            await asyncio.wait(set(inflight), timeout=0.25, return_when=asyncio.FIRST_COMPLETED)
+            continue
         if due > now:
             if due - now > SKIP_IDLE_S and not inflight:
                 clock.jump_to(due - 30.0)
+                if on_jump is not None:  # the stored hall clock follows the jump
+                    await on_jump()
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=min((due - now) / clock.speed, 0.25))
@@ -338,8 +523,9 @@ async def drive(
         ts, req = model.pop()
         if req is not None:
             task = asyncio.create_task(run(req, ts))
-            inflight.add(task)
-            task.add_done_callback(inflight.discard)
+            # a login (slow: the password's scrypt) only schedules the desk's own later steps
+            inflight[task] = float("inf") if isinstance(req.cmd, c.StaffLogin) else ts
+            task.add_done_callback(lambda t: inflight.pop(t, None))
     for task in list(inflight):
         task.cancel()
     if failure:
@@ -361,6 +547,56 @@ class DemoOptions:
     start: date | None = None  # a new database's first day (default: today or the next working day)
     password: str = DEMO_PASSWORD
     synchronous: str = "NORMAL"
+    history_days: int = 2  # a new database: working days simulated (in-process, fast) before the live day
+
+
+async def _history(
+    config: HallConfig, profile: Profile, calendar: WorkCalendar, opts: DemoOptions, live_day: date
+) -> None:
+    """A new demo database gets ``history_days`` working days before ``live_day``, simulated
+    in-process (``hallops simulate``'s engine): the dashboard's trends, the back office's cases
+    in review, the rectification loops and the overdue list have something to show at once."""
+    from ..matters import load_matters
+    from ..store import SqliteStore
+    from ..store.clock import META_KEY, clock_value
+    from .engine import simulate
+
+    first = live_day
+    for _ in range(opts.history_days):
+        first -= timedelta(days=1)
+        while not calendar.is_working_day(first):
+            first -= timedelta(days=1)
+    print(f"HallOps demo: simulating {opts.history_days} working days of history from {first} …", flush=True)
+    t0 = time.monotonic()
+    store = SqliteStore(opts.db, synchronous=opts.synchronous)
+    await store.open()
+    try:
+        result = await simulate(
+            config,
+            store,
+            start=first,
+            days=opts.history_days,
+            seed=opts.seed,
+            profile=profile,
+            plan=DEFAULT_PLAN,
+            calendar=calendar,
+            matters={m.code: m for m in load_matters()},
+        )
+        if result.last_day is not None:
+            end = datetime.combine(result.last_day, datetime.max.time(), ZoneInfo(config.timezone))
+            await store.set_meta(META_KEY, clock_value(end.replace(microsecond=0), 0.0))
+    finally:
+        await store.close()
+    print(f"  done in {time.monotonic() - t0:.0f} s", flush=True)
+
+
+def free_seats(config: HallConfig) -> tuple[int | None, str | None]:
+    """The window (the highest-numbered one serving the hall's first queue) and the back-office
+    account the simulator leaves to a person joining the demo."""
+    first = config.queues[0].code if config.queues else None
+    serving = [w.number for w in config.windows if any(wq.queue == first for wq in w.queues)]
+    bo = [s.username for s in config.staff if s.role.value == "backoffice"]
+    return (max(serving) if serving else None), (bo[-1] if bo else None)
 
 
 async def run_demo(config: HallConfig, profile: Profile, calendar: WorkCalendar, opts: DemoOptions) -> int:
@@ -373,15 +609,19 @@ async def run_demo(config: HallConfig, profile: Profile, calendar: WorkCalendar,
     if opts.fresh:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{opts.db}{suffix}").unlink(missing_ok=True)
-    last = last_event_at(opts.db)
+    last = resume_point(opts.db)
+    history = False
     if last is None:
         start = first_opening(config, calendar, profile, opts.start or datetime.now(tz).date())
         resume = False
+        if opts.history_days > 0:
+            await _history(config, profile, calendar, opts, start.date())
+            history = True
     else:
-        start, resume = last.astimezone(tz) + timedelta(seconds=1), True
+        start, resume = last.astimezone(tz), True
     clock = ScaledClock(start, opts.speed)
     store = SqliteStore(opts.db, synchronous=opts.synchronous)
-    server = HallServer(config, store, host=opts.host, port=opts.port, clock=clock)
+    server = HallServer(config, store, host=opts.host, port=opts.port, clock=clock, calendar=calendar)
     try:
         await server.start()
     except OSError as exc:
@@ -389,30 +629,28 @@ async def run_demo(config: HallConfig, profile: Profile, calendar: WorkCalendar,
         print(f"hallops: cannot listen on {opts.host}:{opts.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
 
-    async def mint(role: str, name: str, window: int | None = None) -> str:
-        token = new_token()
-        await store.add_token(
-            hash_token(token), DeviceToken(role=role, window=window, name=name), clock().isoformat()
-        )
-        return token
+    tokens: dict[tuple[str, int], str] = {}
 
-    kiosk_tokens: dict[int, str] = {1: await mint("kiosk", "kiosk-1")}
+    async def token(role: str, n: int) -> str:
+        """A device token minted for this run: kiosk n, or window n's display, terminal or pad."""
+        if (role, n) not in tokens:
+            raw = new_token()
+            window = None if role == "kiosk" else n
+            name = f"kiosk-{n}" if role == "kiosk" else f"{role}-{n}"
+            await store.add_token(
+                hash_token(raw), DeviceToken(role=role, window=window, name=name), clock().isoformat()
+            )
+            tokens[(role, n)] = raw
+        return tokens[(role, n)]
 
-    async def kiosk_token(n: int) -> str:
-        if n not in kiosk_tokens:
-            kiosk_tokens[n] = await mint("kiosk", f"kiosk-{n}")
-        return kiosk_tokens[n]
-
-    window_tokens: dict[int, str] = {}
-
-    async def window_token(window: int) -> str:
-        if window not in window_tokens:
-            window_tokens[window] = await mint("window", f"window-{window}", window)
-        return window_tokens[window]
+    free_window, free_backoffice = free_seats(config)
+    windows = sorted(w.number for w in config.windows)
+    pads = {n: await token("rating_pad", n) for n in windows}
+    kiosk = await token("kiosk", 1)
 
     base = f"http://{opts.host}:{server.port}"
     dash: subprocess.Popen[bytes] | None = None
-    dash_line = "not started (--no-dashboard)"
+    dash_url = ""
     if opts.dashboard:
         log = open(opts.db.parent / "demo-dashboard.log", "ab")  # noqa: SIM115 - lives as long as the child
         dash = subprocess.Popen(
@@ -432,22 +670,48 @@ async def run_demo(config: HallConfig, profile: Profile, calendar: WorkCalendar,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        dash_line = f"http://{opts.host}:{opts.dashboard_port}"
-    first_window = min((w.number for w in config.windows), default=1)
+        dash_url = f"http://{opts.host}:{opts.dashboard_port}"
+
+    model = HallModel(
+        config, config, profile, DEFAULT_PLAN, opts.seed, calendar, matters=dict(server.matters or {})
+    )
+    free_account = model.desks.pop(free_window).username if free_window in model.desks else None
+    if model.cases is not None:  # the person's back-office account is theirs alone
+        model.cases.backoffice = [s for s in model.cases.backoffice if s.username != free_backoffice]
+    manager = next((s.username for s in config.staff if s.role.value == "manager"), None)
+    backend = LiveBackend(
+        f"ws://{opts.host}:{server.port}/ws", token, config.rules.issue_rate_per_min, password=opts.password
+    )
+    backend.manager = manager
+
+    links = demo_links(
+        base,
+        config,
+        kiosk=kiosk,
+        pads=pads,
+        free_window=free_window,
+        free_account=free_account,
+        free_backoffice=free_backoffice,
+        password=opts.password,
+        dashboard=dash_url,
+    )
+    server.http.demo_links = links
     print(f"HallOps demo · {config.name} ({config.code}) · database {opts.db}", flush=True)
     print(
         f"  simulated clock {'continues at' if resume else 'starts at'} {start:%Y-%m-%d %H:%M:%S} "
         f"and runs {opts.speed:g}× real time",
         flush=True,
     )
-    print(f"  wall display    {base}/display/wall", flush=True)
-    print(f"  window display  {base}/display/window/{first_window}", flush=True)
-    print(f"  kiosk           {base}/kiosk?token={kiosk_tokens[1]}", flush=True)
-    print(f"  staff terminal  {base}/terminal   (accounts w01…: password {opts.password})", flush=True)
-    print(f"  rating pad      {base}/rate/{first_window}", flush=True)
-    print(f"  dashboard       {dash_line}", flush=True)
-    print(f"  health          {base}/healthz", flush=True)
-    print("Ctrl-C stops.", flush=True)
+    for link in links:
+        if link.get("hidden"):
+            continue  # every pad is listed on the index page
+        print(
+            f"  {link['label']:<15} {link['url']}" + (f"   ({link['note']})" if link.get("note") else ""),
+            flush=True,
+        )
+    print(f"  {'health':<15} {base}/healthz", flush=True)
+    print("  (a citizen's status page is printed with the first ticket)", flush=True)
+    print("Ctrl-C stops; run the same command again to continue where it stopped.", flush=True)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -456,32 +720,44 @@ async def run_demo(config: HallConfig, profile: Profile, calendar: WorkCalendar,
     if opts.seconds is not None:
         loop.call_later(opts.seconds, stop.set)
 
-    model = HallModel(config, config, profile, DEFAULT_PLAN, opts.seed, calendar)
-    backend = LiveBackend(
-        f"ws://{opts.host}:{server.port}/ws",
-        kiosk_token,
-        config.rules.issue_rate_per_min,
-        password=opts.password,
-        window_token=window_token,
-    )
-    driver = asyncio.create_task(drive(model, backend, clock, stop, start, resume=resume))
-    status = asyncio.create_task(_status(backend, clock, stop))
     code = 0
+    driver: asyncio.Task[None] | None = None
+    status: asyncio.Task[None] | None = None
     try:
+        if resume or history:
+            await settle(backend, model, opts.db)
+        driver = asyncio.create_task(
+            drive(
+                model,
+                backend,
+                clock,
+                stop,
+                start,
+                resume=resume,
+                on_jump=server.write_clock,
+                adopt=open_cases(opts.db) if resume or history else None,
+            )
+        )
+        status = asyncio.create_task(_status(backend, clock, stop, base, links))
         done, _ = await asyncio.wait(
             {driver, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED
         )
         if driver in done and driver.exception() is not None:
-            failure = driver.exception()
-            print(f"hallops: the simulator stopped: {failure!r}", file=sys.stderr)
+            print(f"hallops: the simulator stopped: {driver.exception()}", file=sys.stderr)
             code = 1
+    except (OSError, RuntimeError) as exc:
+        print(f"hallops: the simulator could not start: {exc}", file=sys.stderr)
+        code = 1
     finally:
         stop.set()
         for task in (driver, status):
+            if task is None:
+                continue
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):  # shutting down
                 await task
         await backend.close()
+        clock.pause()
         await server.stop()
         if dash is not None:
             _stop_process(dash)
@@ -490,24 +766,100 @@ async def run_demo(config: HallConfig, profile: Profile, calendar: WorkCalendar,
     c_ = backend.counts
     print(
         f"stopped at simulated {clock():%Y-%m-%d %H:%M:%S}: {c_.issued} tickets issued, {c_.called} called, "
-        f"{c_.finished} served this run",
+        f"{c_.finished} served, {c_.cases} case steps, {c_.ratings} ratings, {c_.loop_steps} rectification "
+        "steps this run",
         flush=True,
     )
+    if c_.turned_away:
+        away = ", ".join(f"{n} × {code}" for code, n in sorted(c_.turned_away.items()))
+        print(f"  citizens turned away at the kiosk: {away}", flush=True)
     if c_.errors:
-        print(f"  refused: {dict(sorted(c_.errors.items()))}", flush=True)
+        print(f"  refused: {c_.refusals_line()}", flush=True)
     if model.unexpected:
-        print(f"  unexpected outcomes: {dict(sorted(model.unexpected.items()))}", flush=True)
+        unexpected = ", ".join(f"{n} × {k}" for k, n in sorted(model.unexpected.items()))
+        print(f"  unexpected outcomes: {unexpected}", flush=True)
     return code
 
 
-async def _status(backend: LiveBackend, clock: ScaledClock, stop: asyncio.Event) -> None:
+def demo_links(
+    base: str,
+    config: HallConfig,
+    *,
+    kiosk: str,
+    pads: dict[int, str],
+    free_window: int | None,
+    free_account: str | None,
+    free_backoffice: str | None,
+    password: str,
+    dashboard: str,
+) -> list[dict[str, str]]:
+    """Every screen of the demo with what it needs (tokens, accounts): printed at start and
+    listed by the hall index page at ``/`` (``/config.json``'s ``demo``)."""
+    first = min((w.number for w in config.windows), default=1)
+    shown = free_window if free_window is not None else first
+    links = [
+        {"label": "hall index", "url": f"{base}/", "note": "links to every screen below"},
+        {"label": "wall display", "url": f"{base}/display/wall", "note": ""},
+        {
+            "label": "window display",
+            "url": f"{base}/display/window/{first}",
+            "note": f"/display/window/1…{len(config.windows)}",
+        },
+        {"label": "kiosk", "url": f"{base}/kiosk?token={kiosk}", "note": ""},
+        {
+            "label": "rating pad",
+            "url": f"{base}/rate/{shown}?token={pads[shown]}",
+            "note": f"window {shown}'s pad",
+        },
+        {
+            "label": "staff terminal",
+            "url": f"{base}/terminal",
+            "note": (
+                f"window {free_window} is yours: account {free_account}, password {password}"
+                if free_window is not None and free_account
+                else f"password {password}"
+            ),
+        },
+        {
+            "label": "back office",
+            "url": f"{base}/backoffice",
+            "note": f"account {free_backoffice}, password {password}"
+            if free_backoffice
+            else f"password {password}",
+        },
+    ]
+    links.append({"label": "dashboard", "url": dashboard or "not started (--no-dashboard)", "note": ""})
+    links += [
+        {"label": f"rating pad {n}", "url": f"{base}/rate/{n}?token={tok}", "note": "", "hidden": "1"}
+        for n, tok in sorted(pads.items())
+        if n != shown
+    ]
+    return links
+
+
+async def _status(
+    backend: LiveBackend, clock: ScaledClock, stop: asyncio.Event, base: str, links: list[dict[str, str]]
+) -> None:
+    """Every 15 s a line of progress; once, the status page of the first ticket issued."""
+    example = False
+    waited = 0.0
     while not stop.is_set():
         try:
-            await asyncio.wait_for(stop.wait(), timeout=15.0)
+            await asyncio.wait_for(stop.wait(), timeout=0.5)
         except TimeoutError:
+            waited += 0.5
+        if not example and backend.status_tokens:
+            token = next(iter(backend.status_tokens.values()))
+            url = f"{base}/t/{token}"
+            links.append({"label": "status page", "url": url, "note": "a citizen's ticket"})
+            print(f"  {'status page':<15} {url}   (a citizen's ticket)", flush=True)
+            example = True
+        if waited >= 15.0:
+            waited = 0.0
             c_ = backend.counts
             print(
-                f"  [{clock():%m-%d %H:%M}] issued {c_.issued} · called {c_.called} · served {c_.finished}",
+                f"  [{clock():%m-%d %H:%M}] issued {c_.issued} · called {c_.called} · served {c_.finished}"
+                f" · case steps {c_.cases} · ratings {c_.ratings} · loop steps {c_.loop_steps}",
                 flush=True,
             )
 

@@ -469,6 +469,16 @@ class PostgresStore:
             (revoked_at, self.hall, token_hash),
         )
 
+    async def set_meta(self, key: str, value: str) -> None:
+        await self._write(
+            "INSERT INTO meta (hall, key, value) VALUES (%s, %s, %s)"
+            " ON CONFLICT (hall, key) DO UPDATE SET value = excluded.value",
+            (self.hall, key, value))
+
+    async def get_meta(self, key: str) -> str | None:
+        value = await self._one("SELECT value FROM meta WHERE hall = %s AND key = %s", (self.hall, key))
+        return None if value is None else str(value)
+
     async def find_token(self, token_hash: str) -> DeviceToken | None:
         rows = await self._all(
             'SELECT role, "window", name, username FROM device_tokens'

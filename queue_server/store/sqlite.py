@@ -445,6 +445,17 @@ class SqliteStore:
             (revoked_at, token_hash),
         )
 
+    async def set_meta(self, key: str, value: str) -> None:
+        await self._write(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    async def get_meta(self, key: str) -> str | None:
+        async with self.reader.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row else None
+
     async def find_token(self, token_hash: str) -> DeviceToken | None:
         async with self.reader.execute(
             "SELECT role, window, name, username FROM device_tokens WHERE token_hash = ? AND revoked_at IS NULL",

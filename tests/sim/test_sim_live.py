@@ -32,6 +32,8 @@ def _demo(db: Path, *extra: str) -> subprocess.Popen[str]:
             "--speed",
             "600",
             "--no-dashboard",
+            "--history",
+            "0",
             "--start",
             "2026-11-23",
             *extra,
@@ -118,7 +120,7 @@ def test_demo_serves_the_hall_through_the_websocket_and_stops_on_ctrl_c(tmp_path
     last_id = _count(db, "SELECT MAX(id) FROM events")
     last_a = _count(db, "SELECT MAX(seq) FROM tickets WHERE queue = 'A' AND number LIKE 'A%'")
     last_at = _count(db, "SELECT MAX(at) FROM events")
-    again = _demo(db, "--seconds", "4")
+    again = _demo(db, "--seconds", "10")  # the desks log in again first (scrypt: ~0.25 s each)
     out, _ = again.communicate(timeout=60)
     assert again.returncode == 0, out
     assert "continues at 2026-11-23" in out

@@ -34,7 +34,11 @@
     this.windows = new Map(); // number -> window view
     this.tickets = new Map(); // id -> ticket view
     this.recentCalls = []; // newest first
-    this.serverOffsetMs = 0; // server clock minus local clock
+    // The hall clock: hall time clockAtMs was read at local time clockLocalMs; it runs
+    // clockSpeed hall seconds per real second (1 real, 60 in the demo, 0 paused).
+    this.clockAtMs = Date.now();
+    this.clockLocalMs = this.clockAtMs;
+    this.clockSpeed = 1;
     this.loaded = false;
   };
 
@@ -48,14 +52,20 @@
     this.loaded = true;
   };
 
-  HallState.prototype.syncClock = function (iso) {
+  /** Set the hall clock from the server: its time (snapshot `hall.now`, ping `server_time`)
+   *  and, when known, its speed (ping `clock_speed`). */
+  HallState.prototype.syncClock = function (iso, speed) {
     var t = Date.parse(iso);
-    if (!isNaN(t)) this.serverOffsetMs = t - Date.now();
+    if (isNaN(t)) return;
+    this.clockAtMs = t;
+    this.clockLocalMs = Date.now();
+    if (typeof speed === 'number' && speed >= 0) this.clockSpeed = speed;
   };
 
-  /** Now on the server's clock (the hall's clock), as a Date. */
+  /** Now on the hall's clock (the server's, simulated in the demo), as a Date. Every screen
+   *  shows this, never the machine's own clock. */
   HallState.prototype.now = function () {
-    return new Date(Date.now() + this.serverOffsetMs);
+    return new Date(this.clockAtMs + (Date.now() - this.clockLocalMs) * this.clockSpeed);
   };
 
   /** Apply one event: replace the entities it carries, keep the recent calls list. */
@@ -296,15 +306,20 @@
   HallClient.prototype._startHeartbeat = function (ws) {
     var self = this;
     clearInterval(this._hb);
-    this._hb = setInterval(function () {
+    function beat() {
       if (self.ws !== ws || ws.readyState !== 1) return;
       self.request('ping', {}, { timeout: 10000 })
-        .then(function (r) { if (r.server_time) self.state.syncClock(r.server_time); })
+        .then(function (r) {
+          if (r.server_time) self.state.syncClock(r.server_time, r.clock_speed);
+          if (self.opts.onClock) self.opts.onClock(self.state);
+        })
         .catch(function (err) {
           // No answer in time: the link is dead even if the browser has not noticed yet.
           if (err && err.code === 'timeout' && self.ws === ws) self._dropped(ws);
         });
-    }, this.heartbeatMs);
+    }
+    beat(); // at once: the clock's speed is known before the first tick of any screen clock
+    this._hb = setInterval(beat, this.heartbeatMs);
   };
 
   HallClient.prototype._dropped = function (ws) {
