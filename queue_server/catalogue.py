@@ -31,7 +31,7 @@ MATERIAL_COLUMNS = ("matter", "material", "form", "copies", "deferrable", "stand
 BUNDLE_COLUMNS = ("bundle", "part", "share_working_days", "after")
 FORMS = ("原件", "复印件", "原件及复印件", "电子证照")
 _YES_NO = {"yes": True, "no": False}
-_FORMS_OF_PARTS = ("申请表", "申请书", "登记表")  # a part's own form: the bundle's 一表 replaces it
+_FORMS_OF_PARTS = ("申请表", "申请书", "登记表", "备案表", "申报表")  # a part's own form: the bundle's 一表 replaces it
 
 
 @dataclass(frozen=True, kw_only=True)
