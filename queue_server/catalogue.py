@@ -19,9 +19,9 @@ __all__ = [
     "BUNDLE_COLUMNS",
     "FORMS",
     "MATERIAL_COLUMNS",
-    "bundle_materials",
     "BundlePart",
     "Material",
+    "bundle_materials",
     "materials_version",
     "read_bundles",
     "read_materials",
@@ -31,7 +31,13 @@ MATERIAL_COLUMNS = ("matter", "material", "form", "copies", "deferrable", "stand
 BUNDLE_COLUMNS = ("bundle", "part", "share_working_days", "after")
 FORMS = ("原件", "复印件", "原件及复印件", "电子证照")
 _YES_NO = {"yes": True, "no": False}
-_FORMS_OF_PARTS = ("申请表", "申请书", "登记表", "备案表", "申报表")  # a part's own form: the bundle's 一表 replaces it
+_FORMS_OF_PARTS = (
+    "申请表",
+    "申请书",
+    "登记表",
+    "备案表",
+    "申报表",
+)  # a part's own form: the bundle's 一表 replaces it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,7 +95,11 @@ def read_materials(path: Path, codes: set[str], problems: list[str]) -> dict[str
         if "__extra__" in row:
             problems.append(f"{where}: more cells than columns")
             continue
-        bad = [f"column '{c}' is empty" for c in ("matter", "material", "form", "copies", "deferrable") if not row[c]]
+        bad = [
+            f"column '{c}' is empty"
+            for c in ("matter", "material", "form", "copies", "deferrable")
+            if not row[c]
+        ]
         if bad:
             problems += [f"{where}: {b}" for b in bad]
             continue
@@ -114,16 +124,20 @@ def read_materials(path: Path, codes: set[str], problems: list[str]) -> dict[str
             continue
         seen[(code, name)] = line
         if deferrable is not None and copies.isdigit() and int(copies) >= 1 and row["form"] in FORMS:
-            out.setdefault(code, []).append(Material(name=name, form=row["form"], copies=int(copies),
-                                                     deferrable=deferrable, stand_in=stand_in))
+            out.setdefault(code, []).append(
+                Material(
+                    name=name, form=row["form"], copies=int(copies), deferrable=deferrable, stand_in=stand_in
+                )
+            )
     missing = sorted(codes - set(out))
     if missing:
         problems.append(f"{path}: no materials listed for {', '.join(missing)} (every matter has its list)")
     return {k: tuple(v) for k, v in out.items()}
 
 
-def read_bundles(path: Path, promised: Mapping[str, int], special: set[str],
-                 problems: list[str]) -> dict[str, tuple[BundlePart, ...]]:
+def read_bundles(
+    path: Path, promised: Mapping[str, int], special: set[str], problems: list[str]
+) -> dict[str, tuple[BundlePart, ...]]:
     """Each bundle's parts. ``promised``: every matter's promised days; ``special``: the
     专窗 matters (a bundle is one of them)."""
     out: dict[str, list[BundlePart]] = {}
@@ -157,7 +171,9 @@ def read_bundles(path: Path, promised: Mapping[str, int], special: set[str],
             problems.append(f"{where}: part {part} is listed twice in bundle {bundle}")
             ok = False
         if ok:
-            out.setdefault(bundle, []).append(BundlePart(matter=part, share_working_days=int(share), after=after))
+            out.setdefault(bundle, []).append(
+                BundlePart(matter=part, share_working_days=int(share), after=after)
+            )
     for bundle, parts in out.items():
         where = f"{path}:{lines[bundle]}"
         codes = {p.matter for p in parts}
@@ -166,16 +182,22 @@ def read_bundles(path: Path, promised: Mapping[str, int], special: set[str],
         for p in parts:
             for a in p.after:
                 if a not in codes:
-                    problems.append(f"{where}: part {p.matter} of {bundle} comes after {a}, which is not a part of it")
+                    problems.append(
+                        f"{where}: part {p.matter} of {bundle} comes after {a}, which is not a part of it"
+                    )
         path_days = _longest_path(parts, problems, where, bundle)
         own = promised.get(bundle, 0)
         if path_days is not None and path_days > own:
-            problems.append(f"{where}: the parts of {bundle} need {path_days} working days in order, "
-                            f"more than its promised {own}")
+            problems.append(
+                f"{where}: the parts of {bundle} need {path_days} working days in order, "
+                f"more than its promised {own}"
+            )
         total = sum(promised.get(p.matter, 0) for p in parts)
         if own > total:
-            problems.append(f"{where}: bundle {bundle} promises {own} working days, more than its parts' "
-                            f"sum {total} (一件事 is never slower than the matters one by one)")
+            problems.append(
+                f"{where}: bundle {bundle} promises {own} working days, more than its parts' "
+                f"sum {total} (一件事 is never slower than the matters one by one)"
+            )
     return {k: tuple(v) for k, v in out.items()}
 
 
@@ -212,7 +234,9 @@ def _longest_path(parts: list[BundlePart], problems: list[str], where: str, bund
     return best
 
 
-def bundle_materials(own: tuple[Material, ...], parts: list[tuple[str, tuple[Material, ...]]]) -> tuple[Material, ...]:
+def bundle_materials(
+    own: tuple[Material, ...], parts: list[tuple[str, tuple[Material, ...]]]
+) -> tuple[Material, ...]:
     """一表申请: the bundle's own materials and its parts', each asked once (by name), leaving
     out what a part of the bundle produces (its result stands in) and the parts' own application
     forms (the bundle's one form replaces them)."""

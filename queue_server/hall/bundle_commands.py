@@ -24,7 +24,9 @@ from .cases import Cases
 from .errors import HallError
 from .events import Event
 from .model import Case, Ticket
-from .states import CaseState as CS, TicketState as T, case_transition
+from .states import CaseState as CS
+from .states import TicketState as T
+from .states import case_transition
 
 _TEXT_MAX = 64
 
@@ -65,14 +67,35 @@ def open_parts(k: Cases, bundle: Case, m: Any, now: datetime, a: str, out: list[
         receipt, seq = k.next_receipt(now)
         waiting = bool(p.after)
         due, provisional = (None, False) if waiting else k.due_for_new(p.share_working_days, now)
-        k.emit(out, ev.PartOpened(
-            at=now, actor=a, ticket=bundle.ticket, window=bundle.window, receipt_no=receipt,
-            bundle_receipt=bundle.receipt_no, seq=seq, matter_code=pm.code, matter_name=pm.name,
-            department=pm.department, field=pm.field, case_type=str(pm.case_type), window_kind=str(pm.window_kind),
-            one_window=bool(pm.one_window), promised_working_days=int(pm.promised_working_days),
-            share_working_days=p.share_working_days, after=tuple(p.after), waiting=waiting, due_at=due,
-            provisional=provisional, ticket_number=bundle.ticket_number, applicant_name=bundle.applicant_name,
-            applicant_phone=bundle.applicant_phone, applicant_id=bundle.applicant_id))
+        k.emit(
+            out,
+            ev.PartOpened(
+                at=now,
+                actor=a,
+                ticket=bundle.ticket,
+                window=bundle.window,
+                receipt_no=receipt,
+                bundle_receipt=bundle.receipt_no,
+                seq=seq,
+                matter_code=pm.code,
+                matter_name=pm.name,
+                department=pm.department,
+                field=pm.field,
+                case_type=str(pm.case_type),
+                window_kind=str(pm.window_kind),
+                one_window=bool(pm.one_window),
+                promised_working_days=int(pm.promised_working_days),
+                share_working_days=p.share_working_days,
+                after=tuple(p.after),
+                waiting=waiting,
+                due_at=due,
+                provisional=provisional,
+                ticket_number=bundle.ticket_number,
+                applicant_name=bundle.applicant_name,
+                applicant_phone=bundle.applicant_phone,
+                applicant_id=bundle.applicant_id,
+            ),
+        )
 
 
 def part_decided(k: Cases, part: Case, now: datetime, a: str, out: list[Event]) -> None:
@@ -89,44 +112,93 @@ def part_decided(k: Cases, part: Case, now: datetime, a: str, out: list[Event]) 
             if p.state is not CS.WAITING:
                 continue
             inputs = [by_matter[x] for x in p.part_after if x in by_matter]
-            refused = [x for x in inputs if x.state is CS.WITHDRAWN
-                       or (x.state in (CS.DECIDED, CS.COMPLETED) and x.decision == c.Decision.DISAPPROVED.value)]
+            refused = [
+                x
+                for x in inputs
+                if x.state is CS.WITHDRAWN
+                or (x.state in (CS.DECIDED, CS.COMPLETED) and x.decision == c.Decision.DISAPPROVED.value)
+            ]
             if refused:
-                k.emit(out, ev.PartWithdrawn(at=now, actor=a, ticket=p.ticket, window=p.window,
-                                             receipt_no=p.receipt_no, bundle_receipt=bundle.receipt_no,
-                                             matter_code=p.matter_code,
-                                             reason=f"前序事项{refused[0].matter_name}未获批准"))
+                k.emit(
+                    out,
+                    ev.PartWithdrawn(
+                        at=now,
+                        actor=a,
+                        ticket=p.ticket,
+                        window=p.window,
+                        receipt_no=p.receipt_no,
+                        bundle_receipt=bundle.receipt_no,
+                        matter_code=p.matter_code,
+                        reason=f"前序事项{refused[0].matter_name}未获批准",
+                    ),
+                )
                 changed = True
             elif all(x.state in (CS.DECIDED, CS.COMPLETED) for x in inputs):
                 due, provisional = k.due_for_new(p.share_working_days or 0, now)
-                k.emit(out, ev.PartReleased(at=now, actor=a, ticket=p.ticket, window=p.window,
-                                            receipt_no=p.receipt_no, bundle_receipt=bundle.receipt_no,
-                                            matter_code=p.matter_code, due_at=due, provisional=provisional))
+                k.emit(
+                    out,
+                    ev.PartReleased(
+                        at=now,
+                        actor=a,
+                        ticket=p.ticket,
+                        window=p.window,
+                        receipt_no=p.receipt_no,
+                        bundle_receipt=bundle.receipt_no,
+                        matter_code=p.matter_code,
+                        due_at=due,
+                        provisional=provisional,
+                    ),
+                )
                 changed = True
     parts = parts_of(k.cases, bundle.receipt_no)
     if all(p.state in (CS.DECIDED, CS.WITHDRAWN) for p in parts):
         approved = sum(1 for p in parts if p.state is CS.DECIDED and p.decision == c.Decision.APPROVED.value)
-        decision = "approved" if approved == len(parts) else "disapproved" if approved == 0 else "partly_approved"
-        k.emit(out, ev.BundleDecided(at=now, actor=a, ticket=bundle.ticket, window=bundle.window,
-                                     receipt_no=bundle.receipt_no, matter_code=bundle.matter_code, decision=decision,
-                                     on_time=bundle.due_at is None or now <= bundle.due_at))
+        decision = (
+            "approved" if approved == len(parts) else "disapproved" if approved == 0 else "partly_approved"
+        )
+        k.emit(
+            out,
+            ev.BundleDecided(
+                at=now,
+                actor=a,
+                ticket=bundle.ticket,
+                window=bundle.window,
+                receipt_no=bundle.receipt_no,
+                matter_code=bundle.matter_code,
+                decision=decision,
+                on_time=bundle.due_at is None or now <= bundle.due_at,
+            ),
+        )
 
 
 def deliver_parts(k: Cases, bundle: Case, delivered: ev.CaseDelivered, out: list[Event]) -> None:
     """统一出件: the bundle's delivery hands out every decided part with it."""
     for p in parts_of(k.cases, bundle.receipt_no):
         if p.state is CS.DECIDED:
-            k.emit(out, ev.CaseDelivered(
-                at=delivered.at, actor=delivered.actor, ticket=delivered.ticket, window=delivered.window,
-                receipt_no=p.receipt_no, matter_code=p.matter_code, method=delivered.method,
-                delivery_window=delivered.delivery_window, delivery_ticket=delivered.delivery_ticket,
-                note=f"随一件事{bundle.receipt_no}统一出件"))
+            k.emit(
+                out,
+                ev.CaseDelivered(
+                    at=delivered.at,
+                    actor=delivered.actor,
+                    ticket=delivered.ticket,
+                    window=delivered.window,
+                    receipt_no=p.receipt_no,
+                    matter_code=p.matter_code,
+                    method=delivered.method,
+                    delivery_window=delivered.delivery_window,
+                    delivery_ticket=delivered.delivery_ticket,
+                    note=f"随一件事{bundle.receipt_no}统一出件",
+                ),
+            )
 
 
 def refuse_part_delivery(case: Case) -> None:
     if case.bundle_receipt is not None:
-        raise HallError("deliver_with_bundle", f"case {case.receipt_no} is a part of 一件事 {case.bundle_receipt}: "
-                                               "it is handed out with its bundle (统一出件)")
+        raise HallError(
+            "deliver_with_bundle",
+            f"case {case.receipt_no} is a part of 一件事 {case.bundle_receipt}: "
+            "it is handed out with its bundle (统一出件)",
+        )
 
 
 # ---------------------------------------------------------------------- commands
@@ -135,8 +207,10 @@ def refuse_part_delivery(case: Case) -> None:
 def _serving(k: Cases, window: int, action: str) -> Ticket:
     t = k.queue.current(window, action)
     if t.state is not T.SERVING:
-        raise HallError("not_serving", f"cannot {action} at window {window}: {t.number} is {t.state.value}, "
-                                       "start the service first")
+        raise HallError(
+            "not_serving",
+            f"cannot {action} at window {window}: {t.number} is {t.state.value}, start the service first",
+        )
     return t
 
 
@@ -158,18 +232,31 @@ def _reissue(k: Cases, cmd: c.ReissueNotice, now: datetime, a: str, out: list[Ev
         raise HallError("unknown_matter", f"no matter {case.matter_code} in the catalogue")
     version = m.materials_version
     if version == case.notice_version:
-        raise HallError("notice_already_issued",
-                        f"case {case.receipt_no} has its 补正 notice and the material list of {case.matter_code} "
-                        "has not changed since: 一次性告知, print the same notice again")
+        raise HallError(
+            "notice_already_issued",
+            f"case {case.receipt_no} has its 补正 notice and the material list of {case.matter_code} "
+            "has not changed since: 一次性告知, print the same notice again",
+        )
     missing = [s.strip() for s in cmd.missing_materials if s.strip()]
     if not missing:
         raise HallError("missing_field", "a 补正 notice lists every missing material: give at least one")
     if len(set(missing)) != len(missing):
         raise HallError("invalid_field", "a material is listed twice")
     check_missing(m, missing)
-    k.emit(out, ev.NoticeReissued(at=now, actor=a, ticket=t.id, window=cmd.window, receipt_no=case.receipt_no,
-                                  matter_code=case.matter_code, missing_materials=tuple(missing),
-                                  materials_version=version, previous_version=case.notice_version))
+    k.emit(
+        out,
+        ev.NoticeReissued(
+            at=now,
+            actor=a,
+            ticket=t.id,
+            window=cmd.window,
+            receipt_no=case.receipt_no,
+            matter_code=case.matter_code,
+            missing_materials=tuple(missing),
+            materials_version=version,
+            previous_version=case.notice_version,
+        ),
+    )
 
 
 def _assist(k: Cases, cmd: c.AssistCase, now: datetime, a: str, out: list[Event]) -> None:
@@ -177,8 +264,19 @@ def _assist(k: Cases, cmd: c.AssistCase, now: datetime, a: str, out: list[Event]
     case_transition("assist", case.receipt_no, case.state)
     helper = _name(cmd.helper, "the helper (帮办员)")
     name = cmd.helper_name.strip()[:_TEXT_MAX]
-    k.emit(out, ev.CaseAssisted(at=now, actor=a, ticket=case.ticket, window=case.window, receipt_no=case.receipt_no,
-                                matter_code=case.matter_code, helper=helper, helper_name=name))
+    k.emit(
+        out,
+        ev.CaseAssisted(
+            at=now,
+            actor=a,
+            ticket=case.ticket,
+            window=case.window,
+            receipt_no=case.receipt_no,
+            matter_code=case.matter_code,
+            helper=helper,
+            helper_name=name,
+        ),
+    )
 
 
 def _submit(k: Cases, cmd: c.SubmitForCitizen, now: datetime, a: str, out: list[Event]) -> None:
@@ -196,17 +294,38 @@ def _submit(k: Cases, cmd: c.SubmitForCitizen, now: datetime, a: str, out: list[
     receipt, seq = k.next_receipt(now)
     due, provisional = k.due_for_new(int(m.promised_working_days), now)
     agent = a.split(":", 1)[1] if ":" in a else a
-    k.emit(out, ev.CaseSubmittedByAgent(
-        at=now, actor=a, receipt_no=receipt, seq=seq, matter_code=m.code, matter_name=m.name,
-        department=m.department, field=m.field, case_type=str(m.case_type), window_kind=str(m.window_kind),
-        one_window=bool(m.one_window), promised_working_days=int(m.promised_working_days), agent=agent,
-        agent_point=point, due_at=due, provisional=provisional, applicant_name=applicant,
-        applicant_phone=cmd.applicant.phone.strip(), applicant_id=cmd.applicant.id_number.strip(),
-        deficiency_item=item, deficiency_promised_date=cmd.deficiency_promised_date))
+    k.emit(
+        out,
+        ev.CaseSubmittedByAgent(
+            at=now,
+            actor=a,
+            receipt_no=receipt,
+            seq=seq,
+            matter_code=m.code,
+            matter_name=m.name,
+            department=m.department,
+            field=m.field,
+            case_type=str(m.case_type),
+            window_kind=str(m.window_kind),
+            one_window=bool(m.one_window),
+            promised_working_days=int(m.promised_working_days),
+            agent=agent,
+            agent_point=point,
+            due_at=due,
+            provisional=provisional,
+            applicant_name=applicant,
+            applicant_phone=cmd.applicant.phone.strip(),
+            applicant_id=cmd.applicant.id_number.strip(),
+            deficiency_item=item,
+            deficiency_promised_date=cmd.deficiency_promised_date,
+        ),
+    )
     if getattr(m, "parts", ()):
         open_parts(k, k.cases[receipt], m, now, a, out)
 
 
 HANDLERS: dict[type, Callable[[Cases, Any, datetime, str, list[Event]], None]] = {
-    c.ReissueNotice: _reissue, c.AssistCase: _assist, c.SubmitForCitizen: _submit,
+    c.ReissueNotice: _reissue,
+    c.AssistCase: _assist,
+    c.SubmitForCitizen: _submit,
 }

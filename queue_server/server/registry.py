@@ -17,7 +17,7 @@ from typing import Any
 
 from ..hall import commands as c
 from . import commands as run
-from . import reads, replies, session
+from . import reads, replies, requests_bundles, session
 from .protocol import (
     BACKOFFICE,
     CASE_STAFF,
@@ -157,6 +157,8 @@ _ENTRIES: tuple[Request, ...] = (
              "A manager upholds (rating excluded from the figures) or rejects an appeal.",
              limits={"decision": 10}, **_rect),
 )
+
+_ENTRIES += requests_bundles.ENTRIES  # 集成服务 (issue 16)
 
 REQUESTS: dict[str, Request] = {r.type: r for r in _ENTRIES}
 assert len(REQUESTS) == len(_ENTRIES), "a request type is defined twice"

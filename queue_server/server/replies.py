@@ -59,7 +59,9 @@ def _last_ticket(events: tuple[Event, ...]) -> str | None:
 
 
 def _last_receipt(events: tuple[Event, ...]) -> str | None:
-    return next((e.receipt_no for e in reversed(events) if getattr(e, "receipt_no", None)), None)
+    """The case a command made: its last case event's, but a 一件事's own (its parts follow it)."""
+    return next((getattr(e, "bundle_receipt", None) or e.receipt_no
+                 for e in reversed(events) if getattr(e, "receipt_no", None)), None)
 
 
 # ---------------------------------------------------------------------- reply builders

@@ -44,8 +44,9 @@ def cob(y: int, m: int, d: int) -> datetime:
 class Desk:
     def __init__(self, matters: dict[str, Any] | None = None) -> None:
         config = load_hall_config(SMALL)
-        self.config = dataclasses.replace(config, queues=tuple(dataclasses.replace(q, daily_cap=999)
-                                                                for q in config.queues))
+        self.config = dataclasses.replace(
+            config, queues=tuple(dataclasses.replace(q, daily_cap=999) for q in config.queues)
+        )
         self.now = at(2026, 11, 23)  # a Monday
         self.hall = Hall(self.config, matters=matters or MATTERS, calendar=CAL)
         self.events: list[Any] = []
@@ -66,8 +67,9 @@ class Desk:
         if cur is not None and cur in self.hall.tickets and self.hall.tickets[cur].state.value == "serving":
             self.do(c.FinishService(window=window))
         self.tokens += 1
-        t = self.hall.tickets[self.do(c.IssueTicket(queue=queue, status_token=f"t{self.tokens}",
-                                                    applicant=PERSON))[-1].ticket]
+        t = self.hall.tickets[
+            self.do(c.IssueTicket(queue=queue, status_token=f"t{self.tokens}", applicant=PERSON))[-1].ticket
+        ]
         self.do(c.CallTicket(window=window, ticket=t.id, reason="test"))
         self.do(c.StartService(window=window))
         return t
@@ -99,7 +101,12 @@ class Desk:
 def test_the_four_bundles_name_real_component_matters_with_their_departments() -> None:
     parts = {b: [p.matter for p in MATTERS[b].parts] for b in ("GA-008", "SB-006", "BDC-008", "SS-008")}
     assert parts["SS-008"] == ["SS-003", "SS-007", "SW-001", "SB-002"]
-    assert {MATTERS[p].department for p in parts["SS-008"]} == {"市场监管局", "公安局（治安）", "税务局", "人社局（社保中心）"}
+    assert {MATTERS[p].department for p in parts["SS-008"]} == {
+        "市场监管局",
+        "公安局（治安）",
+        "税务局",
+        "人社局（社保中心）",
+    }
     assert all(parts.values())
     for b in parts:  # 一件事 promises less than (or at most) the matters one by one
         assert MATTERS[b].promised_working_days <= sum(MATTERS[p].promised_working_days for p in parts[b])
@@ -164,9 +171,15 @@ def test_the_bundle_is_delivered_once_when_every_part_is_decided() -> None:
     assert d.hall.cases[bundle.receipt_no].state is CS.DECIDED
     part = d.parts(bundle)["SW-001"]
     d.serve(window=9, queue="P")
-    d.refused(c.DeliverCase(receipt_no=part.receipt_no, method=c.DeliveryMethod.WINDOW, window=9), "deliver_with_bundle")
+    d.refused(
+        c.DeliverCase(receipt_no=part.receipt_no, method=c.DeliveryMethod.WINDOW, window=9),
+        "deliver_with_bundle",
+    )
     out = d.do(c.DeliverCase(receipt_no=bundle.receipt_no, method=c.DeliveryMethod.WINDOW, window=9))
-    assert [e.receipt_no for e in out] == [bundle.receipt_no, *sorted(p.receipt_no for p in d.parts(bundle).values())]
+    assert [e.receipt_no for e in out] == [
+        bundle.receipt_no,
+        *sorted(p.receipt_no for p in d.parts(bundle).values()),
+    ]
     assert all(p.state is CS.COMPLETED for p in d.parts(bundle).values())
     assert d.hall.cases[bundle.receipt_no].state is CS.COMPLETED
 
@@ -175,7 +188,9 @@ def test_the_bundle_itself_is_not_reviewed_its_parts_are() -> None:
     d = Desk()
     bundle = d.accept("SS-008")
     d.refused(c.StartReview(receipt_no=bundle.receipt_no), "illegal_transition", BO)
-    d.refused(c.DecideCase(receipt_no=bundle.receipt_no, decision=c.Decision.APPROVED), "illegal_transition", BO)
+    d.refused(
+        c.DecideCase(receipt_no=bundle.receipt_no, decision=c.Decision.APPROVED), "illegal_transition", BO
+    )
     waiting = d.parts(bundle)["SS-007"]
     d.refused(c.StartReview(receipt_no=waiting.receipt_no), "illegal_transition", BO)
 
@@ -220,10 +235,16 @@ def test_a_bundle_replays_and_restarts_to_the_same_state() -> None:
         replayed.replay(from_record(e.to_record()))
     rows = lambda h: sorted(repr(k.to_row()) for k in h.cases.values())  # noqa: E731
     assert rows(replayed) == rows(d.hall)
-    restarted = Hall(d.config, matters=MATTERS, calendar=CAL, cases=[Case.from_row(k.to_row()) for k in d.hall.cases.values()],
-                     case_numbers=dict(d.hall.case_numbers), service_date=d.hall.service_date,
-                     tickets=[Ticket.from_row(t.to_row()) for t in d.hall.tickets.values()],
-                     windows=[Window.from_row(w.to_row()) for w in d.hall.windows.values()])
+    restarted = Hall(
+        d.config,
+        matters=MATTERS,
+        calendar=CAL,
+        cases=[Case.from_row(k.to_row()) for k in d.hall.cases.values()],
+        case_numbers=dict(d.hall.case_numbers),
+        service_date=d.hall.service_date,
+        tickets=[Ticket.from_row(t.to_row()) for t in d.hall.tickets.values()],
+        windows=[Window.from_row(w.to_row()) for w in d.hall.windows.values()],
+    )
     assert rows(restarted) == rows(d.hall)
 
 
@@ -234,7 +255,9 @@ def test_a_notice_lists_materials_of_the_catalogue_only() -> None:
     """001 清单管理 一次告知: the notice lists the matter's materials, by the list."""
     d = Desk()
     d.serve()
-    d.refused(c.RequestMaterials(window=3, matter="SW-003", missing_materials=("随便什么",)), "unknown_material")
+    d.refused(
+        c.RequestMaterials(window=3, matter="SW-003", missing_materials=("随便什么",)), "unknown_material"
+    )
     listed = MATTERS["SW-003"].materials[1].name
     [e] = d.do(c.RequestMaterials(window=3, matter="SW-003", missing_materials=(listed,)))
     case = d.hall.cases[e.receipt_no]
@@ -248,15 +271,25 @@ def test_a_second_notice_is_refused_unless_the_rules_changed() -> None:
     name = MATTERS["SW-003"].materials[0].name
     [e] = d.do(c.RequestMaterials(window=3, matter="SW-003", missing_materials=(name,)))
     d.serve()
-    d.refused(c.ReissueNotice(window=3, receipt_no=e.receipt_no, missing_materials=(name,)), "notice_already_issued")
+    d.refused(
+        c.ReissueNotice(window=3, receipt_no=e.receipt_no, missing_materials=(name,)), "notice_already_issued"
+    )
     changed = dict(MATTERS)
-    changed["SW-003"] = dataclasses.replace(MATTERS["SW-003"], materials=(
-        *MATTERS["SW-003"].materials, Material(name="新增证明", form="原件", copies=1, deferrable=False)))
+    changed["SW-003"] = dataclasses.replace(
+        MATTERS["SW-003"],
+        materials=(
+            *MATTERS["SW-003"].materials,
+            Material(name="新增证明", form="原件", copies=1, deferrable=False),
+        ),
+    )
     d.hall.case_book.matters = changed
     [r] = d.do(c.ReissueNotice(window=3, receipt_no=e.receipt_no, missing_materials=("新增证明",)))
     assert r.type == "notice_reissued" and r.previous_version == MATTERS["SW-003"].materials_version
     assert d.hall.cases[e.receipt_no].notices == 2
-    d.refused(c.ReissueNotice(window=3, receipt_no=e.receipt_no, missing_materials=("新增证明",)), "notice_already_issued")
+    d.refused(
+        c.ReissueNotice(window=3, receipt_no=e.receipt_no, missing_materials=("新增证明",)),
+        "notice_already_issued",
+    )
 
 
 def test_only_a_deferrable_material_may_be_supplied_later() -> None:
@@ -264,9 +297,15 @@ def test_only_a_deferrable_material_may_be_supplied_later() -> None:
     d = Desk()
     d.serve()
     later = date(2026, 11, 27)
-    d.refused(c.AcceptCase(window=3, matter="SS-003", deficiency_item="公司章程", deficiency_promised_date=later),
-              "not_deferrable")
-    out = d.do(c.AcceptCase(window=3, matter="SS-003", deficiency_item="住所使用证明", deficiency_promised_date=later))
+    d.refused(
+        c.AcceptCase(window=3, matter="SS-003", deficiency_item="公司章程", deficiency_promised_date=later),
+        "not_deferrable",
+    )
+    out = d.do(
+        c.AcceptCase(
+            window=3, matter="SS-003", deficiency_item="住所使用证明", deficiency_promised_date=later
+        )
+    )
     assert d.hall.cases[out[0].receipt_no].notices == 1
 
 
@@ -288,9 +327,16 @@ def test_a_bundle_notice_then_complete_materials_fans_out() -> None:
 def test_an_agent_submits_for_a_citizen_who_makes_no_visit() -> None:
     """002 贴心帮办 / 001 ③ 代办: a 代办员 submits on the citizen's behalf."""
     d = Desk()
-    e = d.do(c.SubmitForCitizen(matter="SW-003", applicant=PERSON, agent_point="城关镇便民服务中心"), AGENT)[-1]
+    e = d.do(c.SubmitForCitizen(matter="SW-003", applicant=PERSON, agent_point="城关镇便民服务中心"), AGENT)[
+        -1
+    ]
     case = d.hall.cases[e.receipt_no]
-    assert (case.ticket, case.window, case.agent, case.agent_point) == (None, None, "dbr-01", "城关镇便民服务中心")
+    assert (case.ticket, case.window, case.agent, case.agent_point) == (
+        None,
+        None,
+        "dbr-01",
+        "城关镇便民服务中心",
+    )
     assert case.state is CS.ACCEPTED and case.due_at == cob(2026, 11, 30)
     out = d.do(c.SubmitForCitizen(matter="GA-008", applicant=PERSON, agent_point="城关镇便民服务中心"), AGENT)
     assert [x.type for x in out].count("part_opened") == 4

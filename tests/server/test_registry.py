@@ -32,7 +32,7 @@ GOOD: dict[str, Any] = {
     "applicant": {"name": "张三丰"}, "queue": "A", "to_queue": "B", "reason": "听证",
 }
 # the command fields the server fills in: never on the wire
-SERVER_SET = {"scope", "staff", "status_token", "window"}
+SERVER_SET = {"scope", "staff", "status_token", "window", "agent_point"}
 
 
 def good(f: Field) -> Any:
