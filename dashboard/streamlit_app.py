@@ -39,6 +39,7 @@ PAGES = [
     st.Page("app_pages/windows.py", title="窗口与人员", url_path="windows"),
     st.Page("app_pages/report.py", title="报表", url_path="report"),
     st.Page("app_pages/whatif.py", title="排班模拟", url_path="whatif"),
+    st.Page("app_pages/integrated.py", title="一件事", url_path="integrated"),
 ]
 
 page = st.navigation(PAGES)

@@ -30,6 +30,7 @@ PAGE_FILTERS: dict[str, tuple[str, ...]] = {
     "ratings": ("dates", "department"),
     "windows": ("dates", "department", "queue"),
     "report": (),
+    "integrated": ("dates",),
 }
 
 

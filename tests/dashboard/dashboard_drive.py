@@ -81,7 +81,8 @@ async def _drive(path: Path, config: HallConfig, days: Sequence[date], seed: int
     catalogue = {m.code: m for m in matters}
     by_queue: dict[str, list] = {}
     for m in matters:
-        by_queue.setdefault(m.queue, []).append(m)
+        if not m.is_bundle:  # (一件事 bundles: tests/dashboard/test_integrated.py)
+            by_queue.setdefault(m.queue, []).append(m)
     hall = rebuild_hall(config, await store.load(), calendar=load_calendar(), matters=catalogue)
     later = _Later(todo=[], to_deliver=[])
     staff = [s for s in config.staff if s.role is StaffRole.WINDOW]
@@ -215,7 +216,7 @@ def _case_work(hall, run, rng, by_queue, later: _Later, d: _Desk, queue: str, no
         run(c.RejectCase(window=d.number, matter=m.code, reason="不属于本部门受理范围"), now, d.actor, out)
         return
     if roll < 0.08:
-        run(c.RequestMaterials(window=d.number, matter=m.code, missing_materials=("身份证复印件",)), now, d.actor, out)
+        run(c.RequestMaterials(window=d.number, matter=m.code, missing_materials=(m.materials[0].name,)), now, d.actor, out)
         return
     if not run(c.AcceptCase(window=d.number, matter=m.code), now, d.actor, out):
         return
