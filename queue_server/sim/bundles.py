@@ -64,20 +64,32 @@ class BundleBehaviour:
         self.assisted = 0
         self.submitted = 0
         catalogue = cases.matters
-        self.agents = [(s.username, s.name, s.department) for s in cases.m.config.staff
-                       if s.role is StaffRole.AGENT and s.department]
-        self.agent_matters = sorted((m for m in catalogue.values() if m.is_bundle or not m.is_instant),
-                                    key=lambda m: m.code)
+        self.agents = [
+            (s.username, s.name, s.department)
+            for s in cases.m.config.staff
+            if s.role is StaffRole.AGENT and s.department
+        ]
+        self.agent_matters = sorted(
+            (m for m in catalogue.values() if m.is_bundle or not m.is_instant), key=lambda m: m.code
+        )
 
     # ------------------------------------------------------------------ at the window
 
-    def accepted(self, desk: Desk | None, data: dict[str, Any], matter: Any, ts: float, rng: random.Random,
-                 by_agent: bool = False) -> None:
+    def accepted(
+        self,
+        desk: Desk | None,
+        data: dict[str, Any],
+        matter: Any,
+        ts: float,
+        rng: random.Random,
+        by_agent: bool = False,
+    ) -> None:
         """A bundle was accepted: start its parts without inputs; maybe a 帮办员 joins."""
         self.bundles_opened += 1
         receipt = str(data.get("bundle_receipt") or data["receipt_no"])
-        plan = BundlePlan(receipt=receipt, matter=matter, parts=part_receipts(data, matter), rng=rng,
-                          by_agent=by_agent)
+        plan = BundlePlan(
+            receipt=receipt, matter=matter, parts=part_receipts(data, matter), rng=rng, by_agent=by_agent
+        )
         day = datetime.fromtimestamp(ts, self.k.m.tz).date()
         if desk is not None and rng.random() < ASSIST_SHARE:
             helper, name = HELPERS[rng.randrange(len(HELPERS))]
@@ -93,7 +105,9 @@ class BundleBehaviour:
             else:
                 self.k.m.unexpected[f"assist_case:{out.code}"] += 1
 
-        return Request(c.AssistCase(receipt_no=receipt, helper=helper, helper_name=name), desk.actor, desk.number, then)
+        return Request(
+            c.AssistCase(receipt_no=receipt, helper=helper, helper_name=name), desk.actor, desk.number, then
+        )
 
     # ------------------------------------------------------------------ the parts
 
@@ -124,8 +138,11 @@ class BundleBehaviour:
 
         part = CasePlan(receipt=plan.parts[code], department=self._department(code), days=1, rng=plan.rng)
         approved = plan.rng.random() >= DISAPPROVE_SHARE
-        cmd = c.DecideCase(receipt_no=part.receipt, decision=c.Decision.APPROVED if approved else c.Decision.DISAPPROVED,
-                           note="" if approved else "经审查不符合法定条件")
+        cmd = c.DecideCase(
+            receipt_no=part.receipt,
+            decision=c.Decision.APPROVED if approved else c.Decision.DISAPPROVED,
+            note="" if approved else "经审查不符合法定条件",
+        )
 
         def then(out: Outcome, ts: float) -> None:
             if not out.ok:
@@ -163,9 +180,21 @@ class BundleBehaviour:
         if plan.by_agent or k.pickup_queue is None:
             k._later(day, plan.rng.choice((0, 1)), plan.rng, self._post, plan)
             return
-        owner = Citizen(key=plan.receipt, arrive_ts=ts, queue=k.pickup_queue, priority=c.Priority.NORMAL,
-                        channel=c.Channel.KIOSK, slot_ts=None, service_s=0.0, walk_s=0.0, absent_u=1.0,
-                        late_after=0, return_after_s=None, transfer_to=None, transfer_service_s=0.0)
+        owner = Citizen(
+            key=plan.receipt,
+            arrive_ts=ts,
+            queue=k.pickup_queue,
+            priority=c.Priority.NORMAL,
+            channel=c.Channel.KIOSK,
+            slot_ts=None,
+            service_s=0.0,
+            walk_s=0.0,
+            absent_u=1.0,
+            late_after=0,
+            return_after_s=None,
+            transfer_to=None,
+            transfer_service_s=0.0,
+        )
         k._come_back(owner, "pickup", plan.receipt, k.pickup_queue, plan.rng.randint(1, 3), plan.rng)
 
     def _post(self, ts: float, plan: BundlePlan) -> Request:
@@ -173,8 +202,11 @@ class BundleBehaviour:
 
         bundle = CasePlan(receipt=plan.receipt, department=str(plan.matter.department), days=1, rng=plan.rng)
         note = f"EMS {plan.rng.randrange(10**12):012d}"
-        return self.k._bo(bundle, c.DeliverCase(receipt_no=plan.receipt, method=c.DeliveryMethod.POST, note=note),
-                          name="deliver_case")
+        return self.k._bo(
+            bundle,
+            c.DeliverCase(receipt_no=plan.receipt, method=c.DeliveryMethod.POST, note=note),
+            name="deliver_case",
+        )
 
     # ------------------------------------------------------------------ 代办
 
@@ -208,8 +240,14 @@ class BundleBehaviour:
                 return
             receipt = str(out.data["receipt_no"])
             day = datetime.fromtimestamp(ts, self.k.m.tz).date()
-            plan = CasePlan(receipt=receipt, department=str(matter.department),
-                            days=max(1, int(matter.promised_working_days)), rng=rng)
+            plan = CasePlan(
+                receipt=receipt,
+                department=str(matter.department),
+                days=max(1, int(matter.promised_working_days)),
+                rng=rng,
+            )
             self.k._later(day, rng.choice((0, 1)), rng, self.k._start_review, plan)
 
-        return Request(c.SubmitForCitizen(matter=matter.code, applicant=applicant, agent_point=point), actor, None, then)
+        return Request(
+            c.SubmitForCitizen(matter=matter.code, applicant=applicant, agent_point=point), actor, None, then
+        )
