@@ -343,7 +343,8 @@
 
   var CASE_STATE_TEXT = {
     materials_requested: '待补正', accepted: '已受理', in_review: '审查中', suspended: '已中止',
-    decided: '已办结', completed: '已出件', rejected: '不予受理'
+    decided: '已办结', completed: '已出件', rejected: '不予受理',
+    in_parts: '一件事·并联办理中', waiting_for_input: '等待前序事项', withdrawn: '已终止'
   };
   var CASE_SUBMIT = { accept: '受理', reject: '不予受理', materials: '发出补正告知' };
 
