@@ -17,17 +17,15 @@ order, with consecutive receipts).
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..hall import commands as c
 from ..hall.config import StaffRole
 from .arrivals import Citizen, midnight_ts
 from .steps import Desk, Outcome, Request
-
-if TYPE_CHECKING:
-    from .cases import CaseBehaviour
 
 HELPERS = (("bb-01", "王帮办"), ("bb-02", "李帮办"), ("bb-03", "张帮办"))  # seed 001 ③: 3 帮办 staff
 ASSIST_SHARE = 0.3  # bundles accepted at a window with a 帮办员
@@ -58,8 +56,11 @@ def part_receipts(data: dict[str, Any], matter: Any) -> dict[str, str]:
 
 
 class BundleBehaviour:
-    def __init__(self, cases: CaseBehaviour) -> None:
+    def __init__(self, cases: Any, plan: Callable[..., Any]) -> None:
+        """``cases``: the ``cases.CaseBehaviour`` (its back office and calendar helpers);
+        ``plan``: its ``CasePlan`` class (passed in: this module does not import cases)."""
         self.k = cases
+        self.plan = plan
         self.bundles_opened = 0
         self.assisted = 0
         self.submitted = 0
@@ -119,9 +120,7 @@ class BundleBehaviour:
         return str(self.k.matters[code].department)
 
     def _review(self, ts: float, plan: BundlePlan, code: str) -> Request:
-        from .cases import CasePlan
-
-        part = CasePlan(receipt=plan.parts[code], department=self._department(code), days=1, rng=plan.rng)
+        part = self.plan(receipt=plan.parts[code], department=self._department(code), days=1, rng=plan.rng)
 
         def then(out: Outcome, ts: float) -> None:
             if not out.ok:
@@ -134,9 +133,7 @@ class BundleBehaviour:
         return self.k._bo(part, c.StartReview(receipt_no=part.receipt), then)
 
     def _decide(self, ts: float, plan: BundlePlan, code: str) -> Request:
-        from .cases import CasePlan
-
-        part = CasePlan(receipt=plan.parts[code], department=self._department(code), days=1, rng=plan.rng)
+        part = self.plan(receipt=plan.parts[code], department=self._department(code), days=1, rng=plan.rng)
         approved = plan.rng.random() >= DISAPPROVE_SHARE
         cmd = c.DecideCase(
             receipt_no=part.receipt,
@@ -198,9 +195,7 @@ class BundleBehaviour:
         k._come_back(owner, "pickup", plan.receipt, k.pickup_queue, plan.rng.randint(1, 3), plan.rng)
 
     def _post(self, ts: float, plan: BundlePlan) -> Request:
-        from .cases import CasePlan
-
-        bundle = CasePlan(receipt=plan.receipt, department=str(plan.matter.department), days=1, rng=plan.rng)
+        bundle = self.plan(receipt=plan.receipt, department=str(plan.matter.department), days=1, rng=plan.rng)
         note = f"EMS {plan.rng.randrange(10**12):012d}"
         return self.k._bo(
             bundle,
@@ -224,8 +219,6 @@ class BundleBehaviour:
             self.k.m.push(midnight + minute * 60.0, self._submit, agent, matter, stream)
 
     def _submit(self, ts: float, agent: tuple[str, str, str], matter: Any, rng: random.Random) -> Request:
-        from .cases import CasePlan
-
         applicant = c.Applicant(name=f"代办群众{rng.randrange(1000):03d}", phone="", id_number="")
         username, name, point = agent
         actor = c.Actor(kind="staff", id=username, name=name)
@@ -240,7 +233,7 @@ class BundleBehaviour:
                 return
             receipt = str(out.data["receipt_no"])
             day = datetime.fromtimestamp(ts, self.k.m.tz).date()
-            plan = CasePlan(
+            plan = self.plan(
                 receipt=receipt,
                 department=str(matter.department),
                 days=max(1, int(matter.promised_working_days)),

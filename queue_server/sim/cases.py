@@ -93,7 +93,7 @@ class CaseBehaviour:
         self.ratings = 0
         from .bundles import BundleBehaviour  # 一件事, 帮办代办 (issue 16)
 
-        self.bundles = BundleBehaviour(self)
+        self.bundles = BundleBehaviour(self, CasePlan)
 
     # ------------------------------------------------------------------ the calendar
 
@@ -183,8 +183,9 @@ class CaseBehaviour:
     def _accept_here(self, ts: float, desk: Desk, cit: Citizen, matter: Any, rng: random.Random, end: float) -> Request:
 
         day = datetime.fromtimestamp(ts, self.m.tz).date()
-        deferrable = [x.name for x in getattr(matter, "materials", ()) if x.deferrable] or list(DEFICIENCY)
-        deficient = not matter.is_instant and rng.random() < self.p.deficiency_share
+        listed = getattr(matter, "materials", ())  # 容缺 only for a deferrable material of the list
+        deferrable = [x.name for x in listed if x.deferrable] if listed else list(DEFICIENCY)
+        deficient = not matter.is_instant and rng.random() < self.p.deficiency_share and bool(deferrable)
         cmd = c.AcceptCase(
             window=desk.session.window, matter=matter.code,
             deficiency_item=deferrable[rng.randrange(len(deferrable))] if deficient else "",
