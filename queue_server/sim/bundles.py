@@ -91,13 +91,12 @@ class BundleBehaviour:
         plan = BundlePlan(
             receipt=receipt, matter=matter, parts=part_receipts(data, matter), rng=rng, by_agent=by_agent
         )
-        day = datetime.fromtimestamp(ts, self.k.m.tz).date()
         if desk is not None and rng.random() < ASSIST_SHARE:
             helper, name = HELPERS[rng.randrange(len(HELPERS))]
             self.k.m.push(ts + 1.0, self._assist, desk, receipt, helper, name)
         for p in matter.parts:
             if not p.after:
-                self._start(plan, p.matter, day)
+                self._start(plan, p.matter, ts)
 
     def _assist(self, ts: float, desk: Desk, receipt: str, helper: str, name: str) -> Request:
         def then(out: Outcome, ts: float) -> None:
@@ -112,9 +111,24 @@ class BundleBehaviour:
 
     # ------------------------------------------------------------------ the parts
 
-    def _start(self, plan: BundlePlan, code: str, day: date) -> None:
+    def _after(
+        self, ts: float, working_days: int, rng: random.Random, fn: Callable[..., Request | None], *args: Any
+    ) -> None:
+        """Back-office work ``working_days`` later; 0: later today, if the office is still open
+        (a day's agenda is put on the heap at its start: today's is gone)."""
+        local = datetime.fromtimestamp(ts, self.k.m.tz)
+        if (
+            working_days == 0
+            and local.hour * 60 + local.minute < 16 * 60
+            and self.k.m.calendar.is_working_day(local.date())
+        ):
+            self.k.m.push(ts + rng.uniform(600.0, 3600.0), fn, *args)
+            return
+        self.k._later(local.date(), max(1, working_days), rng, fn, *args)
+
+    def _start(self, plan: BundlePlan, code: str, ts: float) -> None:
         plan.started.add(code)
-        self.k._later(day, plan.rng.choice((0, 1)), plan.rng, self._review, plan, code)
+        self._after(ts, plan.rng.choice((0, 1)), plan.rng, self._review, plan, code)
 
     def _department(self, code: str) -> str:
         return str(self.k.matters[code].department)
@@ -127,8 +141,7 @@ class BundleBehaviour:
                 self.k.m.unexpected[f"start_review:{out.code}"] += 1
                 return
             share = next(p.share_working_days for p in plan.matter.parts if p.matter == code)
-            day = datetime.fromtimestamp(ts, self.k.m.tz).date()
-            self.k._later(day, max(0, share - 1) if share else 0, plan.rng, self._decide, plan, code)
+            self._after(ts, max(0, share - 1), plan.rng, self._decide, plan, code)
 
         return self.k._bo(part, c.StartReview(receipt_no=part.receipt), then)
 
@@ -155,7 +168,6 @@ class BundleBehaviour:
     def _moved(self, plan: BundlePlan, ts: float) -> None:
         """After a part's decision: start the released parts; close those the core withdrew;
         when all are closed, the bundle is handed out once."""
-        day = datetime.fromtimestamp(ts, self.k.m.tz).date()
         changed = True
         while changed:
             changed = False
@@ -167,7 +179,7 @@ class BundleBehaviour:
                     plan.refused.add(p.matter)  # withdrawn: its dependants go too
                     changed = True
                 elif all(a in plan.closed for a in p.after):
-                    self._start(plan, p.matter, day)
+                    self._start(plan, p.matter, ts)
         if len(plan.closed) == len(plan.parts):
             self._hand_out(plan, ts)
 
