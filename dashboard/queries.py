@@ -489,7 +489,8 @@ def months_with_data(wh: HallWarehouse) -> list[str]:
 # docs/data-model.md; domain rules §2 (cases) and §3 (working days)
 
 CASE_STATE_LABELS = {"materials_requested": "待补正", "accepted": "已受理", "in_review": "审核中",
-                     "suspended": "中止", "decided": "已办结", "completed": "已出件", "rejected": "不予受理"}
+                     "suspended": "中止", "decided": "已办结", "completed": "已出件", "rejected": "不予受理",
+                     "in_parts": "一件事办理中", "waiting_for_input": "等待前序事项", "withdrawn": "已终止"}
 
 
 # Honest on-time rates (docs/rules.md R9): an item still open past its due counts as late.

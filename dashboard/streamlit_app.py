@@ -41,6 +41,7 @@ PAGES = [
     st.Page("app_pages/whatif.py", title="排班模拟", url_path="whatif"),
     st.Page("app_pages/visits.py", title="最多跑一次与事项", url_path="visits"),
     st.Page("app_pages/complaints.py", title="投诉与纠纷", url_path="complaints"),
+    st.Page("app_pages/integrated.py", title="一件事", url_path="integrated"),
 ]
 if city_ui.city_url():  # a city's database: the halls side by side (docs/city.md)
     PAGES.append(st.Page("app_pages/city.py", title="全市对比", url_path="city"))

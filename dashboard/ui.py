@@ -35,6 +35,7 @@ PAGE_FILTERS: dict[str, tuple[str, ...]] = {
     "city": ("dates",),
     "visits": ("dates",),
     "complaints": ("dates",),
+    "integrated": ("dates",),
 }
 
 

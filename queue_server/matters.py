@@ -2,17 +2,21 @@
 
 One row per matter a hall accepts; the columns are described in ``data/matters/README.md``.
 ``load_matters`` reads the file (UTF-8, with or without BOM) and checks every row; a bad file
-raises one ``ValueError`` listing each problem with its line number.
+raises one ``ValueError`` listing each problem with its line number. The materials and the
+一件事 bundles (``materials.csv``, ``bundles.csv`` next to it, ``queue_server.catalogue``) are
+read with it and attached to the matters.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
+
+from .catalogue import BundlePart, Material, bundle_materials, materials_version, read_bundles, read_materials
 
 __all__ = [
     "COLUMNS",
@@ -75,10 +79,21 @@ class Matter:
     statutory_working_days: int  # 法定时限
     one_window: bool  # accepted through 一窗 (counts towards the ≥ 70% goal)
     queue: str  # the demo hall's queue code, e.g. "A"
+    materials: tuple[Material, ...] = ()  # 材料清单 (a bundle: its parts' too, each once: 一表申请)
+    parts: tuple[BundlePart, ...] = ()  # a 一件事 bundle's component matters; empty otherwise
 
     @property
     def is_instant(self) -> bool:
         return self.case_type is CaseType.INSTANT
+
+    @property
+    def is_bundle(self) -> bool:
+        return bool(self.parts)
+
+    @property
+    def materials_version(self) -> str:
+        """The fingerprint of the material list a 补正 notice was written against."""
+        return materials_version(self.materials)
 
 
 def load_matters(path: Path | None = None) -> list[Matter]:
@@ -115,11 +130,32 @@ def load_matters(path: Path | None = None) -> list[Matter]:
             continue
         first_line[matter.code] = line
         matters.append(matter)
+    matters = _attach(path.parent, matters, problems)
     if problems:
         raise ValueError("invalid matter catalogue:\n  " + "\n  ".join(problems))
     if not matters:
         raise ValueError(f"{path}: the matter catalogue has no rows")
     return matters
+
+
+def _attach(folder: Path, matters: list[Matter], problems: list[str]) -> list[Matter]:
+    """The matters with their materials and (bundles) parts, from the files next to them."""
+    codes = {m.code for m in matters}
+    materials: dict[str, tuple[Material, ...]] = {}
+    parts: dict[str, tuple[BundlePart, ...]] = {}
+    if (folder / "materials.csv").exists():
+        materials = read_materials(folder / "materials.csv", codes, problems)
+    if (folder / "bundles.csv").exists():
+        special = {m.code for m in matters if m.window_kind is WindowKind.SPECIAL}
+        promised = {m.code: m.promised_working_days for m in matters}
+        parts = read_bundles(folder / "bundles.csv", promised, special, problems)
+    out = []
+    for m in matters:
+        own = materials.get(m.code, ())
+        if m.code in parts:
+            own = bundle_materials(own, [(p.matter, materials.get(p.matter, ())) for p in parts[m.code]])
+        out.append(replace(m, materials=own, parts=parts.get(m.code, ())))
+    return out
 
 
 def _parse_row(row: dict[str, str | None]) -> tuple[Matter | None, list[str]]:

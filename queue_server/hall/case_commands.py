@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from . import bundle_commands as bundles
 from . import commands as c
 from . import events as ev
 from .cases import Cases, department_matches
@@ -91,11 +92,14 @@ def _accept(k: Cases, cmd: c.AcceptCase, now: datetime, a: str, out: list[Event]
             raise HallError("missing_field", "容缺受理 needs the missing item")
         if cmd.deficiency_promised_date < now.date():
             raise HallError("invalid_field", "the promised supply date is in the past")
+    bundles.check_deferrable(m, item)
     data = _creation_data(k, m, t, cmd.window, _applicant(cmd.applicant, t), now)
     due, provisional = k.due_for_new(data["promised_working_days"], now)
     k.emit(out, ev.CaseAccepted(at=now, actor=a, ticket=t.id, window=cmd.window, **data, due_at=due,
                                  provisional=provisional, deficiency_item=item,
                                  deficiency_promised_date=cmd.deficiency_promised_date, after_materials=False))
+    if getattr(m, "parts", ()):  # 一件事: one acceptance, one part per department
+        bundles.open_parts(k, k.cases[data["receipt_no"]], m, now, a, out)
 
 
 def _request_materials(k: Cases, cmd: c.RequestMaterials, now: datetime, a: str, out: list[Event]) -> None:
@@ -108,9 +112,11 @@ def _request_materials(k: Cases, cmd: c.RequestMaterials, now: datetime, a: str,
         raise HallError("invalid_field", "a material is listed twice")
     for s in missing:
         _text(s, "a missing material")
+    bundles.check_missing(m, missing)
     data = _creation_data(k, m, t, cmd.window, _applicant(cmd.applicant, t), now)
+    version = m.materials_version if getattr(m, "materials", ()) else None
     k.emit(out, ev.MaterialsRequested(at=now, actor=a, ticket=t.id, window=cmd.window, **data,
-                                       missing_materials=tuple(missing)))
+                                       missing_materials=tuple(missing), materials_version=version))
 
 
 def _reject(k: Cases, cmd: c.RejectCase, now: datetime, a: str, out: list[Event]) -> None:
@@ -144,6 +150,9 @@ def _resume(k: Cases, cmd: c.ResumeCase, now: datetime, a: str, out: list[Event]
         staff=win.staff, staff_name=win.staff_name, due_at=due, provisional=provisional, after_materials=True,
         deficiency_item="", deficiency_promised_date=None,
     ))
+    m = k.matters.get(case.matter_code)
+    if getattr(m, "parts", ()):  # a 一件事 whose materials are complete now fans out
+        bundles.open_parts(k, case, m, now, a, out)
 
 
 def _supply(k: Cases, cmd: c.SupplyMaterials, now: datetime, a: str, out: list[Event]) -> None:
@@ -238,11 +247,14 @@ def _decide(k: Cases, cmd: c.DecideCase, now: datetime, a: str, out: list[Event]
     on_time = case.due_at is None or now <= case.due_at
     k.emit(out, ev.CaseDecided(**_about(case, now, a), decision=cmd.decision.value, note=note,
                                 on_time=on_time, on_the_spot=cmd.window is not None))
+    if case.bundle_receipt is not None:
+        bundles.part_decided(k, case, now, a, out)
 
 
 def _deliver(k: Cases, cmd: c.DeliverCase, now: datetime, a: str, out: list[Event]) -> None:
     case = k.case(cmd.receipt_no)
     _check_scope(cmd.scope, case)
+    bundles.refuse_part_delivery(case)
     case_transition("deliver", case.receipt_no, case.state)
     note = _text(cmd.note, "the note", required=False)
     ticket_id = None
@@ -257,10 +269,12 @@ def _deliver(k: Cases, cmd: c.DeliverCase, now: datetime, a: str, out: list[Even
         ticket_id = t.id
     elif cmd.window is not None:
         raise HallError("invalid_field", "delivery by post takes no window")
-    k.emit(out, ev.CaseDelivered(
+    delivered = ev.CaseDelivered(
         at=now, actor=a, ticket=ticket_id or case.ticket, window=cmd.window if cmd.window is not None else case.window,
         receipt_no=case.receipt_no, matter_code=case.matter_code, method=cmd.method.value,
-        delivery_window=cmd.window, delivery_ticket=ticket_id, note=note))
+        delivery_window=cmd.window, delivery_ticket=ticket_id, note=note)
+    k.emit(out, delivered)
+    bundles.deliver_parts(k, case, delivered, out)
 
 
 def recompute(k: Cases, cmd: c.RecomputeDeadlines, now: datetime, a: str, out: list[Event]) -> None:
@@ -277,5 +291,5 @@ HANDLERS: dict[type, Callable[[Cases, Any, datetime, str, list[Event]], None]] =
     c.AcceptCase: _accept, c.RequestMaterials: _request_materials, c.RejectCase: _reject,
     c.ResumeCase: _resume, c.SupplyMaterials: _supply, c.StartReview: _start_review,
     c.SuspendCase: _suspend, c.ResumeReview: _resume_review, c.ExtendCase: _extend,
-    c.DecideCase: _decide, c.DeliverCase: _deliver,
+    c.DecideCase: _decide, c.DeliverCase: _deliver, **bundles.HANDLERS,
 }

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from . import events as ev
+from .bundles import APPLY as BUNDLE_APPLY, bundle_view
 from .calendar import WorkCalendar
 from .config import HallConfig
 from .errors import HallError
@@ -144,7 +145,11 @@ class Cases:
 
     def view(self, case: Case, now: datetime) -> dict[str, Any]:
         """A case for staff: masked applicant name, no phone or ID; 超期 / 即将到期 marks."""
-        return {**case.public(), **case_marks(self, case, now.astimezone(self.tz))}
+        now = now.astimezone(self.tz)
+        view = {**case.public(), **case_marks(self, case, now)}
+        if case.state is CS.IN_PARTS or any(k.bundle_receipt == case.receipt_no for k in self.cases.values()):
+            view.update(bundle_view(self.cases, case, lambda x: case_marks(self, x, now)))
+        return view
 
     def listing(self, now: datetime, *, department: str | None = None,
                 states: Iterable[str] | None = None) -> list[dict[str, Any]]:
@@ -163,7 +168,8 @@ class Cases:
 def _case_due(k: Cases, case: Case, *, extra_days: int = 0, paused: int | None = None) -> tuple[datetime, bool]:
     """The case's deadline and its provisional flag, from its stored history."""
     assert case.clock_started_at is not None
-    n = case.promised_working_days + case.extension_days + extra_days
+    promise = case.share_working_days if case.bundle_receipt is not None else case.promised_working_days
+    n = (promise or 0) + case.extension_days + extra_days
     p = case.paused_working_days if paused is None else paused
     if case.state is CS.SUSPENDED and paused is None:
         p += case.suspension_expected_days or 0
@@ -222,6 +228,8 @@ def _a_accepted(k: Cases, e: ev.CaseAccepted) -> None:
         case = _new_case(k, e, "accept")
         case.deficiency_item = e.deficiency_item
         case.deficiency_promised_date = e.deficiency_promised_date
+        if e.deficiency_item:  # the 容缺 promise is a written notice of the missing item
+            case.notices += 1
     case.accepted_at = case.clock_started_at = e.at
     case.due_at, case.provisional = e.due_at, e.provisional
     _touch(k, case, e)
@@ -231,6 +239,8 @@ def _a_materials_requested(k: Cases, e: ev.MaterialsRequested) -> None:
     case = _new_case(k, e, "request materials for")
     case.missing_materials = list(e.missing_materials)
     case.materials_requested_at = e.at
+    case.notices = 1
+    case.notice_version = e.materials_version or ""
     _touch(k, case, e)
 
 
@@ -330,7 +340,7 @@ _APPLY: dict[type[Event], Callable[[Cases, Any], None]] = {
     ev.CaseAccepted: _a_accepted, ev.MaterialsRequested: _a_materials_requested, ev.CaseRejected: _a_rejected,
     ev.MaterialsSupplied: _a_supplied, ev.ReviewStarted: _a_review_started, ev.CaseSuspended: _a_suspended,
     ev.ReviewResumed: _a_review_resumed, ev.CaseExtended: _a_extended, ev.CaseDecided: _a_decided,
-    ev.CaseDelivered: _a_delivered, ev.DeadlineRecomputed: _a_recomputed,
+    ev.CaseDelivered: _a_delivered, ev.DeadlineRecomputed: _a_recomputed, **BUNDLE_APPLY,
 }
 
 

@@ -273,6 +273,40 @@ class RecomputeDeadlines:
     (the shell sends it at start, after loading new calendar data)."""
 
 
+# ---------------------------------------------------------------------- 集成服务 (issue 16)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReissueNotice:
+    """A second 补正 notice for a 补正 case: refused unless the matter's material list changed
+    since the first (一次告知)."""
+
+    window: int
+    receipt_no: str
+    missing_materials: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssistCase:
+    """帮办: a named hall helper accompanies the citizen through an open case (and its parts)."""
+
+    receipt_no: str
+    helper: str
+    helper_name: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubmitForCitizen:
+    """代办: a 代办员 submits a case (or a 一件事 bundle) on the citizen's behalf; the citizen
+    makes no visit. ``agent_point`` is the 代办员's service point (the server fills it in)."""
+
+    matter: str
+    applicant: Applicant
+    deficiency_item: str = ""
+    deficiency_promised_date: date | None = None
+    agent_point: str = ""
+
+
 # ---------------------------------------------------------------------- 好差评
 
 
@@ -455,4 +489,5 @@ Command = (
     | RateService | FollowUpRating | ContactRater | Rectify | Revisit | ResolveOnTheSpot
     | ExplainRating | AppealRating | DecideAppeal | ReassignRectification
     | ReceiveComplaint | AssignComplaint | HandleComplaint | ReplyComplaint | CloseComplaint | RemindComplaint
+    | ReissueNotice | AssistCase | SubmitForCitizen
 )

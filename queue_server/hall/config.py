@@ -28,6 +28,7 @@ class StaffRole(StrEnum):
     WINDOW = "window"  # works at a window
     BACKOFFICE = "backoffice"  # back-office approval of cases
     MANAGER = "manager"  # everything
+    AGENT = "agent"  # 代办员: submits cases for citizens; department = its service point (代办点)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .masking import mask_name
-from .states import COMPLAINT_OPEN, TICKET_ACTIVE, CaseState, ComplaintState, RectificationState, TicketState, WindowState
+from .states import CASE_FINAL, COMPLAINT_OPEN, TICKET_ACTIVE, CaseState, ComplaintState, RectificationState, TicketState, WindowState
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
@@ -240,17 +240,29 @@ class Case:
     delivery_window: int | None = None
     delivery_ticket: str | None = None
     delivery_note: str = ""
+    # 集成服务 (issue 16)
+    bundle_receipt: str | None = None  # a part: the receipt of its 一件事 bundle
+    part_after: list[str] = dataclasses.field(default_factory=list)  # a part: the parts it waits for
+    share_working_days: int | None = None  # a part: its share of the bundle's promise
+    released_at: datetime | None = None  # a waiting part: when its inputs were approved
+    withdrawn_reason: str = ""
+    assisted_by: str = ""  # 帮办: the hall helper's id
+    assisted_by_name: str = ""
+    agent: str = ""  # 代办: the 代办员 who submitted it (no visit)
+    agent_point: str = ""  # the 代办员's service point
+    notices: int = 0  # written notices of missing items (补正 and 容缺): 一次告知 keeps it at 1
+    notice_version: str = ""  # the material list the 补正 notice was written against
 
     _INSTANTS = ("created_at", "updated_at", "accepted_at", "clock_started_at", "due_at",
                  "suspended_since", "extended_at", "deficiency_supplied_at", "materials_requested_at",
-                 "review_started_at", "decided_at", "delivered_at")
+                 "review_started_at", "decided_at", "delivered_at", "released_at")
     _DATES = ("service_date", "deficiency_promised_date")
     _FLAGS = ("one_window", "provisional", "decided_on_time")
-    _LISTS = ("missing_materials",)
+    _LISTS = ("missing_materials", "part_after")
 
     @property
     def final(self) -> bool:
-        return self.state in (CaseState.COMPLETED, CaseState.REJECTED)
+        return self.state in CASE_FINAL
 
     def to_row(self) -> dict[str, Any]:
         row = _rowify(self, instants=self._INSTANTS, dates=self._DATES, flags=self._FLAGS, lists=self._LISTS)
@@ -272,6 +284,7 @@ class Case:
             row.pop(k)
         row["applicant_name"] = mask_name(self.applicant_name)
         row["missing_materials"] = list(self.missing_materials)
+        row["part_after"] = list(self.part_after)
         row["one_window"] = self.one_window
         row["provisional"] = self.provisional
         row["decided_on_time"] = self.decided_on_time

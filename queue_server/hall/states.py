@@ -86,6 +86,10 @@ class CaseState(StrEnum):
     DECIDED = "decided"  # approved or disapproved (办结); waits for 出件
     COMPLETED = "completed"  # result delivered
     REJECTED = "rejected"  # 不予受理
+    # 一件事 (issue 16)
+    IN_PARTS = "in_parts"  # a bundle whose parts are being decided by their departments
+    WAITING = "waiting_for_input"  # a part waiting for the results of earlier parts
+    WITHDRAWN = "withdrawn"  # a part whose input was refused: ends without a decision
 
 
 CS = CaseState
@@ -95,6 +99,9 @@ CASE_CREATION: dict[str, CaseState] = {
     "accept": CS.ACCEPTED,
     "request materials for": CS.MATERIALS_REQUESTED,
     "reject": CS.REJECTED,
+    "open a part of": CS.ACCEPTED,  # a bundle's part that starts at once (并联审批)
+    "open a waiting part of": CS.WAITING,  # a part after another part
+    "submit for": CS.ACCEPTED,  # 代办: a 代办员 submits for the citizen
 }
 
 CASE_TRANSITIONS: dict[str, dict[CaseState, CaseState]] = {
@@ -109,10 +116,21 @@ CASE_TRANSITIONS: dict[str, dict[CaseState, CaseState]] = {
     "decide": {CS.IN_REVIEW: CS.DECIDED},
     "decide on the spot": {CS.ACCEPTED: CS.DECIDED},  # 即办件, at the window
     "deliver": {CS.DECIDED: CS.COMPLETED},
+    # 一件事: the bundle (统一受理 → parts → 统一出件) and its parts
+    "open the parts of": {CS.ACCEPTED: CS.IN_PARTS, CS.IN_PARTS: CS.IN_PARTS},
+    "release": {CS.WAITING: CS.ACCEPTED},
+    "withdraw": {CS.WAITING: CS.WITHDRAWN},
+    "complete the parts of": {CS.IN_PARTS: CS.DECIDED},
+    # 一次告知: a second notice only when the matter's material list changed
+    "reissue the notice of": {CS.MATERIALS_REQUESTED: CS.MATERIALS_REQUESTED},
+    # 帮办: a helper joins an open case
+    "assist": {s: s for s in (CS.MATERIALS_REQUESTED, CS.ACCEPTED, CS.IN_REVIEW, CS.SUSPENDED, CS.DECIDED,
+                              CS.IN_PARTS, CS.WAITING)},
 }
+CASE_TRANSITIONS["supply materials for"][CS.IN_PARTS] = CS.IN_PARTS  # a bundle's 容缺 item
 
-CASE_FINAL = frozenset({CS.COMPLETED, CS.REJECTED})
-CASE_CLOCK_RUNNING = frozenset({CS.ACCEPTED, CS.IN_REVIEW})
+CASE_FINAL = frozenset({CS.COMPLETED, CS.REJECTED, CS.WITHDRAWN})
+CASE_CLOCK_RUNNING = frozenset({CS.ACCEPTED, CS.IN_REVIEW, CS.IN_PARTS})
 
 
 def case_transition(action: str, receipt_no: str, state: CaseState) -> CaseState:

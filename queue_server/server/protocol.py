@@ -23,7 +23,7 @@ class ProtocolError(Exception):
         self.message = message
 
 
-ROLES = ("anonymous", "display", "kiosk", "rating_pad", "window", "backoffice", "manager")
+ROLES = ("anonymous", "display", "kiosk", "rating_pad", "window", "backoffice", "manager", "agent")
 EVERYONE = frozenset(ROLES)
 STAFF = frozenset({"window", "manager"})
 ISSUERS = frozenset({"kiosk", "window", "manager"})
@@ -32,6 +32,7 @@ BACKOFFICE = frozenset({"backoffice", "manager"})  # back office: its own depart
 CASE_STAFF = frozenset({"window", "backoffice", "manager"})
 RATERS = frozenset({"anonymous", "rating_pad"})  # the citizen's status page and a window's rating pad
 STAFF_ROLES = CASE_STAFF  # connections that get case and rating events
+AGENT = frozenset({"agent"})  # 代办员 of a service point (its department in the staff account)
 
 
 PUSH_TYPES = ("snapshot", "event")
@@ -87,6 +88,11 @@ ERROR_CODES: dict[str, str] = {
     "appeal_used": "The rectification was already appealed once.",
     # complaints
     "unknown_complaint": "No such open complaint.",
+    # 集成服务 (issue 16)
+    "unknown_material": "The material is not in the matter's list (材料清单).",
+    "not_deferrable": "The material may not be supplied later (容缺): it is required at 受理.",
+    "notice_already_issued": "The case has its one 补正 notice and the material list has not changed (一次告知).",
+    "deliver_with_bundle": "A part of a 一件事 is handed out with its bundle (统一出件).",
 }
 
 

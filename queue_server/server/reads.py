@@ -43,6 +43,10 @@ async def list_matters(ctx: ServerContext, client: Client, req: Request, v: Valu
         "window_kind": str(m.window_kind), "case_type": str(m.case_type),
         "promised_working_days": m.promised_working_days, "statutory_working_days": m.statutory_working_days,
         "one_window": m.one_window, "queues": linked.get(m.code, []),
+        "materials": [{"name": x.name, "form": x.form, "copies": x.copies, "deferrable": x.deferrable,
+                       "stand_in": x.stand_in} for x in getattr(m, "materials", ())],
+        "parts": [{"matter": p.matter, "share_working_days": p.share_working_days, "after": list(p.after)}
+                  for p in getattr(m, "parts", ())],
     } for m in (ctx.matters or {}).values()]
     return {"matters": matters, "suspension_reasons": list(c.SUSPENSION_REASONS)}
 

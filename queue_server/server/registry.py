@@ -18,7 +18,7 @@ from typing import Any
 
 from ..hall import commands as c
 from . import commands as run
-from . import reads, replies, requests_complaints, session
+from . import reads, replies, requests_bundles, requests_complaints, session
 from .context import Client, ServerContext, Viewer
 from .protocol import (
     BACKOFFICE,
@@ -175,6 +175,7 @@ _ENTRIES: tuple[Request, ...] = (
 )
 
 _ENTRIES += requests_complaints.ENTRIES  # complaints, and the management's reassignment of a 差评
+_ENTRIES += requests_bundles.ENTRIES  # 集成服务 (issue 16)
 
 REQUESTS: dict[str, Request] = {r.type: r for r in _ENTRIES}
 assert len(REQUESTS) == len(_ENTRIES), "a request type is defined twice"

@@ -60,8 +60,13 @@ def _last_ticket(events: tuple[Event, ...]) -> str | None:
 
 
 def _last_receipt(events: tuple[Event, ...]) -> str | None:
-    receipts = (getattr(e, "receipt_no", None) for e in reversed(events))
-    return next((r for r in receipts if r), None)
+    """The case a command made: its last case event's, but a 一件事's own (its parts follow it)."""
+    for e in reversed(events):
+        receipt = getattr(e, "receipt_no", None)
+        if receipt:
+            bundle = getattr(e, "bundle_receipt", None)
+            return str(bundle or receipt)
+    return None
 
 
 # ---------------------------------------------------------------------- reply builders

@@ -92,6 +92,9 @@ class CaseBehaviour:
         self.cases_opened = 0
         self.ratings = 0
         self.today: date | None = None  # the day begun last (its agenda is on the heap)
+        from .bundles import BundleBehaviour  # 一件事, 帮办代办 (issue 16)
+
+        self.bundles = BundleBehaviour(self, CasePlan)
 
     # ------------------------------------------------------------------ the calendar
 
@@ -120,6 +123,7 @@ class CaseBehaviour:
             for cit in back:
                 self.returning[nxt].append(cit)
             return []
+        self.bundles.begin_day(day)
         midnight = midnight_ts(day, self.m.tz)
         for minute, fn, args in items:
             self.m.push(midnight + minute * 60.0, fn, *args)
@@ -196,7 +200,8 @@ class CaseBehaviour:
 
     def _request_here(self, ts: float, desk: Desk, cit: Citizen, matter: Any, rng: random.Random, end: float) -> Request:
 
-        missing = tuple(rng.sample(MISSING, rng.randint(1, 3)))
+        names = [x.name for x in getattr(matter, "materials", ())] or list(MISSING)  # the 材料清单
+        missing = tuple(rng.sample(names, rng.randint(1, min(3, len(names)))))
 
         def then(out: Outcome, ts: float) -> None:
             if not out.ok:
@@ -212,10 +217,12 @@ class CaseBehaviour:
     def _accept_here(self, ts: float, desk: Desk, cit: Citizen, matter: Any, rng: random.Random, end: float) -> Request:
 
         day = datetime.fromtimestamp(ts, self.m.tz).date()
-        deficient = not matter.is_instant and rng.random() < self.p.deficiency_share
+        listed = getattr(matter, "materials", ())  # 容缺 only for a deferrable material of the list
+        deferrable = [x.name for x in listed if x.deferrable] if listed else list(DEFICIENCY)
+        deficient = not matter.is_instant and rng.random() < self.p.deficiency_share and bool(deferrable)
         cmd = c.AcceptCase(
             window=desk.session.window, matter=matter.code,
-            deficiency_item=DEFICIENCY[rng.randrange(len(DEFICIENCY))] if deficient else "",
+            deficiency_item=deferrable[rng.randrange(len(deferrable))] if deficient else "",
             deficiency_promised_date=self._working_day(day, 3) if deficient else None,
         )
 
@@ -224,7 +231,7 @@ class CaseBehaviour:
                 self.m.unexpected[f"accept_case:{out.code}"] += 1
                 return
             self.cases_opened += 1
-            self._accepted(desk, out.data["receipt_no"], matter, ts, end, deficient, rng)
+            self._accepted(desk, out.data["receipt_no"], matter, ts, end, deficient, rng, out.data)
 
         return Request(cmd, desk.actor, desk.number, then)
 
@@ -237,14 +244,17 @@ class CaseBehaviour:
             if not out.ok:
                 self.m.unexpected[f"resume_case:{out.code}"] += 1
             elif matter is not None:
-                self._accepted(desk, cit.receipt, matter, ts, end, False, rng)
+                self._accepted(desk, cit.receipt, matter, ts, end, False, rng, out.data)
 
         return Request(c.ResumeCase(window=desk.session.window, receipt_no=cit.receipt), desk.actor, desk.number, then)
 
     def _accepted(self, desk: Desk, receipt: str, matter: Any, ts: float, end: float, deficient: bool,
-                  rng: random.Random) -> None:
+                  rng: random.Random, data: dict[str, Any] | None = None) -> None:
         """受理 done: a 即办件 is decided and handed over before the service ends; a 承诺件
-        goes to the back office."""
+        goes to the back office; a 一件事 to its parts' back offices (``bundles``, from ``data``)."""
+        if getattr(matter, "parts", ()):
+            self.bundles.accepted(desk, data or {}, matter, ts, rng)
+            return
         if matter.is_instant:
             self.m.push(ts + 0.5 * (end - ts), self._decide_here, desk, receipt)
             self.m.push(ts + 0.8 * (end - ts), self._deliver_own, desk, receipt)

@@ -314,7 +314,7 @@ class PostgresStore:
         day = service_date or "9999-12-31"
         cases = await self._all(
             f"SELECT {_cols(CASE_COLUMNS)} FROM cases WHERE hall = %(hall)s AND"
-            " (state NOT IN ('completed', 'rejected') OR substr(updated_at, 1, 10) >= %(day)s) ORDER BY receipt_no",
+            " (state NOT IN ('completed', 'rejected', 'withdrawn') OR substr(updated_at, 1, 10) >= %(day)s) ORDER BY receipt_no",
             {"hall": hall, "day": day},
         )
         since = (

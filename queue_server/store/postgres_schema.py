@@ -310,6 +310,20 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX complaints_state_due ON complaints(hall, state, due_at);
     CREATE INDEX complaints_owner ON complaints(hall, owner_department, state);
+    # 4: 集成服务 (issue 16): 一件事 parts of a bundle case, 帮办代办, the one-time notice
+    """
+    ALTER TABLE cases ADD COLUMN bundle_receipt TEXT;                    -- a part: its 一件事 bundle
+    ALTER TABLE cases ADD COLUMN part_after TEXT NOT NULL DEFAULT '[]';  -- a part: JSON list of the parts it waits for
+    ALTER TABLE cases ADD COLUMN share_working_days INTEGER;             -- a part: its share of the bundle's promise
+    ALTER TABLE cases ADD COLUMN released_at TEXT;                       -- a waiting part: its inputs approved
+    ALTER TABLE cases ADD COLUMN withdrawn_reason TEXT NOT NULL DEFAULT '';
+    ALTER TABLE cases ADD COLUMN assisted_by TEXT NOT NULL DEFAULT '';   -- 帮办: the hall helper
+    ALTER TABLE cases ADD COLUMN assisted_by_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE cases ADD COLUMN agent TEXT NOT NULL DEFAULT '';         -- 代办: the 代办员 (no visit)
+    ALTER TABLE cases ADD COLUMN agent_point TEXT NOT NULL DEFAULT '';   -- the 代办员's service point
+    ALTER TABLE cases ADD COLUMN notices INTEGER NOT NULL DEFAULT 0;     -- written notices of missing items
+    ALTER TABLE cases ADD COLUMN notice_version TEXT NOT NULL DEFAULT '';  -- material list of the 补正 notice
+    CREATE INDEX cases_bundle ON cases(hall, bundle_receipt);
     """,
 ]
 

@@ -51,6 +51,9 @@ CASE_COLUMNS = (
     "rejection_reason", "review_started_at", "reviewer", "decided_at", "decision", "decision_note",
     "decided_by", "decided_on_time", "delivered_at", "delivery_method", "delivery_window",
     "delivery_ticket", "delivery_note", "updated_at",
+    # migration 3 (issue 16)
+    "bundle_receipt", "part_after", "share_working_days", "released_at", "withdrawn_reason", "assisted_by",
+    "assisted_by_name", "agent", "agent_point", "notices", "notice_version",
 )
 RATING_COLUMNS = (
     "id", "ticket", "ticket_number", "service_date", "queue", "window", "staff", "staff_name",
@@ -352,7 +355,7 @@ class SqliteStore:
             last = _first(await cur.fetchone())
         day = service_date or "9999-12-31"
         async with db.execute(
-            "SELECT * FROM cases WHERE state NOT IN ('completed', 'rejected') OR substr(updated_at, 1, 10) >= ?"
+            "SELECT * FROM cases WHERE state NOT IN ('completed', 'rejected', 'withdrawn') OR substr(updated_at, 1, 10) >= ?"
             " ORDER BY receipt_no", (day,),
         ) as cur:
             cases = [dict(r) for r in await cur.fetchall()]

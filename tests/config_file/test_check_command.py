@@ -18,7 +18,7 @@ from config_samples import BROKEN, BROKEN_EXPECTED, DEMO, SMALL
 @pytest.mark.parametrize(
     "path, summary",
     [
-        (DEMO, "OK — 20 windows, 14 queues, 23 staff"),
+        (DEMO, "OK — 20 windows, 14 queues, 25 staff"),
         (SMALL, "OK — 4 windows, 3 queues, 4 staff"),
     ],
 )

@@ -78,7 +78,7 @@ def test_incremental_refresh_equals_fresh_load(small, tmp_path: Path) -> None:
     assert wh.refresh().events == 0  # nothing new
 
     # a new day (its first event expires yesterday's leftovers), with cases and ratings
-    now = datetime(2026, 11, 18, 11, 0, tzinfo=TZ)
+    now = datetime(2026, 11, 18, 11, 30, tzinfo=TZ)  # (to 11:30: the catalogue's 一件事 parts drew fewer events by 11:00)
     drive_days(path, config, [date(2026, 11, 18)], seed=2, until=now)
     result = wh.refresh()
     added = wh.count("events") - before

@@ -20,7 +20,7 @@ def command_classes() -> set[type]:
 
 def test_every_command_class_has_exactly_one_handler(hall):
     assert hall.command_classes() == command_classes()
-    assert len(command_classes()) == 46  # (sanity: the scan found the commands)
+    assert len(command_classes()) == 49  # (sanity: the scan found the commands)
 
 
 def test_replaying_the_events_of_a_day_gives_the_same_hall(desk, config, state_of):

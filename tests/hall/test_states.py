@@ -125,7 +125,8 @@ def test_a_rejected_appeal_goes_back_to_where_the_loop_was():
 
 def test_a_case_is_created_in_the_tables_start_states():
     assert CASE_CREATION == {"accept": CS.ACCEPTED, "request materials for": CS.MATERIALS_REQUESTED,
-                             "reject": CS.REJECTED}
+                             "reject": CS.REJECTED, "open a part of": CS.ACCEPTED,
+                             "open a waiting part of": CS.WAITING, "submit for": CS.ACCEPTED}
 
 
 def test_the_rule_defaults_are_the_issues():

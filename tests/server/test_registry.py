@@ -33,7 +33,7 @@ GOOD: dict[str, Any] = {
     "hotline_due": "2026-11-25", "complainant": {"name": "张三丰"}, "responsible": "management",
 }
 # the command fields the server fills in: never on the wire
-SERVER_SET = {"scope", "staff", "status_token", "window"}
+SERVER_SET = {"scope", "staff", "status_token", "window", "agent_point"}
 
 
 def good(f: Field) -> Any:

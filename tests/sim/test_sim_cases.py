@@ -44,6 +44,9 @@ def test_cases_of_every_kind_at_the_windows(week):
         "decided",
         "completed",
         "rejected",
+        "in_parts",  # 一件事 bundles and their parts (tests/sim/test_sim_bundles.py)
+        "waiting_for_input",
+        "withdrawn",
     }
 
 

@@ -17,7 +17,8 @@
 
   var CASE_STATE = {
     materials_requested: '待补正', accepted: '已受理', in_review: '审查中', suspended: '中止(不计时)',
-    decided: '已办结待出件', completed: '已出件', rejected: '不予受理'
+    decided: '已办结待出件', completed: '已出件', rejected: '不予受理',
+    in_parts: '一件事·各部门办理中', waiting_for_input: '等待前序事项', withdrawn: '已终止(前序未通过)'
   };
   var RECT_STATE = { open: '待联系', contacted: '已联系待整改', rectified: '已整改待回访', appealed: '申诉中', closed: '已结束' };
   var OUTCOME = { rectified: '整改完成', on_the_spot: '当场解决', explained: '解释说明', appeal_upheld: '申诉成立(不计入统计)' };
@@ -40,6 +41,7 @@
     { type: 'decide_case', label: '不予许可', states: ['in_review'], fixed: { decision: 'disapproved' }, cls: 'red',
       fields: [{ name: 'note', label: '理由', kind: 'text' }] },
     { type: 'deliver_case', label: '邮寄送达', states: ['decided'], fixed: { method: 'post' },
+      when: function (k) { return !k.bundle_receipt; },  // a part goes out with its bundle (统一出件)
       fields: [{ name: 'note', label: '邮寄单号', kind: 'text', optional: true }] },
     { type: 'supply_materials', label: '容缺材料已补齐', states: ['accepted', 'in_review', 'suspended', 'decided'],
       when: function (k) { return k.deficiency_status === 'pending' || k.deficiency_status === 'overdue'; } }
@@ -171,6 +173,17 @@
       if (k.deficiency_item) sub.push('容缺:' + k.deficiency_item + '(承诺 ' + (k.deficiency_promised_date || '') + ')');
       if (k.suspension_reason && k.state === 'suspended') sub.push('中止:' + k.suspension_reason + ',预计 ' + k.suspension_expected_days + ' 个工作日');
       if (k.rejection_reason) sub.push('理由:' + k.rejection_reason);
+      // 一件事: a part names its bundle; a bundle lists its parts and who holds it late
+      if (k.bundle_receipt) sub.push('一件事 ' + k.bundle_receipt + ' 的分项' + (k.share_working_days != null ? ',时限 ' + k.share_working_days + ' 个工作日' : ''));
+      if (k.parts && k.parts.length) {
+        sub.push('分项:' + k.parts.map(function (p) {
+          return p.department + ' ' + p.matter_name + '(' + (CASE_STATE[p.state] || p.state) + (p.overdue ? ',超期' : '') + ')';
+        }).join('、'));
+      }
+      if (k.late_departments && k.late_departments.length) sub.push('超期部门:' + k.late_departments.join('、'));
+      if (k.withdrawn_reason) sub.push('终止:' + k.withdrawn_reason);
+      if (k.assisted_by_name || k.assisted_by) sub.push('帮办:' + (k.assisted_by_name || k.assisted_by));
+      if (k.agent) sub.push('代办:' + k.agent + '(' + (k.agent_point || '') + ')');
       return '<tr class="' + cls + '" data-receipt="' + U.escapeHtml(k.receipt_no) + '">' +
         '<td class="num">' + U.escapeHtml(k.receipt_no) + '</td>' +
         '<td>' + U.escapeHtml(k.matter_name) + '<div class="sub">' + U.escapeHtml(k.department) + ' · ' +

@@ -77,7 +77,11 @@
     not_owner: '只有被评价的工作人员、本部门后台或管理员可以申诉',
     appeal_used: '该差评已申诉过一次',
     // 投诉
-    unknown_complaint: '没有该投诉记录'
+    unknown_complaint: '没有该投诉记录',
+    unknown_material: '该材料不在本事项的材料清单中',
+    not_deferrable: '该材料不能容缺,须在受理时提交',
+    notice_already_issued: '本件已一次性告知,材料清单未变,请重新打印原告知书',
+    deliver_with_bundle: '该件属于一件事,须随一件事统一出件'
   };
 
   function code(err) { return err && typeof err === 'object' ? err.code : err; }

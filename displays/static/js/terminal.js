@@ -343,7 +343,8 @@
 
   var CASE_STATE_TEXT = {
     materials_requested: '待补正', accepted: '已受理', in_review: '审查中', suspended: '已中止',
-    decided: '已办结', completed: '已出件', rejected: '不予受理'
+    decided: '已办结', completed: '已出件', rejected: '不予受理',
+    in_parts: '一件事·并联办理中', waiting_for_input: '等待前序事项', withdrawn: '已终止'
   };
   var CASE_SUBMIT = { accept: '受理', reject: '不予受理', materials: '发出补正告知' };
 
@@ -351,7 +352,7 @@
     if (matters || loadMatters.pending || !session) return;
     loadMatters.pending = true;
     client.request('list_matters', {})
-      .then(function (r) { matters = r.matters || []; fillMatters(); render(); })
+      .then(function (r) { matters = r.matters || []; fillMatters(); fillMaterials(); render(); })
       .catch(function (err) { banner('读取事项目录失败:' + U.staffErrorText(err)); })
       .then(function () { loadMatters.pending = false; });
   }
@@ -430,8 +431,51 @@
     $('case-due').textContent = due;
   }
 
-  $('case-search').addEventListener('input', function () { fillMatters(); render(); });
-  $('case-matter').addEventListener('change', render);
+  // The matter's 材料清单 (list_matters): checkboxes for 补正, the deferrable ones for 容缺.
+  function matterOf(code) {
+    return (matters || []).filter(function (m) { return m.code === code; })[0] || null;
+  }
+  function materialLabel(x) {
+    return x.name + '(' + x.form + (x.copies > 1 ? '×' + x.copies : '') + ')';
+  }
+  function fillMaterials() {
+    var m = matterOf($('case-matter').value);
+    var list = (m && m.materials) || [];
+    var box = $('case-materials');
+    var keep = {};
+    box.querySelectorAll('input:checked').forEach(function (i) { keep[i.value] = true; });
+    box.innerHTML = list.length ? list.map(function (x) {
+      return '<label class="tm-material"><input type="checkbox" value="' + U.escapeHtml(x.name) + '"' +
+        (keep[x.name] ? ' checked' : '') + '>' + U.escapeHtml(materialLabel(x)) + '</label>';
+    }).join('') : '<span class="tm-case-hint">(先选择事项)</span>';
+    var def = $('case-def-item');
+    var was = def.value;
+    def.innerHTML = '<option value="">无容缺材料</option>' + list.filter(function (x) { return x.deferrable; })
+      .map(function (x) { return '<option value="' + U.escapeHtml(x.name) + '">' + U.escapeHtml('容缺:' + x.name) + '</option>'; })
+      .join('');
+    if (was && list.some(function (x) { return x.deferrable && x.name === was; })) def.value = was;
+  }
+
+  // 一次性告知书: a printable page (80 mm receipt or A4), filled from the case the server answered.
+  function printNotice(cv, kind) {
+    var m = matterOf(cv.matter_code) || {};
+    var items = kind === '容缺' ? [cv.deficiency_item] : (cv.missing_materials || []);
+    var byName = {};
+    (m.materials || []).forEach(function (x) { byName[x.name] = x; });
+    var notice = {
+      kind: kind, receipt_no: cv.receipt_no, matter: (cv.matter_code || '') + ' ' + (cv.matter_name || ''),
+      department: cv.department || '', hall: (client.state.hall && client.state.hall.name) || '',
+      applicant: cv.applicant ? cv.applicant.name : '', at: cv.materials_requested_at || cv.accepted_at || '',
+      promised: cv.deficiency_promised_date || '', window: session ? session.window : null,
+      items: items.map(function (n) { var x = byName[n]; return x ? { name: n, form: x.form, copies: x.copies } : { name: n }; }),
+    };
+    var url = '/static/notice.html#' + encodeURIComponent(JSON.stringify(notice));
+    var w = window.open(url, 'notice-' + cv.receipt_no);
+    if (!w) banner('一次性告知书未能打开(浏览器阻止了弹出窗口)', 'info', 6000);
+  }
+
+  $('case-search').addEventListener('input', function () { fillMatters(); fillMaterials(); render(); });
+  $('case-matter').addEventListener('change', function () { fillMaterials(); render(); });
   $('case-modes').addEventListener('click', function (e) {
     var b = e.target.closest('.tm-case-mode');
     if (b) setCaseMode(b.dataset.mode);
@@ -446,7 +490,7 @@
     var type;
     if (caseMode === 'accept') {
       type = 'accept_case';
-      var item = $('case-def-item').value.trim();
+      var item = $('case-def-item').value;
       var date = $('case-def-date').value;
       if (item || date) {
         if (!item || !date) { banner('容缺受理需同时填写容缺材料和承诺补齐日期'); return; }
@@ -459,13 +503,16 @@
       if (!fields.reason) { banner('不予受理须填写原因'); $('case-reason').focus(); return; }
     } else {
       type = 'request_materials';
-      fields.missing_materials = $('case-materials').value.split('\n')
-        .map(function (x) { return x.trim(); }).filter(Boolean);
-      if (!fields.missing_materials.length) { banner('请填写需补正的材料,每行一项'); $('case-materials').focus(); return; }
+      fields.missing_materials = [];
+      $('case-materials').querySelectorAll('input:checked').forEach(function (i) { fields.missing_materials.push(i.value); });
+      if (!fields.missing_materials.length) { banner('请勾选需补正的全部材料(一次性告知)'); return; }
     }
     send(type, fields).then(function (r) {
       if (!r) return;
-      ['case-def-item', 'case-def-date', 'case-reason', 'case-materials'].forEach(function (id) { $(id).value = ''; });
+      if (r.case && type === 'request_materials') printNotice(r.case, '补正');
+      else if (r.case && fields.deficiency_item) printNotice(r.case, '容缺');
+      ['case-def-item', 'case-def-date', 'case-reason'].forEach(function (id) { $(id).value = ''; });
+      $('case-materials').querySelectorAll('input:checked').forEach(function (i) { i.checked = false; });
     });
   });
 

@@ -4,6 +4,9 @@ and the dashboard (``EventType``). ``from_record`` / ``Event.to_record`` are the
 """
 
 from .base import Event, EventType, event_class, event_classes, from_record
+from .bundles import (
+    BundleDecided, CaseAssisted, CaseSubmittedByAgent, NoticeReissued, PartOpened, PartReleased, PartWithdrawn,
+)
 from .cases import (
     CaseAccepted, CaseDecided, CaseDelivered, CaseExtended, CaseRejected, CaseSuspended,
     DeadlineRecomputed, MaterialsRequested, MaterialsSupplied, ReviewResumed, ReviewStarted,
@@ -26,6 +29,8 @@ PRIVATE_FIELDS = frozenset({"applicant_name", "applicant_phone", "applicant_id",
                             "rater_token_hash", "complainant_name", "complainant_phone"})
 
 __all__ = [
+    "BundleDecided", "CaseAssisted", "CaseSubmittedByAgent", "NoticeReissued", "PartOpened", "PartReleased",
+    "PartWithdrawn",
     "AppealDecided", "CaseAccepted", "ComplaintAssigned", "ComplaintClosed", "ComplaintHandled",
     "ComplaintReceived", "ComplaintReminded", "ComplaintReplied", "RectificationReassigned", "CaseDecided", "CaseDelivered", "CaseExtended", "CaseRejected",
     "CaseSuspended", "DayStarted", "DeadlineRecomputed", "Event", "EventType", "FollowUpRated",

@@ -47,6 +47,14 @@ class EventType(StrEnum):
     CASE_DECIDED = "case_decided"
     CASE_DELIVERED = "case_delivered"
     DEADLINE_RECOMPUTED = "deadline_recomputed"  # new calendar data changed a due instant
+    # 集成服务: 一件事 bundles, the one-time notice, 帮办代办 (issue 16)
+    PART_OPENED = "part_opened"  # a bundle's component case, routed to its department
+    PART_RELEASED = "part_released"  # the parts it waited for were approved: its clock starts
+    PART_WITHDRAWN = "part_withdrawn"  # a part it waited for was refused
+    BUNDLE_DECIDED = "bundle_decided"  # every part decided: the bundle waits for 统一出件
+    NOTICE_REISSUED = "notice_reissued"  # a second 补正 notice: only when the material list changed
+    CASE_ASSISTED = "case_assisted"  # 帮办: a named hall helper accompanies the citizen
+    CASE_SUBMITTED_BY_AGENT = "case_submitted_by_agent"  # 代办: the citizen made no visit
     # 好差评
     SERVICE_RATED = "service_rated"
     FOLLOW_UP_RATED = "follow_up_rated"  # 追评

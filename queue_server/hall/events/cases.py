@@ -104,6 +104,10 @@ class MaterialsRequested(_CaseEvent):
     applicant_phone: str
     applicant_id: str
     missing_materials: tuple[str, ...]
+    materials_version: str | None = None  # the material list the notice was written against
+
+    def absent(self) -> frozenset[str]:
+        return frozenset({"materials_version"}) if self.materials_version is None else frozenset()
 
 
 @event_type
