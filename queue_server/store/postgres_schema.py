@@ -310,6 +310,7 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX complaints_state_due ON complaints(hall, state, due_at);
     CREATE INDEX complaints_owner ON complaints(hall, owner_department, state);
+    """,
     # 4: 集成服务 (issue 16): 一件事 parts of a bundle case, 帮办代办, the one-time notice
     """
     ALTER TABLE cases ADD COLUMN bundle_receipt TEXT;                    -- a part: its 一件事 bundle
