@@ -42,13 +42,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from queue_server.calendar_data import load_calendar  # noqa: E402
-from queue_server.config_file import load_hall_config  # noqa: E402
-from queue_server.sim.behaviour.profile import default_profile  # noqa: E402
-from queue_server.sim.engine import simulate  # noqa: E402
-from queue_server.sim.plan import DEFAULT_PLAN  # noqa: E402
-from queue_server.sim.stats import WaitStats  # noqa: E402
-from queue_server.store import SqliteStore  # noqa: E402
+from queue_server.calendar_data import load_calendar
+from queue_server.config_file import load_hall_config
+from queue_server.sim.behaviour.profile import default_profile
+from queue_server.sim.engine import simulate
+from queue_server.sim.plan import DEFAULT_PLAN
+from queue_server.sim.stats import WaitStats
+from queue_server.store import SqliteStore
 
 # CPU seconds per simulated working day of the code before the speed work (commit 97f4ba5),
 # `bench_simulator.py --days 20` (2026-01-05 …, seed 1): whole run, and its last quarter.

@@ -44,18 +44,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from queue_server.calendar_data import load_calendar  # noqa: E402
-from queue_server.config_file import load_hall_config  # noqa: E402
-from queue_server.hall.config import HallConfig  # noqa: E402
-from queue_server.hall.estimate import wait_seconds  # noqa: E402
-from queue_server.hall.events import Event, EventType as E, TicketCalled, TicketIssued  # noqa: E402
-from queue_server.hall.hall import Hall  # noqa: E402
-from queue_server.hall.states import TicketState, WindowState  # noqa: E402
-from queue_server.sim.behaviour.profile import Profile, default_profile, load_overrides, with_mix  # noqa: E402
-from queue_server.sim.engine import simulate  # noqa: E402
-from queue_server.sim.plan import DEFAULT_PLAN  # noqa: E402
-from queue_server.sim.stats import percentile  # noqa: E402
-from queue_server.store import SqliteStore  # noqa: E402
+from queue_server.calendar_data import load_calendar
+from queue_server.config_file import load_hall_config
+from queue_server.hall.config import HallConfig
+from queue_server.hall.estimate import wait_seconds
+from queue_server.hall.events import Event, TicketCalled, TicketIssued
+from queue_server.hall.events import EventType as E
+from queue_server.hall.hall import Hall
+from queue_server.hall.states import TicketState, WindowState
+from queue_server.sim.behaviour.profile import Profile, default_profile, load_overrides, with_mix
+from queue_server.sim.engine import simulate
+from queue_server.sim.plan import DEFAULT_PLAN
+from queue_server.sim.stats import percentile
+from queue_server.store import SqliteStore
 
 PROTO_ALPHA = 0.05  # EWMA weight of the newest sample in the prototypes
 BUSY_GAP_S = 60.0  # a call this soon after the window's release: it stayed busy in between
@@ -90,8 +91,13 @@ class Recorder:
                 if ev.priority == "appointment" or not ev.checked_in:
                     continue
                 q, pos = ev.queue, ev.position
-                issue = Issue(queue=q, at=at, position=pos, core=float(ev.estimated_wait_s),
-                              baseline=pos * hall.service_times[q].mean_s / open_windows(hall, q))
+                issue = Issue(
+                    queue=q,
+                    at=at,
+                    position=pos,
+                    core=float(ev.estimated_wait_s),
+                    baseline=pos * hall.service_times[q].mean_s / open_windows(hall, q),
+                )
                 if self.prototypes:
                     cycle = self.cycle.get(q, hall.service_times[q].mean_s)
                     issue.protos["P2"] = wait_seconds(pos - 1, cycle, hall.capacity(q))
@@ -108,7 +114,10 @@ class Recorder:
                     mean = self.cycle.get(q0, hall.service_times[q0].mean_s)
                     self.cycle[q0] = (1 - PROTO_ALPHA) * mean + PROTO_ALPHA * sample
                 self.last_call[ev.window] = (at, ev.queue)
-            elif ev.type in (E.SERVICE_FINISHED, E.TICKET_NO_SHOW, E.TICKET_TRANSFERRED) and ev.window is not None:
+            elif (
+                ev.type in (E.SERVICE_FINISHED, E.TICKET_NO_SHOW, E.TICKET_TRANSFERRED)
+                and ev.window is not None
+            ):
                 self.released[ev.window] = at
             elif ev.type in (E.WINDOW_PAUSED, E.WINDOW_CLOSED) and ev.window is not None:
                 self.last_call.pop(ev.window, None)
@@ -143,10 +152,16 @@ class Recorder:
         if priority != "appointment":
             # appointments already in the hall whose slot comes due before this call go first
             early = hall.config.rules.appointment_early_min * 60
-            due = sum(1 for t in hall.tickets.values()
-                      if t.queue == q and t.state is TicketState.WAITING and t.priority == "appointment"
-                      and t.checked_in and t.appointment_slot is not None
-                      and now.timestamp() < t.appointment_slot.timestamp() - early < now.timestamp() + wait)
+            due = sum(
+                1
+                for t in hall.tickets.values()
+                if t.queue == q
+                and t.state is TicketState.WAITING
+                and t.priority == "appointment"
+                and t.checked_in
+                and t.appointment_slot is not None
+                and now.timestamp() < t.appointment_slot.timestamp() - early < now.timestamp() + wait
+            )
             if due:
                 wait = kth_release(firsts, position + due)
         return wait
@@ -176,17 +191,32 @@ def open_windows(hall: Hall, queue: str) -> int:
     return n or max(1, len(serving))
 
 
-async def run(config: HallConfig, profile: Profile, args: argparse.Namespace, *, prototypes: bool) -> list[Issue]:
+async def run(
+    config: HallConfig, profile: Profile, args: argparse.Namespace, *, prototypes: bool
+) -> list[Issue]:
     rec = Recorder(prototypes)
     store = SqliteStore(":memory:", synchronous="OFF")
     await store.open()
     try:
-        result = await simulate(config, store, start=args.start, days=args.days, seed=args.seed, profile=profile,
-                                plan=DEFAULT_PLAN, calendar=load_calendar(), observers=[rec], batch_minutes=15)
+        result = await simulate(
+            config,
+            store,
+            start=args.start,
+            days=args.days,
+            seed=args.seed,
+            profile=profile,
+            plan=DEFAULT_PLAN,
+            calendar=load_calendar(),
+            observers=[rec],
+            batch_minutes=15,
+        )
     finally:
         await store.close()
-    print(f"simulated {result.first_day} … {result.last_day} ({result.working_days} working days, "
-          f"ewma_alpha {config.rules.ewma_alpha}), {result.events} events", file=sys.stderr)
+    print(
+        f"simulated {result.first_day} … {result.last_day} ({result.working_days} working days, "
+        f"ewma_alpha {config.rules.ewma_alpha}), {result.events} events",
+        file=sys.stderr,
+    )
     return [i for i in rec.issues.values() if i.actual is not None]
 
 
@@ -215,38 +245,54 @@ def main() -> int:
     if args.tickets_per_day:
         profile = with_mix(profile, total=args.tickets_per_day)
     issues = asyncio.run(run(config, profile, args, prototypes=args.prototypes))
-    rows = [("server (estimate.py)", figures(issues, lambda i: i.core)),
-            ("baseline position×mean÷open", figures(issues, lambda i: i.baseline))]
+    rows = [
+        ("server (estimate.py)", figures(issues, lambda i: i.core)),
+        ("baseline position×mean÷open", figures(issues, lambda i: i.baseline)),
+    ]
     if args.prototypes:
         slow = dataclasses.replace(config, rules=dataclasses.replace(config.rules, ewma_alpha=PROTO_ALPHA))
         p1 = {round(i.at, 3): i.core for i in asyncio.run(run(slow, profile, args, prototypes=False))}
         same = [i for i in issues if round(i.at, 3) in p1]  # the same citizens; a few calls may differ
-        rows += [(f"P1 server, ewma_alpha {PROTO_ALPHA}", figures(same, lambda i: p1[round(i.at, 3)])),
-                 (f"P2 cycle EWMA {PROTO_ALPHA}", figures(issues, lambda i: i.protos["P2"])),
-                 ("P3 P2 + counters + due appts", figures(issues, lambda i: i.protos["P3"]))]
+        rows += [
+            (f"P1 server, ewma_alpha {PROTO_ALPHA}", figures(same, lambda i: p1[round(i.at, 3)])),
+            (f"P2 cycle EWMA {PROTO_ALPHA}", figures(issues, lambda i: i.protos["P2"])),
+            ("P3 P2 + counters + due appts", figures(issues, lambda i: i.protos["P3"])),
+        ]
     base_mae = rows[1][1][0]
     mean_actual = sum(i.actual for i in issues) / len(issues)  # type: ignore[misc]
-    print(f"\nwalk-in tickets called: {len(issues)}; mean actual wait {mean_actual / 60:.1f} min "
-          f"({args.days} working days from {args.start}, seed {args.seed})")
+    print(
+        f"\nwalk-in tickets called: {len(issues)}; mean actual wait {mean_actual / 60:.1f} min "
+        f"({args.days} working days from {args.start}, seed {args.seed})"
+    )
     print(f"{'estimator':<32}{'MAE min':>9}{'p90 |err| min':>15}{'bias min':>10}{'MAE vs baseline':>17}")
     for label, (mae, p90, bias) in rows:
-        print(f"{label:<32}{mae / 60:>9.2f}{p90 / 60:>15.2f}{bias / 60:>10.2f}{100 * (mae / base_mae - 1):>+16.1f}%")
-    print(f"\n{'position at issue':<20}{'n':>7}{'server MAE':>12}{'baseline MAE':>14}"
-          + (f"{'P3 MAE':>9}" if args.prototypes else ""))
-    for label, part in (("1 (nobody ahead)", [i for i in issues if i.position == 1]),
-                        ("2 or more", [i for i in issues if i.position > 1])):
+        print(
+            f"{label:<32}{mae / 60:>9.2f}{p90 / 60:>15.2f}{bias / 60:>10.2f}{100 * (mae / base_mae - 1):>+16.1f}%"
+        )
+    print(
+        f"\n{'position at issue':<20}{'n':>7}{'server MAE':>12}{'baseline MAE':>14}"
+        + (f"{'P3 MAE':>9}" if args.prototypes else "")
+    )
+    for label, part in (
+        ("1 (nobody ahead)", [i for i in issues if i.position == 1]),
+        ("2 or more", [i for i in issues if i.position > 1]),
+    ):
         if part:
-            print(f"{label:<20}{len(part):>7}{figures(part, lambda i: i.core)[0] / 60:>12.2f}"
-                  f"{figures(part, lambda i: i.baseline)[0] / 60:>14.2f}"
-                  + (f"{figures(part, lambda i: i.protos['P3'])[0] / 60:>9.2f}" if args.prototypes else ""))
+            print(
+                f"{label:<20}{len(part):>7}{figures(part, lambda i: i.core)[0] / 60:>12.2f}"
+                f"{figures(part, lambda i: i.baseline)[0] / 60:>14.2f}"
+                + (f"{figures(part, lambda i: i.protos['P3'])[0] / 60:>9.2f}" if args.prototypes else "")
+            )
     by_queue: dict[str, list[Issue]] = defaultdict(list)
     for i in issues:
         by_queue[i.queue].append(i)
     print(f"\n{'queue':<6}{'n':>6}{'actual min':>12}{'server MAE':>12}{'baseline MAE':>14}")
     for q in sorted(by_queue):
         qi = by_queue[q]
-        print(f"{q:<6}{len(qi):>6}{sum(i.actual for i in qi) / len(qi) / 60:>12.1f}"  # type: ignore[misc]
-              f"{figures(qi, lambda i: i.core)[0] / 60:>12.2f}{figures(qi, lambda i: i.baseline)[0] / 60:>14.2f}")
+        print(
+            f"{q:<6}{len(qi):>6}{sum(i.actual for i in qi) / len(qi) / 60:>12.1f}"  # type: ignore[misc]
+            f"{figures(qi, lambda i: i.core)[0] / 60:>12.2f}{figures(qi, lambda i: i.baseline)[0] / 60:>14.2f}"
+        )
     print(f"\n({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     return 0
 

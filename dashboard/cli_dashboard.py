@@ -22,13 +22,23 @@ DEFAULT_PORT = 8501
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser("dashboard", help="run the manager dashboard (Streamlit) on a hall database")
-    p.add_argument("--db", default=DEFAULT_DB, help=f"the queue server's SQLite database (default {DEFAULT_DB}),"
-                   " or a city's postgresql://… (docs/city.md)")
-    p.add_argument("--config", nargs="+", default=[os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG],
-                   help=f"hall config TOML (default ${CONFIG_ENV} or {DEFAULT_CONFIG}); with a city's database,"
-                   " one per hall")
+    p.add_argument(
+        "--db",
+        default=DEFAULT_DB,
+        help=f"the queue server's SQLite database (default {DEFAULT_DB}),"
+        " or a city's postgresql://… (docs/city.md)",
+    )
+    p.add_argument(
+        "--config",
+        nargs="+",
+        default=[os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG],
+        help=f"hall config TOML (default ${CONFIG_ENV} or {DEFAULT_CONFIG}); with a city's database,"
+        " one per hall",
+    )
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"HTTP port (default {DEFAULT_PORT})")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
+    )
     p.set_defaults(func=cmd_dashboard)
     return p
 
@@ -36,16 +46,29 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def streamlit_argv(app: Path, *, host: str, port: int) -> list[str]:
     """The ``streamlit run`` command line: headless, no usage statistics, no file watcher."""
     return [
-        sys.executable, "-m", "streamlit", "run", str(app),
-        "--server.address", host,
-        "--server.port", str(port),
-        "--server.headless", "true",
-        "--server.fileWatcherType", "none",
-        "--server.runOnSave", "false",
-        "--browser.gatherUsageStats", "false",
-        "--global.developmentMode", "false",
-        "--client.toolbarMode", "minimal",
-        "--theme.base", "light",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--server.runOnSave",
+        "false",
+        "--browser.gatherUsageStats",
+        "false",
+        "--global.developmentMode",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+        "--theme.base",
+        "light",
     ]
 
 
@@ -55,8 +78,10 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     city = args.db.startswith(("postgresql://", "postgres://"))  # a city's database (docs/city.md)
     db = Path(args.db)
     if not city and not db.is_file():
-        print(f"hallops: database not found: {db} (start the server with hallops serve --db {db} first)",
-              file=sys.stderr)
+        print(
+            f"hallops: database not found: {db} (start the server with hallops serve --db {db} first)",
+            file=sys.stderr,
+        )
         return 1
     if not city and len(args.config) > 1:
         print("hallops: one --config for one hall's SQLite database", file=sys.stderr)

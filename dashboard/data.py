@@ -68,16 +68,17 @@ def default_cache_path(db: str | Path) -> Path:
     db = Path(db)
     return db.with_name(f"{db.stem}.dashboard.duckdb")
 
+
 # ---------------------------------------------------------------------- what is copied
-
-
 
 
 def _local_seconds(col: str) -> str:
     """SQLite expression: seconds since local midnight, read from the ISO text itself (the
     text carries the hall's wall-clock time, so no time zone database is needed)."""
-    return (f"(CAST(substr({col}, 12, 2) AS INTEGER) * 3600 + CAST(substr({col}, 15, 2) AS INTEGER) * 60"
-            f" + CAST(substr({col}, 18, 2) AS INTEGER))")
+    return (
+        f"(CAST(substr({col}, 12, 2) AS INTEGER) * 3600 + CAST(substr({col}, 15, 2) AS INTEGER) * 60"
+        f" + CAST(substr({col}, 18, 2) AS INTEGER))"
+    )
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,17 @@ def _d(name: str, sql: str | None = None) -> Col:
 
 
 EVENT_TYPES = (
-    "ticket_called", "service_finished", "ticket_no_show", "ticket_transferred", "ticket_cancelled",
-    "window_opened", "window_paused", "window_resumed", "window_closed", "staff_logged_in", "staff_logged_out",
+    "ticket_called",
+    "service_finished",
+    "ticket_no_show",
+    "ticket_transferred",
+    "ticket_cancelled",
+    "window_opened",
+    "window_paused",
+    "window_resumed",
+    "window_closed",
+    "staff_logged_in",
+    "staff_logged_out",
 )
 # the JSON fields kept, in the order of the array SQLite makes (json_extract with many paths)
 _EVENT_FIELDS = ("staff", "staff_name", "queue", "waited_s", "service_s", "occupancy_s", "reason", "to_queue")
@@ -126,31 +136,61 @@ _EVENT_JSON = "json_extract(data, " + ", ".join(f"'$.{f}'" for f in _EVENT_FIELD
 def _field(name: str, duck_type: str) -> Col:
     i = _EVENT_FIELDS.index(name)
     value = f"x ->> '$[{i}]'"
-    return Col(name, None, None, duck_type, value if duck_type == "VARCHAR" else f"TRY_CAST({value} AS {duck_type})")
+    return Col(
+        name, None, None, duck_type, value if duck_type == "VARCHAR" else f"TRY_CAST({value} AS {duck_type})"
+    )
 
 
 EVENT_COLUMNS = [
-    _i("id"), _s("type"), _f("ts"), _d("service_date"), _i("sec_of_day", _local_seconds("at")), _s("ticket"),
+    _i("id"),
+    _s("type"),
+    _f("ts"),
+    _d("service_date"),
+    _i("sec_of_day", _local_seconds("at")),
+    _s("ticket"),
     _i("win", "window"),  # "window" is an SQL keyword in DuckDB
     Col("x", _EVENT_JSON, pa.string(), "", None),  # fetched, split below, not stored
-    _field("staff", "VARCHAR"), _field("staff_name", "VARCHAR"), _field("queue", "VARCHAR"),
-    _field("waited_s", "DOUBLE"), _field("service_s", "DOUBLE"), _field("occupancy_s", "DOUBLE"),
-    _field("reason", "VARCHAR"), _field("to_queue", "VARCHAR"),
+    _field("staff", "VARCHAR"),
+    _field("staff_name", "VARCHAR"),
+    _field("queue", "VARCHAR"),
+    _field("waited_s", "DOUBLE"),
+    _field("service_s", "DOUBLE"),
+    _field("occupancy_s", "DOUBLE"),
+    _field("reason", "VARCHAR"),
+    _field("to_queue", "VARCHAR"),
 ]
 
 TICKET_COLUMNS = [
-    _s("id"), _s("number"),
+    _s("id"),
+    _s("number"),
     _s("queue"),  # the queue it is in now (moves on transfer)
     _s("issue_queue", "rtrim(number, '0123456789')"),  # the queue it was issued in (number prefix)
-    _d("service_date"), _i("seq"), _s("channel"), _s("priority"), _s("state"), _i("checked_in"),
-    _i("win", "window"), _i("target_window"), _i("recalls"), _i("transfers"), _s("served_by"),
-    _ts("issued_ts", "issued_at"), _ts("arrived_ts", "arrived_at"), _ts("called_ts", "called_at"),
-    _ts("served_ts", "served_at"), _ts("appointment_ts", "appointment_slot"),
+    _d("service_date"),
+    _i("seq"),
+    _s("channel"),
+    _s("priority"),
+    _s("state"),
+    _i("checked_in"),
+    _i("win", "window"),
+    _i("target_window"),
+    _i("recalls"),
+    _i("transfers"),
+    _s("served_by"),
+    _ts("issued_ts", "issued_at"),
+    _ts("arrived_ts", "arrived_at"),
+    _ts("called_ts", "called_at"),
+    _ts("served_ts", "served_at"),
+    _ts("appointment_ts", "appointment_slot"),
     _i("issued_hour", "CAST(substr(issued_at, 12, 2) AS INTEGER)"),
 ]
 
 WINDOW_COLUMNS = [
-    _i("number"), _s("state"), _s("pause_reason"), _s("staff"), _s("staff_name"), _s("current_ticket"),
+    _i("number"),
+    _s("state"),
+    _s("pause_reason"),
+    _s("staff"),
+    _s("staff_name"),
+    _s("current_ticket"),
     _ts("state_since_ts", "state_since"),
 ]
 
@@ -159,41 +199,106 @@ META_COLUMNS = [_s("key"), _s("value")]
 
 # migration 2 (docs/data-model.md)
 CASE_COLUMNS = [
-    _s("receipt_no"), _d("service_date"), _s("matter_code"), _s("matter_name"), _s("department"),
-    _s("case_type"), _i("one_window"), _i("promised_working_days"), _i("win", "window"),
-    _s("accepted_window_kind"), _s("accepted_by"), _s("accepted_by_name"), _s("state"),
-    _ts("accepted_ts", "accepted_at"), _d("accepted_date", "substr(accepted_at, 1, 10)"), _ts("due_ts", "due_at"),
-    _i("provisional"), _i("suspensions"), _i("extension_days"), _s("deficiency_item"),
-    _s("deficiency_promised_date"), _ts("deficiency_supplied_ts", "deficiency_supplied_at"), _s("reviewer"),
-    _ts("decided_ts", "decided_at"), _d("decided_date", "substr(decided_at, 1, 10)"), _s("decision"),
-    _i("decided_on_time"), _ts("delivered_ts", "delivered_at"),
+    _s("receipt_no"),
+    _d("service_date"),
+    _s("matter_code"),
+    _s("matter_name"),
+    _s("department"),
+    _s("case_type"),
+    _i("one_window"),
+    _i("promised_working_days"),
+    _i("win", "window"),
+    _s("accepted_window_kind"),
+    _s("accepted_by"),
+    _s("accepted_by_name"),
+    _s("state"),
+    _ts("accepted_ts", "accepted_at"),
+    _d("accepted_date", "substr(accepted_at, 1, 10)"),
+    _ts("due_ts", "due_at"),
+    _i("provisional"),
+    _i("suspensions"),
+    _i("extension_days"),
+    _s("deficiency_item"),
+    _s("deficiency_promised_date"),
+    _ts("deficiency_supplied_ts", "deficiency_supplied_at"),
+    _s("reviewer"),
+    _ts("decided_ts", "decided_at"),
+    _d("decided_date", "substr(decided_at, 1, 10)"),
+    _s("decision"),
+    _i("decided_on_time"),
+    _ts("delivered_ts", "delivered_at"),
     # 最多跑一次: the days the citizen came for the case (docs/rules.md R12)
-    _s("delivery_method"), _d("delivered_date", "substr(delivered_at, 1, 10)"),
+    _s("delivery_method"),
+    _d("delivered_date", "substr(delivered_at, 1, 10)"),
     _d("supplied_date", "substr(deficiency_supplied_at, 1, 10)"),
 ]
 
 # migration 3: complaints (投诉/纠纷); a few rows: re-read whole
 COMPLAINT_COLUMNS = [
-    _i("id"), _s("channel"), _s("category"), _s("state"), _ts("received_ts", "received_at"),
-    _d("received_date", "substr(received_at, 1, 10)"), _ts("due_ts", "due_at"), _s("responsible"),
-    _s("owner_department"), _i("triage"), _s("matter_code"), _s("hotline_ref"), _i("reassignments"),
-    _ts("replied_ts", "replied_at"), _i("reply_on_time"), _ts("closed_ts", "closed_at"), _i("satisfaction"),
+    _i("id"),
+    _s("channel"),
+    _s("category"),
+    _s("state"),
+    _ts("received_ts", "received_at"),
+    _d("received_date", "substr(received_at, 1, 10)"),
+    _ts("due_ts", "due_at"),
+    _s("responsible"),
+    _s("owner_department"),
+    _i("triage"),
+    _s("matter_code"),
+    _s("hotline_ref"),
+    _i("reassignments"),
+    _ts("replied_ts", "replied_at"),
+    _i("reply_on_time"),
+    _ts("closed_ts", "closed_at"),
+    _i("satisfaction"),
     _i("reminders"),
 ]
 
 RATING_COLUMNS = [
-    _i("id"), _s("ticket"), _s("ticket_number"), _d("service_date"), _s("queue"), _i("win", "window"),
-    _s("staff"), _s("staff_name"), _s("department"), _s("matter_code"), _s("matter_name"), _s("receipt_no"),
-    _i("score"), _s("text"), _ts("at_ts", "at"), _i("excluded"), _i("follow_up_of"),
+    _i("id"),
+    _s("ticket"),
+    _s("ticket_number"),
+    _d("service_date"),
+    _s("queue"),
+    _i("win", "window"),
+    _s("staff"),
+    _s("staff_name"),
+    _s("department"),
+    _s("matter_code"),
+    _s("matter_name"),
+    _s("receipt_no"),
+    _i("score"),
+    _s("text"),
+    _ts("at_ts", "at"),
+    _i("excluded"),
+    _i("follow_up_of"),
 ]
 
 RECTIFICATION_COLUMNS = [
-    _i("id"), _i("rating_id"), _s("ticket"), _i("win", "window"), _s("owner_department"), _s("owner_staff"),
-    _s("owner_staff_name"), _s("state"), _ts("opened_ts", "opened_at"), _d("opened_date", "substr(opened_at, 1, 10)"),
-    _ts("contact_due_ts", "contact_due"), _ts("rectify_due_ts", "rectify_due"), _i("provisional"),
-    _ts("contacted_ts", "contacted_at"), _ts("rectified_ts", "rectified_at"), _ts("revisit_ts", "revisit_at"),
-    _i("revisit_satisfaction"), _ts("closed_ts", "closed_at"), _s("outcome"), _ts("appealed_ts", "appealed_at"),
-    _s("appeal_decision"), _i("contact_on_time"), _i("rectify_on_time"),
+    _i("id"),
+    _i("rating_id"),
+    _s("ticket"),
+    _i("win", "window"),
+    _s("owner_department"),
+    _s("owner_staff"),
+    _s("owner_staff_name"),
+    _s("state"),
+    _ts("opened_ts", "opened_at"),
+    _d("opened_date", "substr(opened_at, 1, 10)"),
+    _ts("contact_due_ts", "contact_due"),
+    _ts("rectify_due_ts", "rectify_due"),
+    _i("provisional"),
+    _ts("contacted_ts", "contacted_at"),
+    _ts("rectified_ts", "rectified_at"),
+    _ts("revisit_ts", "revisit_at"),
+    _i("revisit_satisfaction"),
+    _ts("closed_ts", "closed_at"),
+    _s("outcome"),
+    _ts("appealed_ts", "appealed_at"),
+    _s("appeal_decision"),
+    _i("contact_on_time"),
+    _i("rectify_on_time"),
 ]
 
 
@@ -287,8 +392,9 @@ def select_sql(table: _Table, where: str = "", order: str = "") -> str:
     return sql
 
 
-def fetch_bulk(path: Path, table: _Table, where: str = "", params: Sequence[Any] = (),
-               order: str = "") -> pa.Table | None:
+def fetch_bulk(
+    path: Path, table: _Table, where: str = "", params: Sequence[Any] = (), order: str = ""
+) -> pa.Table | None:
     """A large read (the cold build): ADBC's SQLite driver straight into Arrow, read-only;
     its own connection, so several ranges can be read by threads at once."""
     import adbc_driver_sqlite.dbapi as adbc
@@ -308,8 +414,9 @@ def fetch_bulk(path: Path, table: _Table, where: str = "", params: Sequence[Any]
     return got.rename_columns([c.name for c in table.fetched]).cast(table.schema())
 
 
-def fetch(src: sqlite3.Connection, table: _Table, where: str = "", params: Sequence[Any] = (),
-          order: str = "") -> Iterable[pa.Table]:
+def fetch(
+    src: sqlite3.Connection, table: _Table, where: str = "", params: Sequence[Any] = (), order: str = ""
+) -> Iterable[pa.Table]:
     """The table's rows (filtered) as Arrow tables of up to CHUNK_ROWS rows, through
     ``src`` (a few keyed rows inside the refresh's read transaction)."""
     cur = src.execute(select_sql(table, where, order), tuple(params))
@@ -318,8 +425,10 @@ def fetch(src: sqlite3.Connection, table: _Table, where: str = "", params: Seque
         rows = cur.fetchmany(CHUNK_ROWS)
         if not rows:
             break
-        columns = list(zip(*rows))
-        yield pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(columns, schema)], schema=schema)
+        columns = list(zip(*rows, strict=False))
+        yield pa.Table.from_arrays(
+            [pa.array(c, type=f.type) for c, f in zip(columns, schema, strict=False)], schema=schema
+        )
 
 
 # ---------------------------------------------------------------------- the warehouse
@@ -347,8 +456,14 @@ class HallWarehouse:
     ``refresh()``. Safe to share between threads: reads go through per-thread cursors and
     see committed snapshots; loads and refreshes are serialised by a lock."""
 
-    def __init__(self, sqlite_path: str | Path, config: HallConfig | None = None, *,
-                 workers: int | None = None, cache: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        sqlite_path: str | Path,
+        config: HallConfig | None = None,
+        *,
+        workers: int | None = None,
+        cache: str | Path | None = None,
+    ) -> None:
         self.path = Path(sqlite_path)
         self.config = config
         self.workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
@@ -381,12 +496,16 @@ class HallWarehouse:
         self.con.execute(f'CREATE TABLE "{table.name}" ({cols})')
 
     def _append(self, table: _Table, chunk: pa.Table) -> None:
-        raw = ", ".join(f'NULLIF("{c.name}", chr(1)) AS "{c.name}"' if c.arrow == pa.string() else f'"{c.name}"'
-                        for c in table.fetched)
+        raw = ", ".join(
+            f'NULLIF("{c.name}", chr(1)) AS "{c.name}"' if c.arrow == pa.string() else f'"{c.name}"'
+            for c in table.fetched
+        )
         select = ", ".join(c.duck or f'"{c.name}"' for c in table.stored)
         self.con.register("_hallops_chunk", chunk)  # one statement: cheaper than a chain of relations
         try:
-            self.con.execute(f'INSERT INTO "{table.name}" SELECT {select} FROM (SELECT {raw} FROM _hallops_chunk)')
+            self.con.execute(
+                f'INSERT INTO "{table.name}" SELECT {select} FROM (SELECT {raw} FROM _hallops_chunk)'
+            )
         finally:
             self.con.unregister("_hallops_chunk")
 
@@ -419,7 +538,9 @@ class HallWarehouse:
                 self.tables = _present_tables(src)
                 self.schema_version = src.execute("PRAGMA user_version").fetchone()[0]
                 top = _top(src, self.tables)
-                spans = {name: _span(src, t) for name, t in TABLES.items() if name in self.tables and not t.whole}
+                spans = {
+                    name: _span(src, t) for name, t in TABLES.items() if name in self.tables and not t.whole
+                }
                 src.execute("COMMIT")
                 tasks = self._tasks(spans, top)
                 parallel = self.workers > 1 and sum(n for _, _, _, n in tasks) >= PARALLEL_ROWS
@@ -455,8 +576,9 @@ class HallWarehouse:
             self.loaded_at = time.time()
             self._catch_up()  # what the server committed while the workers read
             self.last_refresh = time.monotonic()
-            self.load_stats = LoadStats(seconds=time.perf_counter() - start, rows=rows,
-                                        workers=self.workers if parallel else 1)
+            self.load_stats = LoadStats(
+                seconds=time.perf_counter() - start, rows=rows, workers=self.workers if parallel else 1
+            )
             return self
 
     def _tasks(self, spans: dict[str, tuple[int, int, int]], top: int) -> list[tuple[str, str, tuple, int]]:
@@ -476,8 +598,11 @@ class HallWarehouse:
                 tasks.append((name, f"{table.split} BETWEEN ? AND ?", (a, b), count // parts))
         return sorted(tasks, key=lambda t: -t[3])  # the biggest first
 
-    def _run(self, tasks: list[tuple[str, str, tuple, int]], parallel: bool) -> Iterable[tuple[str, pa.Table | None]]:
+    def _run(
+        self, tasks: list[tuple[str, str, tuple, int]], parallel: bool
+    ) -> Iterable[tuple[str, pa.Table | None]]:
         """The ranges read through ADBC, by several threads at once when ``parallel``."""
+
         def read(name: str, where: str, params: tuple) -> pa.Table | None:
             table = TABLES[name]
             return fetch_bulk(self.path, table, where, params, table.split if table.split != "rowid" else "")
@@ -486,7 +611,9 @@ class HallWarehouse:
             for name, where, params, _ in tasks:
                 yield name, read(name, where, params)
             return
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(tasks))) as pool:  # ADBC reads without the GIL
+        with ThreadPoolExecutor(
+            max_workers=min(self.workers, len(tasks))
+        ) as pool:  # ADBC reads without the GIL
             futures = [(name, pool.submit(read, name, where, params)) for name, where, params, _ in tasks]
             for name, fut in futures:
                 yield name, fut.result()
@@ -514,8 +641,13 @@ class HallWarehouse:
                 version = src.execute("PRAGMA user_version").fetchone()[0]
                 present = _present_tables(src)
                 top = _top(src, present)
-                if (version != self.schema_version or present != self.tables or top < self.last_event_id
-                        or _mark(src, None) != self._marks[0] or _mark(src, self.last_event_id) != self._marks[1]):
+                if (
+                    version != self.schema_version
+                    or present != self.tables
+                    or top < self.last_event_id
+                    or _mark(src, None) != self._marks[0]
+                    or _mark(src, self.last_event_id) != self._marks[1]
+                ):
                     reload = True  # a migration ran, or the file was replaced
                 else:  # new events, or none (the small tables may still have changed: the hall clock)
                     counts = self._apply_increment(src, top)
@@ -523,10 +655,13 @@ class HallWarehouse:
                 src.close()  # ends the read transaction
             if reload:
                 self.load()
-                return RefreshResult(events=0, tickets=0, other=0, full=True, seconds=time.perf_counter() - start)
+                return RefreshResult(
+                    events=0, tickets=0, other=0, full=True, seconds=time.perf_counter() - start
+                )
             self.last_refresh = time.monotonic()
-            return RefreshResult(events=counts[0], tickets=counts[1], other=counts[2],
-                                 seconds=time.perf_counter() - start)
+            return RefreshResult(
+                events=counts[0], tickets=counts[1], other=counts[2], seconds=time.perf_counter() - start
+            )
 
     def maybe_refresh(self, max_age_s: float = 2.0) -> RefreshResult | None:
         """Refresh unless another caller did in the last ``max_age_s`` seconds (many browser
@@ -550,8 +685,10 @@ class HallWarehouse:
             return
         if self._saver is not None and self._saver.is_alive():
             return
-        due = (self.last_event_id - self.saved_event_id >= SAVE_EVERY_EVENTS
-               or time.monotonic() - self._saved_at >= SAVE_EVERY_S)
+        due = (
+            self.last_event_id - self.saved_event_id >= SAVE_EVERY_EVENTS
+            or time.monotonic() - self._saved_at >= SAVE_EVERY_S
+        )
         if due:
             self._saver = threading.Thread(target=self.save, name="hallops-cache-save", daemon=True)
             self._saver.start()
@@ -563,14 +700,20 @@ class HallWarehouse:
         if self.cache_path is None:
             return None
         with self._lock:
-            tmp = self.cache_path.with_name(f"{self.cache_path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+            tmp = self.cache_path.with_name(
+                f"{self.cache_path.name}.{os.getpid()}-{threading.get_ident()}.tmp"
+            )
             for stale in (tmp, Path(str(tmp) + ".wal")):
                 stale.unlink(missing_ok=True)
             state = {
-                "cache_version": str(CACHE_VERSION), "source": str(self.path.resolve()),
-                "schema_version": str(self.schema_version), "tables": json.dumps(sorted(self.tables)),
-                "last_event_id": str(self.last_event_id), "last_rating_id": str(self._last_rating_id),
-                "first_event": self._marks[0], "last_event": self._marks[1],
+                "cache_version": str(CACHE_VERSION),
+                "source": str(self.path.resolve()),
+                "schema_version": str(self.schema_version),
+                "tables": json.dumps(sorted(self.tables)),
+                "last_event_id": str(self.last_event_id),
+                "last_rating_id": str(self._last_rating_id),
+                "first_event": self._marks[0],
+                "last_event": self._marks[1],
             }
             try:
                 self.con.execute(f"ATTACH '{_quote(tmp)}' AS hallops_save")
@@ -581,7 +724,9 @@ class HallWarehouse:
                 for name in CACHED:
                     self.con.execute(f'CREATE TABLE hallops_save."{name}" AS FROM "{name}"')
                 self.con.execute("CREATE TABLE hallops_save._cache_state (key VARCHAR, value VARCHAR)")
-                self.con.executemany("INSERT INTO hallops_save._cache_state VALUES (?, ?)", list(state.items()))
+                self.con.executemany(
+                    "INSERT INTO hallops_save._cache_state VALUES (?, ?)", list(state.items())
+                )
             except BaseException:
                 self.con.execute("DETACH hallops_save")
                 tmp.unlink(missing_ok=True)
@@ -631,8 +776,12 @@ class HallWarehouse:
         self.saved_event_id = self.last_event_id
         self._saved_at = time.monotonic()
         self.loaded_at = time.time()
-        self.load_stats = LoadStats(seconds=time.perf_counter() - start,
-                                    rows={n: self.count(n) for n in TABLES}, workers=1, source="cache")
+        self.load_stats = LoadStats(
+            seconds=time.perf_counter() - start,
+            rows={n: self.count(n) for n in TABLES},
+            workers=1,
+            source="cache",
+        )
         return True
 
     def _cache_fits(self, state: dict[str, str]) -> bool:
@@ -648,25 +797,37 @@ class HallWarehouse:
             src.execute("BEGIN")
             version = src.execute("PRAGMA user_version").fetchone()[0]
             present = _present_tables(src)
-            return (str(version) == state.get("schema_version")
-                    and json.dumps(sorted(present)) == state.get("tables")
-                    and _top(src, present) >= last
-                    and _mark(src, None) == state.get("first_event")
-                    and _mark(src, last) == state.get("last_event"))
+            return (
+                str(version) == state.get("schema_version")
+                and json.dumps(sorted(present)) == state.get("tables")
+                and _top(src, present) >= last
+                and _mark(src, None) == state.get("first_event")
+                and _mark(src, last) == state.get("last_event")
+            )
         finally:
             src.close()
 
     def _touched(self, src: sqlite3.Connection, top: int) -> dict[str, set[Any]]:
         """Keys of the current-state rows the new events changed, per table."""
-        keys: dict[str, set[Any]] = {"tickets": set(), "cases": set(), "ratings": set(), "rectifications": set()}
+        keys: dict[str, set[Any]] = {
+            "tickets": set(),
+            "cases": set(),
+            "ratings": set(),
+            "rectifications": set(),
+        }
         span = (self.last_event_id, top)
         with_rows = "cases" in self.tables or "ratings" in self.tables
         # case, rating and rectification events name their row in data (docs/data-model.md);
         # a new day cancels yesterday's leftovers, listed in its data only
         rows = src.execute(
             "SELECT type, ticket, CASE WHEN type = 'day_started' THEN json_extract(data, '$.expired') END"
-            + (", json_extract(data, '$.receipt_no', '$.rating_id', '$.rectification_id')" if with_rows else "")
-            + " FROM events WHERE id > ? AND id <= ?", span,
+            + (
+                ", json_extract(data, '$.receipt_no', '$.rating_id', '$.rectification_id')"
+                if with_rows
+                else ""
+            )
+            + " FROM events WHERE id > ? AND id <= ?",
+            span,
         ).fetchall()
         recompute = False
         for row in rows:
@@ -685,15 +846,25 @@ class HallWarehouse:
                     keys["rectifications"].add(int(rect))
             recompute = recompute or typ == "deadline_recomputed"
         if recompute and "cases" in self.tables:  # new calendar data: any open case may move
-            keys["cases"].update(r[0] for r in src.execute(
-                "SELECT receipt_no FROM cases WHERE state NOT IN ('completed', 'rejected')"))
+            keys["cases"].update(
+                r[0]
+                for r in src.execute(
+                    "SELECT receipt_no FROM cases WHERE state NOT IN ('completed', 'rejected')"
+                )
+            )
         if "ratings" in self.tables:
-            keys["ratings"].update(r[0] for r in src.execute(
-                "SELECT id FROM ratings WHERE id > ?", (self._last_rating_id,)))
+            keys["ratings"].update(
+                r[0] for r in src.execute("SELECT id FROM ratings WHERE id > ?", (self._last_rating_id,))
+            )
         if "rectifications" in self.tables and keys["ratings"]:
             for part in _parts(sorted(keys["ratings"])):
-                keys["rectifications"].update(r[0] for r in src.execute(
-                    f"SELECT id FROM rectifications WHERE rating_id IN ({', '.join('?' * len(part))})", part))
+                keys["rectifications"].update(
+                    r[0]
+                    for r in src.execute(
+                        f"SELECT id FROM rectifications WHERE rating_id IN ({', '.join('?' * len(part))})",
+                        part,
+                    )
+                )
         return keys
 
     def _apply_increment(self, src: sqlite3.Connection, top: int) -> tuple[int, int, int]:
@@ -707,7 +878,9 @@ class HallWarehouse:
                 continue
             chunks: list[pa.Table] = []
             for part in _parts(sorted(keys)):
-                chunks.extend(fetch(src, table, f"{table.source_key()} IN ({', '.join('?' * len(part))})", part))
+                chunks.extend(
+                    fetch(src, table, f"{table.source_key()} IN ({', '.join('?' * len(part))})", part)
+                )
             changed[name] = chunks
         whole = {}
         for name, t in TABLES.items():  # re-read; replaced only when changed
@@ -715,7 +888,9 @@ class HallWarehouse:
                 chunks = list(fetch(src, t))
                 now = pa.concat_tables(chunks) if chunks else None
                 before = self._whole.get(name)
-                if now is None and before is None or now is not None and before is not None and now.equals(before):
+                if (now is None and before is None) or (
+                    now is not None and before is not None and now.equals(before)
+                ):
                     continue
                 whole[name] = (now, chunks)
         last_rating = _max_id(src, "ratings", self.tables)
@@ -727,20 +902,27 @@ class HallWarehouse:
             for chunk in new_events:
                 self._append(ev_table, chunk)
             if n_events:  # the first calls among the new events (a ticket's calls are all on its day)
-                self.con.execute("""
+                self.con.execute(
+                    """
                     INSERT INTO first_calls
                     SELECT e.id, e.ticket, e.service_date, e.queue, e.win, e.staff, e.waited_s FROM events e
                     WHERE e.type = 'ticket_called' AND e.id > $last
                       AND NOT EXISTS (SELECT 1 FROM first_calls f WHERE f.ticket = e.ticket
                                       AND f.service_date = e.service_date AND f.service_date >= $day)
                     QUALIFY ROW_NUMBER() OVER (PARTITION BY e.ticket ORDER BY e.id) = 1
-                """, {"last": self.last_event_id, "day": _first_day(new_events)})
+                """,
+                    {"last": self.last_event_id, "day": _first_day(new_events)},
+                )
                 # new calls, and the end of the calls the new events close
-                self.con.execute("""
+                self.con.execute(
+                    """
                     INSERT INTO calls SELECT id, ticket, win, staff, ts, sec_of_day, service_date, NULL FROM events
                     WHERE id > $last AND type = 'ticket_called'
-                """, {"last": self.last_event_id})
-                self.con.execute(f"""
+                """,
+                    {"last": self.last_event_id},
+                )
+                self.con.execute(
+                    f"""
                     UPDATE calls SET end_ts = n.end_ts FROM (
                         SELECT c.id, MIN(e.ts) AS end_ts
                         FROM calls c JOIN events e ON e.ticket = c.ticket AND e.id > c.id
@@ -748,7 +930,9 @@ class HallWarehouse:
                           AND e.type IN {_CALL_ENDS}
                         GROUP BY c.id
                     ) n WHERE calls.id = n.id
-                """, {"last": self.last_event_id, "day": _first_day(new_events)})
+                """,
+                    {"last": self.last_event_id, "day": _first_day(new_events)},
+                )
             for name, chunks in changed.items():
                 table = TABLES[name]
                 self._delete_keys(table, touched[name])
@@ -767,8 +951,8 @@ class HallWarehouse:
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
-        for name, (table, _) in whole.items():
-            self._whole[name] = table
+        for name, (copied, _) in whole.items():
+            self._whole[name] = copied
         self.last_event_id = top
         self._last_rating_id = last_rating
         self._marks = (self._marks[0] or _mark(src, None), _mark(src, top))
@@ -779,7 +963,9 @@ class HallWarehouse:
         values = sorted(keys)
         arrow_type = next(c.arrow for c in table.columns if c.name == table.key)
         keys = pa.table({"k": pa.array(values, type=arrow_type)})
-        self.con.execute(f'DELETE FROM "{table.name}" WHERE {_prune(table, values)}"{table.key}" IN (SELECT k FROM keys)')
+        self.con.execute(
+            f'DELETE FROM "{table.name}" WHERE {_prune(table, values)}"{table.key}" IN (SELECT k FROM keys)'
+        )
 
     # ------------------------------------------------------------------ config tables
 
@@ -788,24 +974,58 @@ class HallWarehouse:
         cfg = self.config
         queues = pd.DataFrame(
             [
-                {"code": q.code, "name": q.name, "kind": q.kind.value, "department": q.department or "",
-                 "alert_waiting": q.alert_waiting, "alert_wait_min": q.alert_wait_min, "ord": i}
+                {
+                    "code": q.code,
+                    "name": q.name,
+                    "kind": q.kind.value,
+                    "department": q.department or "",
+                    "alert_waiting": q.alert_waiting,
+                    "alert_wait_min": q.alert_wait_min,
+                    "ord": i,
+                }
                 for i, q in enumerate(cfg.queues)
-            ] if cfg else [],
+            ]
+            if cfg
+            else [],
             columns=["code", "name", "kind", "department", "alert_waiting", "alert_wait_min", "ord"],
         )
         windows = pd.DataFrame(
             [
-                {"number": w.number, "name": w.name, "kind": w.kind.value, "zone": w.zone,
-                 "department": w.department or "", "queues": ",".join(wq.queue for wq in w.queues)}
+                {
+                    "number": w.number,
+                    "name": w.name,
+                    "kind": w.kind.value,
+                    "zone": w.zone,
+                    "department": w.department or "",
+                    "queues": ",".join(wq.queue for wq in w.queues),
+                }
                 for w in cfg.windows
-            ] if cfg else [],
+            ]
+            if cfg
+            else [],
             columns=["number", "name", "kind", "zone", "department", "queues"],
         )
-        queues = queues.astype({"code": "string", "name": "string", "kind": "string", "department": "string",
-                                "alert_waiting": "int64", "alert_wait_min": "int64", "ord": "int64"})
-        windows = windows.astype({"number": "int64", "name": "string", "kind": "string", "zone": "string",
-                                  "department": "string", "queues": "string"})
+        queues = queues.astype(
+            {
+                "code": "string",
+                "name": "string",
+                "kind": "string",
+                "department": "string",
+                "alert_waiting": "int64",
+                "alert_wait_min": "int64",
+                "ord": "int64",
+            }
+        )
+        windows = windows.astype(
+            {
+                "number": "int64",
+                "name": "string",
+                "kind": "string",
+                "zone": "string",
+                "department": "string",
+                "queues": "string",
+            }
+        )
         for name, df in (("queue_cfg", queues), ("window_cfg", windows)):
             self.con.register("_cfg", df)
             try:
@@ -822,7 +1042,9 @@ class HallWarehouse:
             self._local.cursor = cur
         return cur
 
-    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+    def execute(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
+    ) -> duckdb.DuckDBPyConnection:
         """Run ``sql`` on this thread's cursor. Named parameters (``$name``) may come in a
         dict holding more names than the statement uses."""
         if isinstance(params, dict):
@@ -871,8 +1093,9 @@ def _mark(src: sqlite3.Connection, event_id: int | None) -> str:
     if "events" not in _present_tables(src):
         return ""
     where = "ORDER BY id LIMIT 1" if event_id is None else "WHERE id = ?"
-    row = src.execute(f"SELECT id, type, at, actor FROM events {where}",
-                      () if event_id is None else (event_id,)).fetchone()
+    row = src.execute(
+        f"SELECT id, type, at, actor FROM events {where}", () if event_id is None else (event_id,)
+    ).fetchone()
     return "" if row is None else "|".join(str(v) for v in row)
 
 
@@ -934,7 +1157,11 @@ def _prune(table: _Table, keys: list[Any]) -> str:
         at = 0 if table.name == "tickets" else 3
         days = {k[at : at + 8] for k in keys}
         if all(len(d) == 8 and d.isdigit() for d in days):
-            return "service_date IN (" + ", ".join(f"DATE '{d[:4]}-{d[4:6]}-{d[6:]}'" for d in sorted(days)) + ") AND "
+            return (
+                "service_date IN ("
+                + ", ".join(f"DATE '{d[:4]}-{d[4:6]}-{d[6:]}'" for d in sorted(days))
+                + ") AND "
+            )
         return ""
     if table.key == "id" and keys and all(isinstance(k, int) for k in keys):
         return f"id BETWEEN {min(keys)} AND {max(keys)} AND "
@@ -950,4 +1177,3 @@ def _first_day(chunks: list[pa.Table]) -> date:
 def _parts(values: list[Any], size: int = 500) -> Iterable[list[Any]]:
     for i in range(0, len(values), size):
         yield values[i : i + size]
-

@@ -32,6 +32,8 @@ from queue_server.hall.states import TicketState, WindowState
 
 from .data import HallWarehouse
 
+NO_ROW: tuple[Any, ...] = ()  # an aggregate query always returns its one row; this tells mypy
+
 _CODE = re.compile(r"^[A-Z]{1,2}$")
 
 
@@ -49,18 +51,29 @@ class Scope:
         return {"start": self.start, "end": self.end}
 
 
-def scope_for(config: HallConfig | None, start: date, end: date, *, departments: Sequence[str] = (),
-              queues: Sequence[str] = ()) -> Scope:
+def scope_for(
+    config: HallConfig | None,
+    start: date,
+    end: date,
+    *,
+    departments: Sequence[str] = (),
+    queues: Sequence[str] = (),
+) -> Scope:
     """A scope from the sidebar's choices: departments narrow the queues and windows to
     theirs; queues narrow further (windows: those serving one of the queues)."""
     if config is None or (not departments and not queues):
         return Scope(start=start, end=end, departments=tuple(departments) or None)
-    chosen = [q for q in config.queues
-              if (not departments or q.department in departments) and (not queues or q.code in queues)]
+    chosen = [
+        q
+        for q in config.queues
+        if (not departments or q.department in departments) and (not queues or q.code in queues)
+    ]
     codes = tuple(q.code for q in chosen)
     wins = tuple(
-        w.number for w in config.windows
-        if any(wq.queue in codes for wq in w.queues) or (departments and not queues and w.department in departments)
+        w.number
+        for w in config.windows
+        if any(wq.queue in codes for wq in w.queues)
+        or (departments and not queues and w.department in departments)
     )
     return Scope(start=start, end=end, queues=codes, windows=wins, departments=tuple(departments) or None)
 
@@ -145,19 +158,30 @@ class DaySummary:
     avg_wait_s: float | None
     p90_wait_s: float | None
     avg_service_s: float | None
-    no_show_events: int = 0  # 过号次数: ticket_no_show events (a ticket reactivated and missed again counts twice)
+    no_show_events: int = (
+        0  # 过号次数: ticket_no_show events (a ticket reactivated and missed again counts twice)
+    )
 
 
 def day_summary(wh: HallWarehouse, day: date, scope: Scope | None = None) -> DaySummary:
     """The hall's figures of one day (the live page's headline)."""
-    return period_summary(wh, Scope(start=day, end=day, queues=scope.queues if scope else None,
-                                     windows=scope.windows if scope else None))
+    return period_summary(
+        wh,
+        Scope(
+            start=day,
+            end=day,
+            queues=scope.queues if scope else None,
+            windows=scope.windows if scope else None,
+        ),
+    )
 
 
 def period_summary(wh: HallWarehouse, scope: Scope) -> DaySummary:
     qt = _queue_filter("issue_queue", scope)
     qc = _queue_filter("queue", scope)
-    row = wh.execute(f"""
+    row = (
+        wh.execute(
+            f"""
     WITH t AS (SELECT * FROM tickets WHERE service_date BETWEEN $start AND $end),
     first_call AS (SELECT queue, waited_s FROM first_calls WHERE service_date BETWEEN $start AND $end)
     SELECT
@@ -171,16 +195,29 @@ def period_summary(wh: HallWarehouse, scope: Scope) -> DaySummary:
             AND type = 'service_finished' {qc}),
         (SELECT COUNT(*) FROM events WHERE service_date BETWEEN $start AND $end
             AND type = 'ticket_no_show' {_window_filter("win", scope)})
-    """, scope.params()).fetchone()
-    return DaySummary(issued=row[0], served=row[1], no_show=row[2], waiting=row[3],
-                      avg_wait_s=row[4], p90_wait_s=row[5], avg_service_s=row[6], no_show_events=row[7])
+    """,
+            scope.params(),
+        ).fetchone()
+        or NO_ROW
+    )
+    return DaySummary(
+        issued=row[0],
+        served=row[1],
+        no_show=row[2],
+        waiting=row[3],
+        avg_wait_s=row[4],
+        p90_wait_s=row[5],
+        avg_service_s=row[6],
+        no_show_events=row[7],
+    )
 
 
 def live_windows(wh: HallWarehouse, day: date, scope: Scope | None = None) -> pd.DataFrame:
     """Every configured window now: status (serving / idle / paused / closed), who is
     there, the ticket at the counter and since when."""
     wf = _window_filter("c.number", scope) if scope else ""
-    df = wh.query(f"""
+    df = wh.query(
+        f"""
     SELECT c.number, c.name, c.kind, c.zone, c.department,
            COALESCE(w.state, 'closed') AS state, COALESCE(w.staff_name, '') AS staff_name,
            w.staff, COALESCE(w.pause_reason, '') AS pause_reason, w.state_since_ts,
@@ -196,7 +233,9 @@ def live_windows(wh: HallWarehouse, day: date, scope: Scope | None = None) -> pd
     LEFT JOIN tickets t ON t.id = w.current_ticket AND t.service_date = $day
     WHERE TRUE {wf}
     ORDER BY c.number
-    """, {"day": day})
+    """,
+        {"day": day},
+    )
     return df
 
 
@@ -211,8 +250,9 @@ def window_counts(windows: pd.DataFrame) -> dict[str, int]:
     }
 
 
-def add_estimates(wh: HallWarehouse, config: HallConfig, queues: pd.DataFrame, day: date,
-                  now: datetime) -> pd.DataFrame:
+def add_estimates(
+    wh: HallWarehouse, config: HallConfig, queues: pd.DataFrame, day: date, now: datetime
+) -> pd.DataFrame:
     """The estimated wait for a ticket issued now, per queue, computed by the hall core
     itself (``Hall.queue_summary``) from the current state, so the dashboard tells the same
     as the kiosk and the wall display (method: docs/wait-estimate.md)."""
@@ -235,23 +275,41 @@ def live_hall(wh: HallWarehouse, config: HallConfig, day: date) -> Hall:
             return None
         return datetime.fromtimestamp(float(value), tz)
 
-    rows = wh.query("""
+    rows = wh.query(
+        """
         SELECT id, number, queue, service_date, seq, channel, priority, state, checked_in,
                win, target_window, recalls, transfers, served_by, issued_ts, arrived_ts,
                called_ts, served_ts, appointment_ts
         FROM tickets WHERE service_date = $day AND state IN ('waiting', 'called', 'serving')
-    """, {"day": day})
+    """,
+        {"day": day},
+    )
     tickets = []
     for r in rows.itertuples(index=False):
-        tickets.append(Ticket(
-            id=r.id, number=r.number, queue=r.queue, service_date=day, seq=int(r.seq), channel=r.channel,
-            priority=r.priority, state=TicketState(r.state), issued_at=dt(r.issued_ts),  # type: ignore[arg-type]
-            arrived_at=dt(r.arrived_ts), status_token="", checked_in=bool(r.checked_in),  # type: ignore[arg-type]
-            appointment_slot=dt(r.appointment_ts), called_at=dt(r.called_ts), served_at=dt(r.served_ts),
-            window=None if pd.isna(r.win) else int(r.win),
-            target_window=None if pd.isna(r.target_window) else int(r.target_window),
-            recalls=int(r.recalls), transfers=int(r.transfers), served_by=r.served_by,
-        ))
+        tickets.append(
+            Ticket(
+                id=r.id,
+                number=r.number,
+                queue=r.queue,
+                service_date=day,
+                seq=int(r.seq),
+                channel=r.channel,
+                priority=r.priority,
+                state=TicketState(r.state),
+                issued_at=dt(r.issued_ts),  # type: ignore[arg-type]
+                arrived_at=dt(r.arrived_ts),  # type: ignore[arg-type]  # a ticket row always has it
+                status_token="",
+                checked_in=bool(r.checked_in),
+                appointment_slot=dt(r.appointment_ts),
+                called_at=dt(r.called_ts),
+                served_at=dt(r.served_ts),
+                window=None if pd.isna(r.win) else int(r.win),
+                target_window=None if pd.isna(r.target_window) else int(r.target_window),
+                recalls=int(r.recalls),
+                transfers=int(r.transfers),
+                served_by=r.served_by,
+            )
+        )
     windows = []
     known = {w.number for w in config.windows}
     present = {t.id for t in tickets}
@@ -262,11 +320,21 @@ def live_hall(wh: HallWarehouse, config: HallConfig, day: date) -> Hall:
         # day: the hall's date is not ``day``, or the next day has not started yet) is not
         # at the counter on ``day``; the core would look it up and fail
         current = None if pd.isna(r.current_ticket) or r.current_ticket not in present else r.current_ticket
-        windows.append(Window(number=int(r.number), state=WindowState(r.state), pause_reason=r.pause_reason or "",
-                              staff=None if pd.isna(r.staff) else r.staff, staff_name=r.staff_name or "",
-                              current_ticket=current, state_since=dt(r.state_since_ts)))
-    times = {r.queue: ServiceTime(mean_s=float(r.mean_s), samples=int(r.samples))
-             for r in wh.query("SELECT * FROM service_times").itertuples(index=False)}
+        windows.append(
+            Window(
+                number=int(r.number),
+                state=WindowState(r.state),
+                pause_reason=r.pause_reason or "",
+                staff=None if pd.isna(r.staff) else r.staff,
+                staff_name=r.staff_name or "",
+                current_ticket=current,
+                state_since=dt(r.state_since_ts),
+            )
+        )
+    times = {
+        r.queue: ServiceTime(mean_s=float(r.mean_s), samples=int(r.samples))
+        for r in wh.query("SELECT * FROM service_times").itertuples(index=False)
+    }
     return Hall(config, tickets=tickets, windows=windows, service_times=times, service_date=day)
 
 
@@ -320,7 +388,8 @@ def activity(wh: HallWarehouse, scope: Scope, now_ts: float) -> pd.DataFrame:
     base of ``window_activity`` and ``staff_activity``: compute it once, pass it to both.
     """
     wf = _window_filter("win", scope)
-    return wh.query(f"""
+    return wh.query(
+        f"""
     WITH wev AS ({_in_scope(_WINDOW_STATE_EVENTS)}),
     st AS ({_state_intervals(scope, now_ts)}),
     busy AS ({_busy_intervals(scope, now_ts)}),
@@ -349,7 +418,9 @@ def activity(wh: HallWarehouse, scope: Scope, now_ts: float) -> pd.DataFrame:
     LEFT JOIN b ON b.win = k.win AND b.staff IS NOT DISTINCT FROM k.staff
     LEFT JOIN fin ON fin.win = k.win AND fin.staff IS NOT DISTINCT FROM k.staff
     LEFT JOIN ns ON ns.win = k.win AND ns.staff IS NOT DISTINCT FROM k.staff
-    """, scope.params())
+    """,
+        scope.params(),
+    )
 
 
 _SUMS = ["served", "service_s", "no_show", "open_s", "paused_s", "busy_s"]
@@ -361,7 +432,9 @@ def _finish(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def window_activity(wh: HallWarehouse, scope: Scope, now_ts: float, base: pd.DataFrame | None = None) -> pd.DataFrame:
+def window_activity(
+    wh: HallWarehouse, scope: Scope, now_ts: float, base: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Per configured window over the scope: tickets served, no-shows, average service time,
     open, busy, idle (open and nobody at the counter) and paused seconds."""
     act = activity(wh, scope, now_ts) if base is None else base
@@ -375,31 +448,50 @@ def window_activity(wh: HallWarehouse, scope: Scope, now_ts: float, base: pd.Dat
     return _finish(out).reset_index(drop=True)
 
 
-def staff_activity(wh: HallWarehouse, scope: Scope, now_ts: float, base: pd.DataFrame | None = None) -> pd.DataFrame:
+def staff_activity(
+    wh: HallWarehouse, scope: Scope, now_ts: float, base: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The same per staff member (username; name from their last login in the scope), over
     every window they worked at."""
     act = activity(wh, scope, now_ts) if base is None else base
     act = act[act["staff"].notna()]
     sums = act.groupby("staff")[_SUMS].sum()
-    windows = act[(act["open_s"] > 0) | (act["served"] > 0)].groupby("staff")["win"].apply(
-        lambda w: "、".join(str(int(x)) for x in sorted(set(w))))
-    names = wh.query("SELECT staff, arg_max(staff_name, id) AS staff_name FROM events"
-                     " WHERE type = 'staff_logged_in' AND service_date BETWEEN $start AND $end GROUP BY staff",
-                     scope.params())  # whoever worked in the scope logged in within it
+    windows = (
+        act[(act["open_s"] > 0) | (act["served"] > 0)]
+        .groupby("staff")["win"]
+        .apply(lambda w: "、".join(str(int(x)) for x in sorted(set(w))))
+    )
+    names = wh.query(
+        "SELECT staff, arg_max(staff_name, id) AS staff_name FROM events"
+        " WHERE type = 'staff_logged_in' AND service_date BETWEEN $start AND $end GROUP BY staff",
+        scope.params(),
+    )  # whoever worked in the scope logged in within it
     out = sums.reset_index().merge(names, on="staff", how="left")
     out["staff_name"] = out["staff_name"].fillna(out["staff"])
     out["windows"] = out["staff"].map(windows).fillna("")
     out["served"] = out["served"].astype("int64")
     out = _finish(out).sort_values(["served", "staff"], ascending=[False, True]).reset_index(drop=True)
-    return out[["staff", "staff_name", "windows", "served", "avg_service_s", "open_s", "busy_s", "idle_s",
-                "paused_s"]]
+    return out[
+        [
+            "staff",
+            "staff_name",
+            "windows",
+            "served",
+            "avg_service_s",
+            "open_s",
+            "busy_s",
+            "idle_s",
+            "paused_s",
+        ]
+    ]
 
 
 def arrivals_by_hour(wh: HallWarehouse, scope: Scope, now_ts: float) -> pd.DataFrame:
     """Per day and local hour: tickets issued (arrivals) and the average number of windows
     open in that hour (open seconds / 3600; paused time does not count)."""
     qf = _queue_filter("issue_queue", scope)
-    return wh.query(f"""
+    return wh.query(
+        f"""
     WITH arr AS (
         SELECT service_date, issued_hour AS hour, COUNT(*) AS arrivals
         FROM tickets WHERE service_date BETWEEN $start AND $end {qf}
@@ -421,7 +513,9 @@ def arrivals_by_hour(wh: HallWarehouse, scope: Scope, now_ts: float) -> pd.DataF
            COALESCE(a.arrivals, 0) AS arrivals, COALESCE(o.open_windows, 0) AS open_windows
     FROM arr a FULL OUTER JOIN opened o ON a.service_date = o.service_date AND a.hour = o.hour
     ORDER BY 1, 2
-    """, scope.params())
+    """,
+        scope.params(),
+    )
 
 
 # ====================================================================== periods (queues)
@@ -430,7 +524,8 @@ def arrivals_by_hour(wh: HallWarehouse, scope: Scope, now_ts: float) -> pd.DataF
 def queue_period(wh: HallWarehouse, scope: Scope) -> pd.DataFrame:
     """Per configured queue over the scope: issued, served, no-show, waits, service time."""
     qf = _queue_filter("q.code", scope)
-    return wh.query(f"""
+    return wh.query(
+        f"""
     WITH t AS (SELECT * FROM tickets WHERE service_date BETWEEN $start AND $end),
     issued AS (SELECT issue_queue AS queue, COUNT(*) AS issued FROM t GROUP BY 1),
     closed AS (SELECT queue, COUNT(*) FILTER (WHERE state = 'done') AS served,
@@ -450,14 +545,17 @@ def queue_period(wh: HallWarehouse, scope: Scope) -> pd.DataFrame:
     LEFT JOIN svc s ON s.queue = q.code
     WHERE TRUE {qf}
     ORDER BY q.ord
-    """, scope.params())
+    """,
+        scope.params(),
+    )
 
 
 def daily_flow(wh: HallWarehouse, scope: Scope) -> pd.DataFrame:
     """Per day: issued, served, no-show and average wait (trend lines)."""
     qt = _queue_filter("issue_queue", scope)
     qc = _queue_filter("queue", scope)
-    return wh.query(f"""
+    return wh.query(
+        f"""
     WITH t AS (SELECT * FROM tickets WHERE service_date BETWEEN $start AND $end),
     i AS (SELECT service_date, COUNT(*) AS issued FROM t WHERE TRUE {qt} GROUP BY 1),
     c AS (SELECT service_date, COUNT(*) FILTER (WHERE state = 'done') AS served,
@@ -470,7 +568,9 @@ def daily_flow(wh: HallWarehouse, scope: Scope) -> pd.DataFrame:
            w.avg_wait_s
     FROM i LEFT JOIN c USING (service_date) LEFT JOIN w USING (service_date)
     ORDER BY 1
-    """, scope.params())
+    """,
+        scope.params(),
+    )
 
 
 def month_bounds(month: str) -> tuple[date, date]:
@@ -488,9 +588,18 @@ def months_with_data(wh: HallWarehouse) -> list[str]:
 # ====================================================================== cases (办件)
 # docs/data-model.md; domain rules §2 (cases) and §3 (working days)
 
-CASE_STATE_LABELS = {"materials_requested": "待补正", "accepted": "已受理", "in_review": "审核中",
-                     "suspended": "中止", "decided": "已办结", "completed": "已出件", "rejected": "不予受理",
-                     "in_parts": "一件事办理中", "waiting_for_input": "等待前序事项", "withdrawn": "已终止"}
+CASE_STATE_LABELS = {
+    "materials_requested": "待补正",
+    "accepted": "已受理",
+    "in_review": "审核中",
+    "suspended": "中止",
+    "decided": "已办结",
+    "completed": "已出件",
+    "rejected": "不予受理",
+    "in_parts": "一件事办理中",
+    "waiting_for_input": "等待前序事项",
+    "withdrawn": "已终止",
+}
 
 
 # Honest on-time rates (docs/rules.md R9): an item still open past its due counts as late.
@@ -524,7 +633,9 @@ def case_summary(wh: HallWarehouse, scope: Scope, now: datetime, due_soon_hours:
     """``now`` in the hall's timezone (its date is the hall's today)."""
     df = _text_filter("department", scope.departments)
     now_ts, today = now.timestamp(), now.date()
-    row = wh.execute(f"""
+    row = (
+        wh.execute(
+            f"""
     SELECT
         COUNT(*) FILTER (WHERE service_date BETWEEN $start AND $end),
         COUNT(*) FILTER (WHERE accepted_date BETWEEN $start AND $end),
@@ -538,13 +649,25 @@ def case_summary(wh: HallWarehouse, scope: Scope, now: datetime, due_soon_hours:
                          AND state NOT IN ('completed', 'rejected') AND deficiency_promised_date < $today),
         COUNT(*) FILTER (WHERE {OPEN_LATE_CASE})
     FROM cases WHERE TRUE {df}
-    """, {**scope.params(), "now": now_ts, "soon": due_soon_hours * 3600.0, "today": today.isoformat()}).fetchone()
+    """,
+            {**scope.params(), "now": now_ts, "soon": due_soon_hours * 3600.0, "today": today.isoformat()},
+        ).fetchone()
+        or NO_ROW
+    )
     received, accepted, decided, on_time, instant, one_window, overdue, soon, deficiency, late = row
     return CaseSummary(
-        received=received, accepted=accepted, decided=decided, decided_on_time=on_time, open_late=late,
-        on_time_rate=_ratio(on_time, decided + late), instant=instant,
-        instant_share=instant / accepted if accepted else None, one_window=one_window,
-        one_window_rate=one_window / accepted if accepted else None, overdue=overdue, due_soon=soon,
+        received=received,
+        accepted=accepted,
+        decided=decided,
+        decided_on_time=on_time,
+        open_late=late,
+        on_time_rate=_ratio(on_time, decided + late),
+        instant=instant,
+        instant_share=instant / accepted if accepted else None,
+        one_window=one_window,
+        one_window_rate=one_window / accepted if accepted else None,
+        overdue=overdue,
+        due_soon=soon,
         deficiency_overdue=deficiency,
     )
 
@@ -553,7 +676,9 @@ def case_flow(wh: HallWarehouse, scope: Scope) -> pd.DataFrame:
     """Cases created in the period by where they are now, as flows for a Sankey: columns
     source, target, value (stage names in Chinese)."""
     df = _text_filter("department", scope.departments)
-    row = wh.execute(f"""
+    row = (
+        wh.execute(
+            f"""
     SELECT COUNT(*) AS received,
            COUNT(*) FILTER (WHERE state = 'materials_requested') AS waiting_materials,
            COUNT(*) FILTER (WHERE state = 'rejected') AS rejected,
@@ -565,23 +690,46 @@ def case_flow(wh: HallWarehouse, scope: Scope) -> pd.DataFrame:
            COUNT(*) FILTER (WHERE decided_ts IS NOT NULL AND delivered_ts IS NULL) AS to_deliver,
            COUNT(*) FILTER (WHERE delivered_ts IS NOT NULL) AS delivered
     FROM cases WHERE service_date BETWEEN $start AND $end {df}
-    """, scope.params()).fetchone()
-    (received, waiting, rejected, accepted, in_progress, suspended, approved, disapproved,
-     to_deliver, delivered) = row
+    """,
+            scope.params(),
+        ).fetchone()
+        or NO_ROW
+    )
+    (
+        received,
+        waiting,
+        rejected,
+        accepted,
+        in_progress,
+        suspended,
+        approved,
+        disapproved,
+        to_deliver,
+        delivered,
+    ) = row
     flows = [
-        ("收件", "受理", accepted), ("收件", "待补正", waiting), ("收件", "不予受理", rejected),
-        ("受理", "办理中", in_progress), ("受理", "中止(特别程序)", suspended),
-        ("受理", "办结·准予", approved), ("受理", "办结·不予许可", disapproved),
-        ("办结·准予", "已出件", None), ("办结·准予", "待出件", None),
-        ("办结·不予许可", "已出件", None), ("办结·不予许可", "待出件", None),
+        ("收件", "受理", accepted),
+        ("收件", "待补正", waiting),
+        ("收件", "不予受理", rejected),
+        ("受理", "办理中", in_progress),
+        ("受理", "中止(特别程序)", suspended),
+        ("受理", "办结·准予", approved),
+        ("受理", "办结·不予许可", disapproved),
+        ("办结·准予", "已出件", None),
+        ("办结·准予", "待出件", None),
+        ("办结·不予许可", "已出件", None),
+        ("办结·不予许可", "待出件", None),
     ]
     # split delivery by decision
-    dd = wh.execute(f"""
+    dd = wh.execute(
+        f"""
     SELECT decision = 'approved' AS ok, COUNT(*) FILTER (WHERE delivered_ts IS NOT NULL),
            COUNT(*) FILTER (WHERE delivered_ts IS NULL)
     FROM cases WHERE service_date BETWEEN $start AND $end AND decided_ts IS NOT NULL {df}
     GROUP BY 1
-    """, scope.params()).fetchall()
+    """,
+        scope.params(),
+    ).fetchall()
     split = {bool(ok): (d, n) for ok, d, n in dd}
     out = []
     for src, dst, value in flows:
@@ -597,14 +745,21 @@ def case_flow(wh: HallWarehouse, scope: Scope) -> pd.DataFrame:
     return frame
 
 
-def case_lists(wh: HallWarehouse, scope: Scope, now_ts: float, due_soon_hours: int,
-               calendar: Any | None = None, tz: str = "Asia/Shanghai") -> tuple[pd.DataFrame, pd.DataFrame]:
+def case_lists(
+    wh: HallWarehouse,
+    scope: Scope,
+    now_ts: float,
+    due_soon_hours: int,
+    calendar: Any | None = None,
+    tz: str = "Asia/Shanghai",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(overdue, due soon) cases now, with their owner (the reviewer in back office, else who
     accepted it) and, for overdue ones, the working days over (domain rules §3)."""
     from zoneinfo import ZoneInfo
 
     df = _text_filter("department", scope.departments)
-    rows = wh.query(f"""
+    rows = wh.query(
+        f"""
     SELECT receipt_no, matter_name, department, case_type, state, promised_working_days,
            COALESCE(NULLIF(reviewer, ''), NULLIF(accepted_by_name, ''), accepted_by) AS owner,
            accepted_ts, due_ts, extension_days, provisional,
@@ -612,7 +767,9 @@ def case_lists(wh: HallWarehouse, scope: Scope, now_ts: float, due_soon_hours: i
     FROM cases
     WHERE state IN ('accepted', 'in_review') AND due_ts < $now + $soon {df}
     ORDER BY due_ts
-    """, {"now": now_ts, "soon": due_soon_hours * 3600.0})
+    """,
+        {"now": now_ts, "soon": due_soon_hours * 3600.0},
+    )
     zone = ZoneInfo(tz)
     today = datetime.fromtimestamp(now_ts, zone).date()
     if calendar is None:
@@ -632,7 +789,8 @@ def case_lists(wh: HallWarehouse, scope: Scope, now_ts: float, due_soon_hours: i
 
 def cases_by_department(wh: HallWarehouse, scope: Scope, now_ts: float) -> pd.DataFrame:
     df = _text_filter("department", scope.departments)
-    return wh.query(f"""
+    return wh.query(
+        f"""
     SELECT department,
            COUNT(*) FILTER (WHERE service_date BETWEEN $start AND $end) AS received,
            COUNT(*) FILTER (WHERE accepted_date BETWEEN $start AND $end) AS accepted,
@@ -646,8 +804,12 @@ def cases_by_department(wh: HallWarehouse, scope: Scope, now_ts: float) -> pd.Da
     GROUP BY department
     HAVING received + decided + overdue > 0
     ORDER BY received DESC
-    """, {**scope.params(), "now": now_ts}).assign(
-        on_time_rate=lambda d: d["on_time"] / (d["decided"] + d["open_late"]).where(d["decided"] + d["open_late"] > 0),
+    """,
+        {**scope.params(), "now": now_ts},
+    ).assign(
+        on_time_rate=lambda d: (
+            d["on_time"] / (d["decided"] + d["open_late"]).where(d["decided"] + d["open_late"] > 0)
+        ),
         instant_share=lambda d: d["instant"] / d["accepted"].where(d["accepted"] > 0),
         one_window_rate=lambda d: d["one_window"] / d["accepted"].where(d["accepted"] > 0),
     )
@@ -694,18 +856,32 @@ def rating_summary(wh: HallWarehouse, scope: Scope, now_ts: float) -> RatingSumm
     dw = _text_filter("c.department", scope.departments)
     do = _text_filter("owner_department", scope.departments)
     p = {**scope.params(), "now": now_ts}
-    r = wh.execute(f"""
+    r = (
+        wh.execute(
+            f"""
     SELECT COUNT(*), COUNT(*) FILTER (WHERE score >= 4), COUNT(*) FILTER (WHERE score <= 2)
     FROM ratings WHERE service_date BETWEEN $start AND $end AND {_COUNTED} {dr}
-    """, p).fetchone()
-    u = wh.execute(f"""
+    """,
+            p,
+        ).fetchone()
+        or NO_ROW
+    )
+    u = (
+        wh.execute(
+            f"""
     SELECT COUNT(*), COUNT(*) FILTER (WHERE NOT EXISTS (
                SELECT 1 FROM ratings r WHERE r.ticket = t.id AND r.follow_up_of IS NULL
                    AND r.service_date >= $start))  -- a rating never comes before its service
     FROM tickets t LEFT JOIN window_cfg c ON c.number = t.win
     WHERE t.service_date BETWEEN $start AND $end AND t.state = 'done' {dw}
-    """, p).fetchone()
-    x = wh.execute(f"""
+    """,
+            p,
+        ).fetchone()
+        or NO_ROW
+    )
+    x = (
+        wh.execute(
+            f"""
     SELECT COUNT(*),
            COUNT(*) FILTER (WHERE contacted_ts IS NOT NULL OR closed_ts IS NOT NULL),
            COUNT(*) FILTER (WHERE outcome = 'rectified' AND revisit_ts IS NOT NULL),
@@ -715,41 +891,73 @@ def rating_summary(wh: HallWarehouse, scope: Scope, now_ts: float) -> RatingSumm
            COUNT(*) FILTER (WHERE {CONTACT_LATE_OPEN}), COUNT(*) FILTER (WHERE {RECTIFY_LATE_OPEN})
     FROM rectifications
     WHERE opened_date BETWEEN $start AND $end AND outcome IS DISTINCT FROM 'appeal_upheld' {do}
-    """, p).fetchone()
-    o = wh.execute(f"""
+    """,
+            p,
+        ).fetchone()
+        or NO_ROW
+    )
+    o = (
+        wh.execute(
+            f"""
     SELECT COUNT(*) FILTER (WHERE state = 'open' AND contact_due_ts < $now),
            COUNT(*) FILTER (WHERE state IN ('open', 'contacted') AND rectify_due_ts < $now)
     FROM rectifications WHERE TRUE {do}
-    """, p).fetchone()
+    """,
+            p,
+        ).fetchone()
+        or NO_ROW
+    )
     return RatingSummary(
-        rated=r[0], good=r[1], bad=r[2], good_rate=_ratio(r[1], r[0]), bad_rate=_ratio(r[2], r[0]),
-        served=u[0], unrated=u[1], unrated_rate=_ratio(u[1], u[0]),
-        rectifications=x[0], replied=x[1], reply_rate=_ratio(x[1], x[0]), revisited=x[2],
-        revisit_rate=_ratio(x[2], x[0]), satisfied=x[3], satisfied_rate=_ratio(x[3], x[2]),
-        contact_on_time_rate=_ratio(x[4], x[5] + x[8]), rectify_on_time_rate=_ratio(x[6], x[7] + x[9]),
-        contact_overdue=o[0], rectify_overdue=o[1], contact_late_open=x[8], rectify_late_open=x[9],
+        rated=r[0],
+        good=r[1],
+        bad=r[2],
+        good_rate=_ratio(r[1], r[0]),
+        bad_rate=_ratio(r[2], r[0]),
+        served=u[0],
+        unrated=u[1],
+        unrated_rate=_ratio(u[1], u[0]),
+        rectifications=x[0],
+        replied=x[1],
+        reply_rate=_ratio(x[1], x[0]),
+        revisited=x[2],
+        revisit_rate=_ratio(x[2], x[0]),
+        satisfied=x[3],
+        satisfied_rate=_ratio(x[3], x[2]),
+        contact_on_time_rate=_ratio(x[4], x[5] + x[8]),
+        rectify_on_time_rate=_ratio(x[6], x[7] + x[9]),
+        contact_overdue=o[0],
+        rectify_overdue=o[1],
+        contact_late_open=x[8],
+        rectify_late_open=x[9],
     )
 
 
 def rating_distribution(wh: HallWarehouse, scope: Scope) -> pd.DataFrame:
     """Counted ratings per score 5..1 (columns score, ratings)."""
     dr = _text_filter("r.department", scope.departments)
-    df = wh.query(f"""
+    df = wh.query(
+        f"""
     SELECT s.score, COUNT(r.id) AS ratings
     FROM (SELECT UNNEST([5, 4, 3, 2, 1]) AS score) s
     LEFT JOIN ratings r ON r.score = s.score AND r.service_date BETWEEN $start AND $end
         AND {_COUNTED_R} {dr}
     GROUP BY s.score ORDER BY s.score DESC
-    """, scope.params())
+    """,
+        scope.params(),
+    )
     return df
 
 
 def ratings_by(wh: HallWarehouse, scope: Scope, by: str, now_ts: float) -> pd.DataFrame:
     """好差评 figures per department, window or staff member (``by``)."""
-    key = {"department": ("r.department", "x.owner_department"), "window": ("r.win", "x.win"),
-           "staff": ("r.staff", "x.owner_staff")}[by]
+    key = {
+        "department": ("r.department", "x.owner_department"),
+        "window": ("r.win", "x.win"),
+        "staff": ("r.staff", "x.owner_staff"),
+    }[by]
     dr = _text_filter("r.department", scope.departments)
-    out = wh.query(f"""
+    out = wh.query(
+        f"""
     WITH r AS (
         SELECT {key[0]} AS k, any_value(r.staff_name) AS staff_name, COUNT(*) AS rated,
                COUNT(*) FILTER (WHERE score >= 4) AS good, COUNT(*) FILTER (WHERE score <= 2) AS bad,
@@ -777,7 +985,9 @@ def ratings_by(wh: HallWarehouse, scope: Scope, by: str, now_ts: float) -> pd.Da
            x.rectify_n + x.rectify_late AS rectify_n, COALESCE(x.overdue, 0) AS overdue
     FROM r FULL OUTER JOIN x ON r.k = x.k
     ORDER BY rated DESC
-    """, {**scope.params(), "now": now_ts})
+    """,
+        {**scope.params(), "now": now_ts},
+    )
     out["good_rate"] = out["good"] / out["rated"].where(out["rated"] > 0)
     out["bad_rate"] = out["bad"] / out["rated"].where(out["rated"] > 0)
     out["contact_on_time_rate"] = out["contact_on_time"] / out["contact_n"].where(out["contact_n"] > 0)
@@ -785,10 +995,19 @@ def ratings_by(wh: HallWarehouse, scope: Scope, by: str, now_ts: float) -> pd.Da
     return out
 
 
-RECT_STATE_LABELS = {"open": "待联系", "contacted": "已联系", "rectified": "已整改", "appealed": "申诉中",
-                     "closed": "已办结"}
-RECT_OUTCOME_LABELS = {"rectified": "整改回访", "on_the_spot": "当场解决", "explained": "解释说明",
-                       "appeal_upheld": "申诉成立"}
+RECT_STATE_LABELS = {
+    "open": "待联系",
+    "contacted": "已联系",
+    "rectified": "已整改",
+    "appealed": "申诉中",
+    "closed": "已办结",
+}
+RECT_OUTCOME_LABELS = {
+    "rectified": "整改回访",
+    "on_the_spot": "当场解决",
+    "explained": "解释说明",
+    "appeal_upheld": "申诉成立",
+}
 
 
 def rectification_table(wh: HallWarehouse, scope: Scope, now_ts: float, due_soon_hours: int) -> pd.DataFrame:
@@ -796,7 +1015,8 @@ def rectification_table(wh: HallWarehouse, scope: Scope, now_ts: float, due_soon
     instants, status and overdue / due-soon marks (domain rules §4: contact within 1 working
     day, rectify within 2, config)."""
     do = _text_filter("x.owner_department", scope.departments)
-    return wh.query(f"""
+    return wh.query(
+        f"""
     SELECT x.id, x.rating_id, r.ticket_number, x.win, x.owner_department, x.owner_staff_name, r.score,
            r.matter_name, r.text, x.state, x.outcome, x.opened_ts, x.contact_due_ts, x.contacted_ts,
            x.rectify_due_ts, x.rectified_ts, x.closed_ts, x.revisit_satisfaction,
@@ -808,4 +1028,6 @@ def rectification_table(wh: HallWarehouse, scope: Scope, now_ts: float, due_soon
     FROM rectifications x LEFT JOIN ratings r ON r.id = x.rating_id
     WHERE (x.opened_date BETWEEN $start AND $end OR x.state NOT IN ('closed')) {do}
     ORDER BY (x.state = 'closed'), x.rectify_due_ts
-    """, {**scope.params(), "now": now_ts, "soon": due_soon_hours * 3600.0})
+    """,
+        {**scope.params(), "now": now_ts, "soon": due_soon_hours * 3600.0},
+    )

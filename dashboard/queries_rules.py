@@ -19,7 +19,7 @@ from queue_server.matter_promises import MatterPromise
 from queue_server.matters import Matter
 
 from .data import HallWarehouse
-from .queries import Scope, _text_filter
+from .queries import NO_ROW, Scope, _text_filter
 
 ONE_WINDOW_GOALS = (0.50, 0.70)  # seed 002: 50% (2018), 70% (2019) of 政务服务事项 through 一窗
 IN_HALL_GOAL = 0.70  # seed 002: 进驻比例 >= 70%
@@ -30,7 +30,8 @@ def case_visits(wh: HallWarehouse, scope: Scope) -> pd.DataFrame:
     """Cases completed (出件) in the period with their visits: receipt_no, matter_code,
     matter_name, department, visits, visit_days (the days, comma-separated)."""
     df = _text_filter("department", scope.departments)
-    return wh.query(f"""
+    return wh.query(
+        f"""
     WITH d AS (
         SELECT receipt_no, matter_code, matter_name, department, service_date AS day FROM cases
         WHERE state = 'completed' AND delivered_date BETWEEN $start AND $end {df}
@@ -45,7 +46,9 @@ def case_visits(wh: HallWarehouse, scope: Scope) -> pd.DataFrame:
            any_value(department) AS department, COUNT(DISTINCT day) AS visits,
            string_agg(DISTINCT CAST(day AS VARCHAR), ', ' ORDER BY CAST(day AS VARCHAR)) AS visit_days
     FROM d GROUP BY receipt_no ORDER BY receipt_no
-    """, scope.params())
+    """,
+        scope.params(),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,10 +77,14 @@ def visit_figures(visits: pd.DataFrame, promises: Sequence[MatterPromise]) -> Vi
         return g.sort_values(["rate", "promised"], ascending=[True, False]).reset_index(drop=True)
 
     kept = int(v["kept"].sum())
-    return VisitFigures(promised=len(v), kept=kept, rate=kept / len(v) if len(v) else None,
-                        by_matter=rates(["matter_code", "matter_name", "promise"]),
-                        by_department=rates(["department"]),
-                        broken=v[~v["kept"]].reset_index(drop=True))
+    return VisitFigures(
+        promised=len(v),
+        kept=kept,
+        rate=kept / len(v) if len(v) else None,
+        by_matter=rates(["matter_code", "matter_name", "promise"]),
+        by_department=rates(["department"]),
+        broken=v[~v["kept"]].reset_index(drop=True),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,17 +104,34 @@ def matter_figures(matters: Sequence[Matter], promises: Sequence[MatterPromise])
     in_hall = sum(p.in_hall for p in promises)
     online = sum(p.online for p in promises)
     one = sum(m.one_window for m in matters)
-    return MatterFigures(catalogue=n, in_hall=in_hall, in_hall_rate=in_hall / n if n else None, online=online,
-                         online_rate=online / n if n else None, hall_matters=len(matters), one_window=one,
-                         one_window_rate=one / len(matters) if matters else None)
+    return MatterFigures(
+        catalogue=n,
+        in_hall=in_hall,
+        in_hall_rate=in_hall / n if n else None,
+        online=online,
+        online_rate=online / n if n else None,
+        hall_matters=len(matters),
+        one_window=one,
+        one_window_rate=one / len(matters) if matters else None,
+    )
 
 
 # ---------------------------------------------------------------------- complaints
 
-COMPLAINT_STATE_LABELS = {"received": "待分办", "assigned": "已分办", "handled": "已处理", "replied": "已回复",
-                          "closed": "已办结"}
-CHANNEL_LABELS = {"onsite": "现场", "phone": "电话", "hotline_12345": "12345转办", "rating": "好差评",
-                  "unresolved": "办不成事"}
+COMPLAINT_STATE_LABELS = {
+    "received": "待分办",
+    "assigned": "已分办",
+    "handled": "已处理",
+    "replied": "已回复",
+    "closed": "已办结",
+}
+CHANNEL_LABELS = {
+    "onsite": "现场",
+    "phone": "电话",
+    "hotline_12345": "12345转办",
+    "rating": "好差评",
+    "unresolved": "办不成事",
+}
 _OPEN = "state IN ('received', 'assigned', 'handled')"
 
 
@@ -127,35 +151,56 @@ class ComplaintSummary:
 def complaint_summary(wh: HallWarehouse, scope: Scope, now_ts: float) -> ComplaintSummary:
     do = _text_filter("owner_department", scope.departments)
     p: dict[str, Any] = {**scope.params(), "now": now_ts}
-    r = wh.execute(f"""
+    r = (
+        wh.execute(
+            f"""
     SELECT COUNT(*), COUNT(replied_ts), COUNT(*) FILTER (WHERE reply_on_time = 1),
            COUNT(*) FILTER (WHERE {_OPEN} AND due_ts < $now),
            COUNT(*) FILTER (WHERE satisfaction >= 4), COUNT(closed_ts)
     FROM complaints WHERE received_date BETWEEN $start AND $end {do}
-    """, p).fetchone()
-    overdue = wh.scalar(f"SELECT COUNT(*) FROM complaints WHERE {_OPEN} AND due_ts < $now {do}", {"now": now_ts})
+    """,
+            p,
+        ).fetchone()
+        or NO_ROW
+    )
+    overdue = wh.scalar(
+        f"SELECT COUNT(*) FROM complaints WHERE {_OPEN} AND due_ts < $now {do}", {"now": now_ts}
+    )
     received, replied, on_time, late, satisfied, closed = r
-    return ComplaintSummary(received=received, replied=replied, replied_on_time=on_time, open_late=late,
-                            on_time_rate=on_time / (replied + late) if replied + late else None,
-                            overdue=overdue or 0, satisfied=satisfied, closed=closed,
-                            satisfied_rate=satisfied / closed if closed else None)
+    return ComplaintSummary(
+        received=received,
+        replied=replied,
+        replied_on_time=on_time,
+        open_late=late,
+        on_time_rate=on_time / (replied + late) if replied + late else None,
+        overdue=overdue or 0,
+        satisfied=satisfied,
+        closed=closed,
+        satisfied_rate=satisfied / closed if closed else None,
+    )
 
 
 def complaint_table(wh: HallWarehouse, scope: Scope, now_ts: float) -> pd.DataFrame:
     """Complaints received in the period and every open one, overdue first (no personal data)."""
     do = _text_filter("owner_department", scope.departments)
-    return wh.query(f"""
+    return wh.query(
+        f"""
     SELECT id, channel, category, state, received_ts, due_ts, responsible, owner_department, hotline_ref,
            reassignments, reminders, satisfaction, ({_OPEN} AND due_ts < $now) AS overdue
     FROM complaints WHERE (received_date BETWEEN $start AND $end OR {_OPEN}) {do}
     ORDER BY overdue DESC, ({_OPEN}) DESC, due_ts
-    """, {**scope.params(), "now": now_ts})
+    """,
+        {**scope.params(), "now": now_ts},
+    )
 
 
 def complaints_by_channel(wh: HallWarehouse, scope: Scope) -> pd.DataFrame:
     do = _text_filter("owner_department", scope.departments)
-    return wh.query(f"""
+    return wh.query(
+        f"""
     SELECT channel, COUNT(*) AS received, COUNT(*) FILTER (WHERE responsible = 'management') AS management,
            COUNT(*) FILTER (WHERE responsible = 'department') AS department
     FROM complaints WHERE received_date BETWEEN $start AND $end {do} GROUP BY channel ORDER BY received DESC
-    """, scope.params())
+    """,
+        scope.params(),
+    )

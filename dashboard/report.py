@@ -75,14 +75,21 @@ def build_month_report(wh: HallWarehouse, config: HallConfig, month: str, now: d
     win = q.window_activity(wh, scope, now_ts, base=act)
     open_s = float(win["open_s"].sum())
     add("窗口开放时长", _r(open_s / 3600), "小时", "窗口处于开放状态的时长合计(不含暂停)")
-    add("窗口空闲占比", _pct(win["idle_s"].sum() / open_s if open_s else None), "%", "开放且柜台无人的时长 ÷ 开放时长")
+    add(
+        "窗口空闲占比",
+        _pct(win["idle_s"].sum() / open_s if open_s else None),
+        "%",
+        "开放且柜台无人的时长 ÷ 开放时长",
+    )
     add("窗口暂停时长", _r(float(win["paused_s"].sum()) / 3600), "小时", "窗口暂停时长合计")
 
     c = q.case_summary(wh, scope, now, config.rules.due_soon_hours)
     add("收件量", c.received, "件", "当月创建的办件(受理、不予受理、补正告知)")
     add("受理量", c.accepted, "件", "当月受理(含容缺受理)的办件")
     add("办结量(办件)", c.decided, "件", "当月作出决定的办件")
-    add("按时办结率", _pct(c.on_time_rate), "%", "按时办结 ÷ (当月办结 + 仍在办且已超期);超期未办结的计为超时")
+    add(
+        "按时办结率", _pct(c.on_time_rate), "%", "按时办结 ÷ (当月办结 + 仍在办且已超期);超期未办结的计为超时"
+    )
     add("即办件占比", _pct(c.instant_share), "%", "当月受理件中即办件的比例")
     add("一窗受理率", _pct(c.one_window_rate), "%", "当月受理件中经“一窗”受理事项的比例(目标 ≥ 70%)")
     add("超期件(报表生成时)", c.overdue, "件", "未办结、未中止且已过承诺时限的办件")
@@ -100,52 +107,132 @@ def build_month_report(wh: HallWarehouse, config: HallConfig, month: str, now: d
     add("按时整改率", _pct(r.rectify_on_time_rate), "%", "按时整改 ÷ (已整改 + 未整改且已超时限)")
 
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-    report = Report(hall_name=config.name, hall_code=config.code, month=month, start=start, end=end,
-                    generated_at=now, summary=summary)
+    report = Report(
+        hall_name=config.name,
+        hall_code=config.code,
+        month=month,
+        start=start,
+        end=end,
+        generated_at=now,
+        summary=summary,
+    )
 
     qp = q.queue_period(wh, scope)
     report.frames["queues"] = qp
-    report.sections.append(("分队列", pd.DataFrame({
-        "队列": qp["queue"], "名称": qp["name"], "类别": qp["kind"], "部门": qp["department"],
-        "取号": qp["issued"], "办结": qp["served"], theme.FINAL_NO_SHOW: qp["no_show"],
-        "平均等候(分钟)": (qp["avg_wait_s"] / 60).round(1), "等候90%分位(分钟)": (qp["p90_wait_s"] / 60).round(1),
-        "平均办理(分钟)": (qp["avg_service_s"] / 60).round(1),
-    })))
-    report.sections.append(("分窗口", pd.DataFrame({
-        "窗口": win["window"], "名称": win["name"], "部门": win["department"], "办结": win["served"],
-        theme.NO_SHOW_EVENTS: win["no_show"], "平均办理(分钟)": (win["avg_service_s"] / 60).round(1),
-        "开放(小时)": (win["open_s"] / 3600).round(1), "服务(小时)": (win["busy_s"] / 3600).round(1),
-        "空闲(小时)": (win["idle_s"] / 3600).round(1), "暂停(小时)": (win["paused_s"] / 3600).round(1),
-    })))
+    report.sections.append(
+        (
+            "分队列",
+            pd.DataFrame(
+                {
+                    "队列": qp["queue"],
+                    "名称": qp["name"],
+                    "类别": qp["kind"],
+                    "部门": qp["department"],
+                    "取号": qp["issued"],
+                    "办结": qp["served"],
+                    theme.FINAL_NO_SHOW: qp["no_show"],
+                    "平均等候(分钟)": (qp["avg_wait_s"] / 60).round(1),
+                    "等候90%分位(分钟)": (qp["p90_wait_s"] / 60).round(1),
+                    "平均办理(分钟)": (qp["avg_service_s"] / 60).round(1),
+                }
+            ),
+        )
+    )
+    report.sections.append(
+        (
+            "分窗口",
+            pd.DataFrame(
+                {
+                    "窗口": win["window"],
+                    "名称": win["name"],
+                    "部门": win["department"],
+                    "办结": win["served"],
+                    theme.NO_SHOW_EVENTS: win["no_show"],
+                    "平均办理(分钟)": (win["avg_service_s"] / 60).round(1),
+                    "开放(小时)": (win["open_s"] / 3600).round(1),
+                    "服务(小时)": (win["busy_s"] / 3600).round(1),
+                    "空闲(小时)": (win["idle_s"] / 3600).round(1),
+                    "暂停(小时)": (win["paused_s"] / 3600).round(1),
+                }
+            ),
+        )
+    )
     st = q.staff_activity(wh, scope, now_ts, base=act)
-    report.sections.append(("分人员", pd.DataFrame({
-        "姓名": st["staff_name"], "账号": st["staff"], "窗口": st["windows"], "办结": st["served"],
-        "平均办理(分钟)": (st["avg_service_s"] / 60).round(1), "开放(小时)": (st["open_s"] / 3600).round(1),
-        "空闲(小时)": (st["idle_s"] / 3600).round(1), "暂停(小时)": (st["paused_s"] / 3600).round(1),
-    })))
+    report.sections.append(
+        (
+            "分人员",
+            pd.DataFrame(
+                {
+                    "姓名": st["staff_name"],
+                    "账号": st["staff"],
+                    "窗口": st["windows"],
+                    "办结": st["served"],
+                    "平均办理(分钟)": (st["avg_service_s"] / 60).round(1),
+                    "开放(小时)": (st["open_s"] / 3600).round(1),
+                    "空闲(小时)": (st["idle_s"] / 3600).round(1),
+                    "暂停(小时)": (st["paused_s"] / 3600).round(1),
+                }
+            ),
+        )
+    )
     daily = q.daily_flow(wh, scope)
     report.frames["daily"] = daily
-    report.sections.append(("每日", pd.DataFrame({
-        "日期": pd.to_datetime(daily["service_date"]).dt.strftime("%Y-%m-%d"),
-        "取号": daily["issued"], "办结": daily["served"], theme.FINAL_NO_SHOW: daily["no_show"],
-        "平均等候(分钟)": (daily["avg_wait_s"] / 60).round(1),
-    })))
+    report.sections.append(
+        (
+            "每日",
+            pd.DataFrame(
+                {
+                    "日期": pd.to_datetime(daily["service_date"]).dt.strftime("%Y-%m-%d"),
+                    "取号": daily["issued"],
+                    "办结": daily["served"],
+                    theme.FINAL_NO_SHOW: daily["no_show"],
+                    "平均等候(分钟)": (daily["avg_wait_s"] / 60).round(1),
+                }
+            ),
+        )
+    )
     cd = q.cases_by_department(wh, scope, now_ts)
-    report.sections.append(("办件分部门", pd.DataFrame({
-        "部门": cd["department"], "收件": cd["received"], "受理": cd["accepted"], "办结": cd["decided"],
-        "按时办结率(%)": (cd["on_time_rate"] * 100).round(1), "即办件占比(%)": (cd["instant_share"] * 100).round(1),
-        "一窗受理率(%)": (cd["one_window_rate"] * 100).round(1), "超期(当前)": cd["overdue"],
-    })))
-    for by, title, key in (("department", "好差评分部门", "部门"), ("window", "好差评分窗口", "窗口"),
-                           ("staff", "好差评分人员", "人员")):
+    report.sections.append(
+        (
+            "办件分部门",
+            pd.DataFrame(
+                {
+                    "部门": cd["department"],
+                    "收件": cd["received"],
+                    "受理": cd["accepted"],
+                    "办结": cd["decided"],
+                    "按时办结率(%)": (cd["on_time_rate"] * 100).round(1),
+                    "即办件占比(%)": (cd["instant_share"] * 100).round(1),
+                    "一窗受理率(%)": (cd["one_window_rate"] * 100).round(1),
+                    "超期(当前)": cd["overdue"],
+                }
+            ),
+        )
+    )
+    for by, title, key in (
+        ("department", "好差评分部门", "部门"),
+        ("window", "好差评分窗口", "窗口"),
+        ("staff", "好差评分人员", "人员"),
+    ):
         rb = q.ratings_by(wh, scope, by, now_ts)
         label = rb["staff_name"].fillna(rb["k"]) if by == "staff" else rb["k"]
-        report.sections.append((title, pd.DataFrame({
-            key: label, "评价数": rb["rated"], "好评率(%)": (rb["good_rate"] * 100).round(1),
-            "差评数": rb["bad"], "差评率(%)": (rb["bad_rate"] * 100).round(1),
-            "按时联系率(%)": (rb["contact_on_time_rate"] * 100).round(1),
-            "按时整改率(%)": (rb["rectify_on_time_rate"] * 100).round(1), "超期未整改": rb["overdue"],
-        })))
+        report.sections.append(
+            (
+                title,
+                pd.DataFrame(
+                    {
+                        key: label,
+                        "评价数": rb["rated"],
+                        "好评率(%)": (rb["good_rate"] * 100).round(1),
+                        "差评数": rb["bad"],
+                        "差评率(%)": (rb["bad_rate"] * 100).round(1),
+                        "按时联系率(%)": (rb["contact_on_time_rate"] * 100).round(1),
+                        "按时整改率(%)": (rb["rectify_on_time_rate"] * 100).round(1),
+                        "超期未整改": rb["overdue"],
+                    }
+                ),
+            )
+        )
     return report
 
 
@@ -185,17 +272,24 @@ def _cell(v: object, count: bool = False) -> object:
 def _is_count(title: str, column: pd.Series) -> bool:
     """A column of counts: numbers, all whole, under a header without a unit (units are in
     parentheses: 平均等候(分钟), 好评率(%), 开放(小时))."""
-    return ("(" not in title and pd.api.types.is_numeric_dtype(column)
-            and bool(column.dropna().map(lambda x: float(x).is_integer()).all()))
+    return (
+        "(" not in title
+        and pd.api.types.is_numeric_dtype(column)
+        and bool(column.dropna().map(lambda x: float(x).is_integer()).all())
+    )
 
 
 def export_rows(df: pd.DataFrame) -> list[list[object]]:
     """The rows of a report table as written to the files."""
     if list(df.columns) == SUMMARY_COLUMNS:
-        return [[label, _cell(value, count=unit in COUNT_UNITS), unit, basis]
-                for label, value, unit, basis in df.itertuples(index=False)]
+        return [
+            [label, _cell(value, count=unit in COUNT_UNITS), unit, basis]
+            for label, value, unit, basis in df.itertuples(index=False)
+        ]
     counts = [_is_count(str(c), df[c]) for c in df.columns]
-    return [[_cell(v, count=k) for v, k in zip(row, counts)] for row in df.itertuples(index=False)]
+    return [
+        [_cell(v, count=k) for v, k in zip(row, counts, strict=False)] for row in df.itertuples(index=False)
+    ]
 
 
 def to_csv(report: Report) -> bytes:

@@ -74,7 +74,7 @@ def _missing(value: float | None) -> bool:
 
 
 def fmt_int(value: float | None) -> str:
-    return "—" if _missing(value) else f"{int(round(value)):,}"  # type: ignore[arg-type]
+    return "—" if _missing(value) else f"{round(value):,}"  # type: ignore[arg-type]
 
 
 def fmt_minutes(seconds: float | None) -> str:

@@ -115,8 +115,16 @@ def frame(page_path: str | None) -> Context:
             if page_path == "cases":  # cases name the deciding department as the catalogue does
                 depts = q.case_departments(wh)
             else:
-                depts = sorted({d for d in (*(x.department for x in config.queues),
-                                            *(w.department for w in config.windows)) if d})
+                depts = sorted(
+                    {
+                        d
+                        for d in (
+                            *(x.department for x in config.queues),
+                            *(w.department for w in config.windows),
+                        )
+                        if d
+                    }
+                )
             key = "f_case_departments" if page_path == "cases" else "f_departments"
             kept = [d for d in st.session_state.get(key, []) if d in depts]
             if kept != st.session_state.get(key, []):
@@ -128,11 +136,19 @@ def frame(page_path: str | None) -> Context:
             kept = [c for c in st.session_state.get("f_queues", []) if c in options]
             if kept != st.session_state.get("f_queues", []):
                 st.session_state["f_queues"] = kept
-            queues = tuple(st.multiselect("队列", options, key="f_queues", format_func=lambda code: names.get(code, code),
-                                          placeholder="全部队列"))
+            queues = tuple(
+                st.multiselect(
+                    "队列",
+                    options,
+                    key="f_queues",
+                    format_func=lambda code: names.get(code, code),
+                    placeholder="全部队列",
+                )
+            )
     scope = q.scope_for(config, start, end, departments=departments, queues=queues)
-    ctx = Context(config=config, wh=wh, now=now, today=today, scope=scope,
-                  departments=departments, queues=queues)
+    ctx = Context(
+        config=config, wh=wh, now=now, today=today, scope=scope, departments=departments, queues=queues
+    )
     st.session_state["_hallops_ctx"] = ctx
     return ctx
 
@@ -144,8 +160,13 @@ def _date_filter(wh: HallWarehouse, today: date) -> tuple[date, date]:
     default = (max(first, last - timedelta(days=DEFAULT_DAYS - 1)), last)
     if "f_dates" not in st.session_state:
         st.session_state["f_dates"] = default
-    picked = st.date_input("日期范围", key="f_dates", min_value=min(first, today - timedelta(days=3650)),
-                           max_value=max(last, today), format="YYYY-MM-DD")
+    picked = st.date_input(
+        "日期范围",
+        key="f_dates",
+        min_value=min(first, today - timedelta(days=3650)),
+        max_value=max(last, today),
+        format="YYYY-MM-DD",
+    )
     if isinstance(picked, (tuple, list)):
         if len(picked) == 2:
             return picked[0], picked[1]
@@ -155,16 +176,26 @@ def _date_filter(wh: HallWarehouse, today: date) -> tuple[date, date]:
     return picked, picked
 
 
-def show_table(df: pd.DataFrame, columns: dict[str, str], *, height: int | None = None,
-               key: str | None = None, formats: dict[str, str] | None = None) -> None:
+def show_table(
+    df: pd.DataFrame,
+    columns: dict[str, str],
+    *,
+    height: int | None = None,
+    key: str | None = None,
+    formats: dict[str, str] | None = None,
+) -> None:
     """A DataFrame with Chinese headers: ``columns`` maps source column -> label, in order."""
     view = df[[c for c in columns if c in df.columns]].rename(columns=columns)
     config: dict[str, Any] = {}
     for src, fmt in (formats or {}).items():
         if src in columns:
             config[columns[src]] = st.column_config.NumberColumn(format=fmt)
-    kwargs: dict[str, Any] = {"hide_index": True, "width": "stretch", "column_config": config,
-              "height": height if height is not None else ("content" if len(view) <= CONTENT_ROWS else "auto")}
+    kwargs: dict[str, Any] = {
+        "hide_index": True,
+        "width": "stretch",
+        "column_config": config,
+        "height": height if height is not None else ("content" if len(view) <= CONTENT_ROWS else "auto"),
+    }
     if key is not None:
         kwargs["key"] = key
     st.dataframe(view, **kwargs)

@@ -39,7 +39,9 @@ class MatterPromise:
         return max(VISIT_PROMISES[self.visit_promise], 1)
 
 
-def load_promises(path: Path | None = None, *, hall_codes: Iterable[str] | None = None) -> list[MatterPromise]:
+def load_promises(
+    path: Path | None = None, *, hall_codes: Iterable[str] | None = None
+) -> list[MatterPromise]:
     """Read and check the file; with ``hall_codes`` (the codes of ``matters.csv``) also check
     every hall matter has its row and is ``in_hall = yes``."""
     path = Path(path) if path is not None else DEFAULT_PATH
@@ -73,19 +75,30 @@ def load_promises(path: Path | None = None, *, hall_codes: Iterable[str] | None 
             if cell[col].lower() not in _YES_NO:
                 bad.append(f"{col} {cell[col]!r} must be yes or no")
         if cell["visit_promise"] and cell["visit_promise"] not in VISIT_PROMISES:
-            bad.append(f"visit_promise {cell['visit_promise']!r} is not one of {', '.join(VISIT_PROMISES)} or empty")
+            bad.append(
+                f"visit_promise {cell['visit_promise']!r} is not one of {', '.join(VISIT_PROMISES)} or empty"
+            )
         if bad:
             problems += [f"{path}:{line}: {p}" for p in bad]
             continue
-        out.append(MatterPromise(code=cell["code"], name=cell["name"], in_hall=_YES_NO[cell["in_hall"].lower()],
-                                 online=_YES_NO[cell["online"].lower()], visit_promise=cell["visit_promise"]))
+        out.append(
+            MatterPromise(
+                code=cell["code"],
+                name=cell["name"],
+                in_hall=_YES_NO[cell["in_hall"].lower()],
+                online=_YES_NO[cell["online"].lower()],
+                visit_promise=cell["visit_promise"],
+            )
+        )
     if hall_codes is not None:
         by_code = {p.code: p for p in out}
         for code in hall_codes:
             if code not in seen:
                 problems.append(f"{path}: hall matter {code} (matters.csv) has no row")
             elif code in by_code and not by_code[code].in_hall:
-                problems.append(f"{path}:{seen[code]}: {code} is a hall matter (matters.csv): in_hall must be yes")
+                problems.append(
+                    f"{path}:{seen[code]}: {code} is a hall matter (matters.csv): in_hall must be yes"
+                )
     if problems:
         raise ValueError("invalid matter promises:\n  " + "\n  ".join(problems))
     return out

@@ -24,19 +24,28 @@ def batch_for(hall: Hall, events: list[Event]) -> Batch:
         tickets=[t.to_row() for t in changes.tickets.values()],
         windows=[hall.windows[n].to_row() for n in sorted(changes.windows)],
         numbers=[(d, q, hall.numbers[(d, q)]) for d, q in changes.numbers if (d, q) in hall.numbers],
-        service_times=[(q, hall.service_times[q].mean_s, hall.service_times[q].samples)
-                       for q in sorted(changes.service_times)],
+        service_times=[
+            (q, hall.service_times[q].mean_s, hall.service_times[q].samples)
+            for q in sorted(changes.service_times)
+        ],
         service_date=hall.service_date,
         cases=[k.to_row() for k in changes.cases.values()],
-        case_numbers=[(d, hall.case_numbers[d]) for d in sorted(changes.case_numbers) if d in hall.case_numbers],
+        case_numbers=[
+            (d, hall.case_numbers[d]) for d in sorted(changes.case_numbers) if d in hall.case_numbers
+        ],
         ratings=[r.to_row() for r in changes.ratings.values()],
         rectifications=[r.to_row() for r in changes.rectifications.values()],
         complaints=[k.to_row() for k in changes.complaints.values()],
     )
 
 
-def rebuild_hall(config: HallConfig, loaded: LoadedState, *, calendar: WorkCalendar | None = None,
-                 matters: Mapping[str, Any] | None = None) -> Hall:
+def rebuild_hall(
+    config: HallConfig,
+    loaded: LoadedState,
+    *,
+    calendar: WorkCalendar | None = None,
+    matters: Mapping[str, Any] | None = None,
+) -> Hall:
     """The hall as the store left it. ``calendar`` and ``matters`` are the pure values the
     core needs for cases (the server loads them with ``load_calendar()``/``load_matters()``)."""
     return Hall(

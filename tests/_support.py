@@ -54,7 +54,9 @@ class Client:
 
     async def send_raw(self, message: Any) -> None:
         """Anything, as it is: a str or bytes frame, or an object as JSON."""
-        await self.ws.send(message if isinstance(message, (str, bytes)) else json.dumps(message, ensure_ascii=False))
+        await self.ws.send(
+            message if isinstance(message, (str, bytes)) else json.dumps(message, ensure_ascii=False)
+        )
 
     async def reply(self, rid: Any = ..., timeout: float = 10.0) -> dict:
         """The reply to ``rid`` (default: the next reply, whatever its id)."""

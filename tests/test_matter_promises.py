@@ -24,11 +24,19 @@ def test_a_zero_visit_matter_brought_to_the_hall_is_held_to_one_visit() -> None:
 
 def test_every_problem_is_listed_with_its_line(tmp_path) -> None:
     bad = tmp_path / "p.csv"
-    bad.write_text("code,name,in_hall,online,visit_promise\nSW-001,a,maybe,yes,最多跑一次\n"
-                   "sw1,b,yes,yes,跑两次\nSW-001,c,yes,yes,\n", encoding="utf-8")
+    bad.write_text(
+        "code,name,in_hall,online,visit_promise\nSW-001,a,maybe,yes,最多跑一次\n"
+        "sw1,b,yes,yes,跑两次\nSW-001,c,yes,yes,\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ValueError) as info:
         load_promises(bad, hall_codes=["SW-001", "SW-002"])
     text = str(info.value)
-    for expected in ("p.csv:2: in_hall 'maybe'", "p.csv:3: code 'sw1'", "p.csv:3: visit_promise '跑两次'",
-                     "p.csv:4: code SW-001 already used on line 2", "hall matter SW-002"):
+    for expected in (
+        "p.csv:2: in_hall 'maybe'",
+        "p.csv:3: code 'sw1'",
+        "p.csv:3: visit_promise '跑两次'",
+        "p.csv:4: code SW-001 already used on line 2",
+        "hall matter SW-002",
+    ):
         assert expected in text, text

@@ -35,5 +35,7 @@ def test_every_named_test_exists() -> None:
             file = ROOT / path
             assert file.is_file(), f"{name}: no file {path}"
             tree = ast.parse(file.read_text(encoding="utf-8"))
-            defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            defined = {
+                n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+            }
             assert func in defined, f"{name}: {path} has no {func}"

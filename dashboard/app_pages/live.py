@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, queries as q, theme, ui
+from dashboard import charts, theme, ui
+from dashboard import queries as q
 
 ctx = ui.context()
 st.header("实时运行")
@@ -63,13 +64,29 @@ def live_panel() -> None:
         estimated_min=ui.minutes(queues["estimated_wait_s"]),
         avg_min=ui.minutes(queues["avg_wait_s"]),
         p90_min=ui.minutes(queues["p90_wait_s"]),
-        alert=["⚠ 预警" if a or b else "" for a, b in zip(queues["alert_count"], queues["alert_wait"])],
+        alert=[
+            "⚠ 预警" if a or b else ""
+            for a, b in zip(queues["alert_count"], queues["alert_wait"], strict=False)
+        ],
     )
-    ui.show_table(table, {
-        "queue": "代码", "name": "队列", "kind": "类别", "waiting": "等候人数", "longest_min": "最长等候(分)",
-        "estimated_min": "预计等候(分)", "issued": "今日取号", "served": "办结", "no_show": theme.FINAL_NO_SHOW,
-        "avg_min": "平均等候(分)", "p90_min": "90%分位(分)", "alert": "预警",
-    }, key="live_queue_table")
+    ui.show_table(
+        table,
+        {
+            "queue": "代码",
+            "name": "队列",
+            "kind": "类别",
+            "waiting": "等候人数",
+            "longest_min": "最长等候(分)",
+            "estimated_min": "预计等候(分)",
+            "issued": "今日取号",
+            "served": "办结",
+            "no_show": theme.FINAL_NO_SHOW,
+            "avg_min": "平均等候(分)",
+            "p90_min": "90%分位(分)",
+            "alert": "预警",
+        },
+        key="live_queue_table",
+    )
 
     st.subheader("窗口")
     st.plotly_chart(charts.window_status(windows), key="live_windows")
@@ -78,10 +95,20 @@ def live_panel() -> None:
         since=[ui.clock(t, ctx.config.timezone) for t in windows["state_since_ts"]],
         ticket=windows["ticket"].fillna(""),
     )
-    ui.show_table(wt, {
-        "number": "窗口", "name": "名称", "kind": "类别", "status_label": "状态", "staff_name": "工作人员",
-        "ticket": "当前号", "pause_reason": "暂停原因", "since": "状态起始",
-    }, key="live_window_table")
+    ui.show_table(
+        wt,
+        {
+            "number": "窗口",
+            "name": "名称",
+            "kind": "类别",
+            "status_label": "状态",
+            "staff_name": "工作人员",
+            "ticket": "当前号",
+            "pause_reason": "暂停原因",
+            "since": "状态起始",
+        },
+        key="live_window_table",
+    )
 
 
 live_panel()

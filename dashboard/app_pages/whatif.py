@@ -31,8 +31,10 @@ def plan_title(path: Path) -> str:
 
 ctx = ui.context()
 st.header("排班模拟")
-st.caption("用同一批办事群众(相同随机种子)分别模拟现行窗口安排与备选方案,比较等候时长。"
-           "仅为模拟,不写入大厅数据库;方案文件见 data/plans/。")
+st.caption(
+    "用同一批办事群众(相同随机种子)分别模拟现行窗口安排与备选方案,比较等候时长。"
+    "仅为模拟,不写入大厅数据库;方案文件见 data/plans/。"
+)
 
 plans = sorted(PLANS_DIR.glob("*.toml"))
 if not plans:
@@ -57,7 +59,9 @@ if st.button("运行模拟", type="primary", key="whatif_run"):
         st.error(f"方案文件有误:{err}")
         st.stop()
     with st.spinner("模拟中…(每个工作日约数秒)"):
-        result = asyncio.run(compare_plans(ctx.config, plan, start=start, days=days, seed=seed, calendar=calendar))
+        result = asyncio.run(
+            compare_plans(ctx.config, plan, start=start, days=days, seed=seed, calendar=calendar)
+        )
     st.session_state["whatif_result"] = (run_key, pd.DataFrame(result.rows()))
 
 stored = st.session_state.get("whatif_result")
@@ -68,16 +72,36 @@ if stored is None or stored[0] != run_key:
 table = stored[1]
 total = table[table["queue"] == "all"].iloc[0]
 m = st.columns(3)
-m[0].metric("平均等候(备选)", f"{total['mean_wait_min_plan']:.1f} 分钟",
-            delta=f"{total['mean_wait_min_plan'] - total['mean_wait_min_base']:+.1f} 分钟", delta_color="inverse")
-m[1].metric("90%分位等候(备选)", f"{total['p90_wait_min_plan']:.1f} 分钟",
-            delta=f"{total['p90_wait_min_plan'] - total['p90_wait_min_base']:+.1f} 分钟", delta_color="inverse")
-m[2].metric("办结件数(备选)", f"{int(total['served_plan'])}",
-            delta=f"{int(total['served_plan'] - total['served_base']):+d}")
+m[0].metric(
+    "平均等候(备选)",
+    f"{total['mean_wait_min_plan']:.1f} 分钟",
+    delta=f"{total['mean_wait_min_plan'] - total['mean_wait_min_base']:+.1f} 分钟",
+    delta_color="inverse",
+)
+m[1].metric(
+    "90%分位等候(备选)",
+    f"{total['p90_wait_min_plan']:.1f} 分钟",
+    delta=f"{total['p90_wait_min_plan'] - total['p90_wait_min_base']:+.1f} 分钟",
+    delta_color="inverse",
+)
+m[2].metric(
+    "办结件数(备选)",
+    f"{int(total['served_plan'])}",
+    delta=f"{int(total['served_plan'] - total['served_base']):+d}",
+)
 st.plotly_chart(charts.whatif_waits(table), key="whatif_chart")
-ui.show_table(table.replace({"queue": {"all": "全厅"}}), {
-    "queue": "队列", "served_base": "办结(现行)", "served_plan": "办结(备选)",
-    "mean_wait_min_base": "平均等候(现行,分)", "mean_wait_min_plan": "平均等候(备选,分)",
-    "p90_wait_min_base": "90%分位(现行,分)", "p90_wait_min_plan": "90%分位(备选,分)",
-    "max_waiting_base": "最多排队(现行)", "max_waiting_plan": "最多排队(备选)",
-}, key="whatif_table")
+ui.show_table(
+    table.replace({"queue": {"all": "全厅"}}),
+    {
+        "queue": "队列",
+        "served_base": "办结(现行)",
+        "served_plan": "办结(备选)",
+        "mean_wait_min_base": "平均等候(现行,分)",
+        "mean_wait_min_plan": "平均等候(备选,分)",
+        "p90_wait_min_base": "90%分位(现行,分)",
+        "p90_wait_min_plan": "90%分位(备选,分)",
+        "max_waiting_base": "最多排队(现行)",
+        "max_waiting_plan": "最多排队(备选)",
+    },
+    key="whatif_table",
+)

@@ -64,32 +64,32 @@ NUMBERS = {
 # Letters of queue codes as Chinese halls say them: the English letter name in Mandarin
 # sounds (the usual 谐音 spelling in brackets).
 LETTERS = {
-    "A": "ei1",            # 诶
-    "B": "bi4",            # 比
-    "C": "xi1",            # 西
-    "D": "di4",            # 迪
-    "E": "yi1",            # 伊
-    "F": "ai4 fu2",        # 艾弗
-    "G": "ji4",            # 吉
-    "H": "ai4 chi3",       # 艾尺
-    "I": "ai4",            # 艾
-    "J": "jie4",           # 杰
-    "K": "kai1",           # 开
-    "L": "ai4 le4",        # 艾勒
-    "M": "ai4 mu3",        # 艾姆
-    "N": "en1",            # 恩
-    "O": "ou1",            # 欧
-    "P": "pi1",            # 披
-    "Q": "qiu1",           # 丘
-    "R": "a4 er3",         # 阿尔
-    "S": "ai4 si1",        # 艾斯
-    "T": "ti4",            # 替
-    "U": "you1",           # 优
-    "V": "wei1",           # 维
-    "W": "da2 bu5 liu1",   # 达布溜
-    "X": "ai4 ke4 si1",    # 艾克斯
-    "Y": "wai1",           # 歪
-    "Z": "zei4 de5",       # 贼德
+    "A": "ei1",  # 诶
+    "B": "bi4",  # 比
+    "C": "xi1",  # 西
+    "D": "di4",  # 迪
+    "E": "yi1",  # 伊
+    "F": "ai4 fu2",  # 艾弗
+    "G": "ji4",  # 吉
+    "H": "ai4 chi3",  # 艾尺
+    "I": "ai4",  # 艾
+    "J": "jie4",  # 杰
+    "K": "kai1",  # 开
+    "L": "ai4 le4",  # 艾勒
+    "M": "ai4 mu3",  # 艾姆
+    "N": "en1",  # 恩
+    "O": "ou1",  # 欧
+    "P": "pi1",  # 披
+    "Q": "qiu1",  # 丘
+    "R": "a4 er3",  # 阿尔
+    "S": "ai4 si1",  # 艾斯
+    "T": "ti4",  # 替
+    "U": "you1",  # 优
+    "V": "wei1",  # 维
+    "W": "da2 bu5 liu1",  # 达布溜
+    "X": "ai4 ke4 si1",  # 艾克斯
+    "Y": "wai1",  # 歪
+    "Z": "zei4 de5",  # 贼德
 }
 
 
@@ -105,9 +105,32 @@ def render(pinyin: str, target: Path, work: Path) -> None:
     subprocess.run(["espeak-ng", "-v", VOICE, "-s", str(SPEED_WPM), "-w", str(raw), pinyin], check=True)
     # Trim silence at both ends (sox trims the start; reverse, trim, reverse for the end),
     # normalise to -1 dBFS, 16 kHz mono, Ogg Vorbis.
-    subprocess.run(["sox", str(raw), "-r", str(SAMPLE_RATE), "-c", "1", "-C", str(VORBIS_QUALITY), str(target),
-                    "silence", "1", "0.01", "0.5%", "reverse", "silence", "1", "0.01", "0.5%", "reverse",
-                    "norm", "-1"], check=True)
+    subprocess.run(
+        [
+            "sox",
+            str(raw),
+            "-r",
+            str(SAMPLE_RATE),
+            "-c",
+            "1",
+            "-C",
+            str(VORBIS_QUALITY),
+            str(target),
+            "silence",
+            "1",
+            "0.01",
+            "0.5%",
+            "reverse",
+            "silence",
+            "1",
+            "0.01",
+            "0.5%",
+            "reverse",
+            "norm",
+            "-1",
+        ],
+        check=True,
+    )
 
 
 def duration_s(path: Path) -> float:
@@ -126,7 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     for tool in ("espeak-ng", "sox", "soxi"):
         if shutil.which(tool) is None:
-            print(f"make_clips: {tool} not found (apt-get install espeak-ng sox: Ogg Vorbis comes with libsox-fmt-base)", file=sys.stderr)
+            print(
+                f"make_clips: {tool} not found (apt-get install espeak-ng sox: Ogg Vorbis comes with libsox-fmt-base)",
+                file=sys.stderr,
+            )
             return 2
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -138,14 +164,16 @@ def main(argv: list[str] | None = None) -> int:
             clips[key] = {"file": target.name, "pinyin": pinyin, "duration_s": duration_s(target)}
     manifest = {
         "about": "HallOps call clips, joined in order by displays/static/js/voice-clips.js; "
-                 "made by displays/voice/make_clips.py (see docs/voice.md)",
+        "made by displays/voice/make_clips.py (see docs/voice.md)",
         "source": f"{espeak_version()}, voice {VOICE}, {SPEED_WPM} wpm; sox: trimmed, normalised -1 dBFS",
         "format": "audio/ogg; codecs=vorbis",
         "sample_rate": SAMPLE_RATE,
         "gap_ms": 60,
         "clips": clips,
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (out / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     total = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
     print(f"make_clips: {len(clips)} clips, {total / 1024:.0f} KiB in {out}")
     return 0

@@ -158,10 +158,9 @@ class TrialHall:
         model = HallModel(config, config, profile, DEFAULT_PLAN, self.seed, calendar)
         self.backend = LiveBackend(
             f"ws://127.0.0.1:{self.server.port}/ws",
-            lambda n: token("kiosk", n),
+            lambda role, n: token(role, n, None if role == "kiosk" else n),
             config.rules.issue_rate_per_min,
             password=DEMO_PASSWORD,
-            window_token=lambda w: token("window", w, w),
         )
         self.tasks.append(asyncio.create_task(drive(model, self.backend, clock, stop, start, resume=resume)))
 

@@ -44,8 +44,14 @@ WINDOW_QUEUE_KEYS = ("queue", "weight")
 STAFF_KEYS = ("username", "name", "role", "department", "password_hash")
 
 # Lower bounds for [rules] integers; anything not listed must be >= 0.
-RULE_MINIMUM = {"priority_ratio": 1, "issue_rate_per_min": 1, "recent_calls": 1, "booking_horizon_days": 1,
-                "login_attempts": 1, "login_lockout_s": 1}
+RULE_MINIMUM = {
+    "priority_ratio": 1,
+    "issue_rate_per_min": 1,
+    "recent_calls": 1,
+    "booking_horizon_days": 1,
+    "login_attempts": 1,
+    "login_lockout_s": 1,
+}
 # a host name or address of allowed_hosts: no scheme, no port, no path
 HOST_NAME = re.compile(
     r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,62})(\.[a-z0-9]([a-z0-9-]{0,62}))*\.?"  # a name, or IPv4

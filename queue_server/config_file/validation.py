@@ -150,7 +150,9 @@ class _Checker(FieldChecker):
                 self.problem(path + ("public_url",), problem.replace("origin", "public_url", 1))
                 public_url = None
         out["public_url"] = public_url
-        out["management"] = self.string(tbl, "management", path, default=defaults["management"], nonempty=True)
+        out["management"] = self.string(
+            tbl, "management", path, default=defaults["management"], nonempty=True
+        )
         out["allowed_hosts"] = self.hosts(tbl, path)
         parsed = self.hours(tbl["hours"], path + ("hours",)) if "hours" in tbl else None
         self._hall_hours = parsed
@@ -197,9 +199,11 @@ class _Checker(FieldChecker):
         before = self.count
         for i, host in enumerate(hosts):
             if host != host.lower() or not HOST_NAME.fullmatch(host):
-                self.problem(path + ("allowed_hosts", i),
-                             f'{quote(host)} is not a host name: write it in lowercase, without scheme or port,'
-                             ' e.g. "hall.example.gov.cn" or "192.168.1.10"')
+                self.problem(
+                    path + ("allowed_hosts", i),
+                    f"{quote(host)} is not a host name: write it in lowercase, without scheme or port,"
+                    ' e.g. "hall.example.gov.cn" or "192.168.1.10"',
+                )
         return hosts if self.count == before else None
 
     def rules(self, value: object) -> Rules:

@@ -4,7 +4,7 @@ Nothing in this package does I/O, reads a clock or imports asyncio; the server a
 simulator are shells around it (tests/hall/test_purity.py walks the imports).
 """
 
-from .commands import Actor, Applicant, Channel, Priority, SYSTEM
+from .commands import SYSTEM, Actor, Applicant, Channel, Priority
 from .config import HallConfig
 from .errors import HallError
 from .events import Event, EventType
@@ -13,6 +13,19 @@ from .model import Ticket, Window
 from .states import TicketState, WindowState
 
 __all__ = [
-    "Actor", "Applicant", "Channel", "Changes", "Event", "EventType", "Hall", "HallConfig",
-    "HallError", "Priority", "SYSTEM", "Ticket", "TicketState", "Window", "WindowState",
+    "SYSTEM",
+    "Actor",
+    "Applicant",
+    "Changes",
+    "Channel",
+    "Event",
+    "EventType",
+    "Hall",
+    "HallConfig",
+    "HallError",
+    "Priority",
+    "Ticket",
+    "TicketState",
+    "Window",
+    "WindowState",
 ]

@@ -69,9 +69,7 @@ __all__ = [
 _ONE_DAY = timedelta(days=1)
 _SATURDAY = 5
 
-PROVISIONAL_SOURCE = (
-    "provisional rule (no official data): Monday–Friday minus 1/1, 5/1–5/2, 10/1–10/3"
-)
+PROVISIONAL_SOURCE = "provisional rule (no official data): Monday–Friday minus 1/1, 5/1–5/2, 10/1–10/3"
 
 
 def fixed_holidays(year: int) -> frozenset[date]:
@@ -148,9 +146,7 @@ class YearData:
 
 @lru_cache(maxsize=64)
 def _provisional_year(year: int) -> YearData:
-    return YearData(
-        year=year, holidays=fixed_holidays(year), official=False, source=PROVISIONAL_SOURCE
-    )
+    return YearData(year=year, holidays=fixed_holidays(year), official=False, source=PROVISIONAL_SOURCE)
 
 
 def package_years() -> dict[int, YearData]:

@@ -19,14 +19,16 @@ from datetime import date, datetime
 from typing import Any
 
 from . import events as ev
-from .bundles import APPLY as BUNDLE_APPLY, bundle_view
+from .bundles import APPLY as BUNDLE_APPLY
+from .bundles import bundle_view
 from .calendar import WorkCalendar
 from .config import HallConfig
 from .errors import HallError
 from .events import Event
 from .model import Case
 from .queue import Queue
-from .states import CASE_CLOCK_RUNNING, CASE_CREATION, CaseState as CS, case_transition
+from .states import CASE_CLOCK_RUNNING, CASE_CREATION, case_transition
+from .states import CaseState as CS
 
 RECEIPT_PREFIX = "SL"  # 受理
 _LEVEL_PREFIXES = ("县", "市", "区", "省", "自治县", "旗")
@@ -69,9 +71,16 @@ def department_matches(scope: str | None, department: str) -> bool:
 class Cases:
     """The cases held: open ones and those finished today; the day's receipt numbers."""
 
-    def __init__(self, config: HallConfig, queue: Queue, *, cases: Iterable[Case] = (),
-                 case_numbers: dict[date, int] | None = None, calendar: WorkCalendar,
-                 matters: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        config: HallConfig,
+        queue: Queue,
+        *,
+        cases: Iterable[Case] = (),
+        case_numbers: dict[date, int] | None = None,
+        calendar: WorkCalendar,
+        matters: Mapping[str, Any],
+    ) -> None:
         self.config = config
         self.tz = queue.tz
         self.queue = queue
@@ -103,7 +112,9 @@ class Cases:
         _APPLY[type(event)](self, event)
 
     def owns(self, event: Event) -> bool:
-        return type(event) in _APPLY and (not isinstance(event, ev.DeadlineRecomputed) or event.receipt_no is not None)
+        return type(event) in _APPLY and (
+            not isinstance(event, ev.DeadlineRecomputed) or event.receipt_no is not None
+        )
 
     def case(self, receipt_no: str) -> Case:
         k = self.cases.get(receipt_no.strip().upper())
@@ -120,8 +131,10 @@ class Cases:
             k = self.cases.get(next(iter(receipts)))
             return [k] if k is not None and ticket_id in (k.ticket, k.delivery_ticket) else []
         # rare (a 补正 resumed and a new case, or several handed out): the order of the cases held
-        return sorted((k for k in self.cases.values() if ticket_id in (k.ticket, k.delivery_ticket)),
-                      key=lambda k: k.created_at)
+        return sorted(
+            (k for k in self.cases.values() if ticket_id in (k.ticket, k.delivery_ticket)),
+            key=lambda k: k.created_at,
+        )
 
     def due(self, case: Case, *, extra_days: int = 0, paused: int | None = None) -> tuple[datetime, bool]:
         """The case's deadline and its provisional flag, from its stored history."""
@@ -136,8 +149,11 @@ class Cases:
 
     def prune(self, today: date) -> None:
         """Keep what a restart on ``today`` would load: open cases and those changed today."""
-        self.cases = {k: v for k, v in self.cases.items()
-                      if not v.final or v.updated_at.astimezone(self.tz).date() >= today}
+        self.cases = {
+            k: v
+            for k, v in self.cases.items()
+            if not v.final or v.updated_at.astimezone(self.tz).date() >= today
+        }
         self.case_numbers = {d: n for d, n in self.case_numbers.items() if d >= today}
         self._by_ticket = {}
         for k in self.cases.values():
@@ -151,13 +167,17 @@ class Cases:
             view.update(bundle_view(self.cases, case, lambda x: case_marks(self, x, now)))
         return view
 
-    def listing(self, now: datetime, *, department: str | None = None,
-                states: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    def listing(
+        self, now: datetime, *, department: str | None = None, states: Iterable[str] | None = None
+    ) -> list[dict[str, Any]]:
         """Cases held (open ones and those finished today), soonest due first."""
         wanted = set(states) if states is not None else None
         far = datetime.max.replace(tzinfo=self.tz)
-        rows = [k for k in self.cases.values()
-                if department_matches(department, k.department) and (wanted is None or k.state.value in wanted)]
+        rows = [
+            k
+            for k in self.cases.values()
+            if department_matches(department, k.department) and (wanted is None or k.state.value in wanted)
+        ]
         rows.sort(key=lambda k: (k.final, k.due_at or far, k.receipt_no))
         return [self.view(k, now) for k in rows]
 
@@ -165,7 +185,9 @@ class Cases:
 # ---------------------------------------------------------------------- deadlines
 
 
-def _case_due(k: Cases, case: Case, *, extra_days: int = 0, paused: int | None = None) -> tuple[datetime, bool]:
+def _case_due(
+    k: Cases, case: Case, *, extra_days: int = 0, paused: int | None = None
+) -> tuple[datetime, bool]:
     """The case's deadline and its provisional flag, from its stored history."""
     assert case.clock_started_at is not None
     promise = case.share_working_days if case.bundle_receipt is not None else case.promised_working_days
@@ -192,13 +214,27 @@ def _new_case(k: Cases, e: ev.CaseAccepted | ev.CaseRejected | ev.MaterialsReque
     assert e.matter_code is not None and e.matter_name is not None and e.department is not None
     assert e.case_type is not None
     case = Case(
-        receipt_no=e.receipt_no, service_date=e.at.date(), matter_code=e.matter_code,
-        matter_name=e.matter_name, department=e.department, field=e.field, case_type=e.case_type,
-        window_kind=e.window_kind, one_window=e.one_window, promised_working_days=e.promised_working_days,
-        state=CASE_CREATION[action], created_at=e.at, updated_at=e.at, ticket=e.ticket,
-        ticket_number=e.ticket_number, window=e.window, accepted_window_kind=e.accepted_window_kind,
-        accepted_by=_actor_id(e.actor), accepted_by_name=e.staff_name or "",
-        applicant_name=e.applicant_name or "", applicant_phone=e.applicant_phone or "",
+        receipt_no=e.receipt_no,
+        service_date=e.at.date(),
+        matter_code=e.matter_code,
+        matter_name=e.matter_name,
+        department=e.department,
+        field=e.field,
+        case_type=e.case_type,
+        window_kind=e.window_kind,
+        one_window=e.one_window,
+        promised_working_days=e.promised_working_days,
+        state=CASE_CREATION[action],
+        created_at=e.at,
+        updated_at=e.at,
+        ticket=e.ticket,
+        ticket_number=e.ticket_number,
+        window=e.window,
+        accepted_window_kind=e.accepted_window_kind,
+        accepted_by=_actor_id(e.actor),
+        accepted_by_name=e.staff_name or "",
+        applicant_name=e.applicant_name or "",
+        applicant_phone=e.applicant_phone or "",
         applicant_id=e.applicant_id or "",
     )
     k.cases[case.receipt_no] = case
@@ -328,7 +364,6 @@ def _a_recomputed(k: Cases, e: ev.DeadlineRecomputed) -> None:
     case = k.cases[e.receipt_no]
     case.due_at, case.provisional = e.due_at, e.provisional
     _touch(k, case, e)
-    
 
 
 def _touch(k: Cases, case: Case, e: Event) -> None:
@@ -337,10 +372,18 @@ def _touch(k: Cases, case: Case, e: Event) -> None:
 
 
 _APPLY: dict[type[Event], Callable[[Cases, Any], None]] = {
-    ev.CaseAccepted: _a_accepted, ev.MaterialsRequested: _a_materials_requested, ev.CaseRejected: _a_rejected,
-    ev.MaterialsSupplied: _a_supplied, ev.ReviewStarted: _a_review_started, ev.CaseSuspended: _a_suspended,
-    ev.ReviewResumed: _a_review_resumed, ev.CaseExtended: _a_extended, ev.CaseDecided: _a_decided,
-    ev.CaseDelivered: _a_delivered, ev.DeadlineRecomputed: _a_recomputed, **BUNDLE_APPLY,
+    ev.CaseAccepted: _a_accepted,
+    ev.MaterialsRequested: _a_materials_requested,
+    ev.CaseRejected: _a_rejected,
+    ev.MaterialsSupplied: _a_supplied,
+    ev.ReviewStarted: _a_review_started,
+    ev.CaseSuspended: _a_suspended,
+    ev.ReviewResumed: _a_review_resumed,
+    ev.CaseExtended: _a_extended,
+    ev.CaseDecided: _a_decided,
+    ev.CaseDelivered: _a_delivered,
+    ev.DeadlineRecomputed: _a_recomputed,
+    **BUNDLE_APPLY,
 }
 
 
@@ -348,7 +391,11 @@ def case_marks(k: Cases, case: Case, now: datetime) -> dict[str, Any]:
     """超期 / 即将到期 and the 容缺 item's status, at ``now``."""
     due = case.due_at if case.state in CASE_CLOCK_RUNNING else None
     overdue = due is not None and now > due
-    soon = due is not None and not overdue and (due - now).total_seconds() <= k.config.rules.due_soon_hours * 3600
+    soon = (
+        due is not None
+        and not overdue
+        and (due - now).total_seconds() <= k.config.rules.due_soon_hours * 3600
+    )
     deficiency = None
     if case.deficiency_item:
         if case.deficiency_supplied_at is not None:

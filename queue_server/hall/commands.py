@@ -155,7 +155,16 @@ class Tick:
 # ``scope``: the department a back-office sender acts for (None: any, e.g. a manager). The core
 # refuses a case or rectification outside it with ``not_your_department``.
 
-SUSPENSION_REASONS = ("听证", "招标", "拍卖", "检验", "检测", "检疫", "鉴定", "专家评审")  # 行政许可法 art. 45
+SUSPENSION_REASONS = (
+    "听证",
+    "招标",
+    "拍卖",
+    "检验",
+    "检测",
+    "检疫",
+    "鉴定",
+    "专家评审",
+)  # 行政许可法 art. 45
 
 
 class Decision(StrEnum):
@@ -415,8 +424,11 @@ class ComplaintChannel(StrEnum):
 
 
 COMPLAINT_CHANNEL_NAMES = {
-    ComplaintChannel.ONSITE: "现场", ComplaintChannel.PHONE: "电话", ComplaintChannel.HOTLINE: "12345转办",
-    ComplaintChannel.RATING: "好差评", ComplaintChannel.UNRESOLVED: "办不成事",
+    ComplaintChannel.ONSITE: "现场",
+    ComplaintChannel.PHONE: "电话",
+    ComplaintChannel.HOTLINE: "12345转办",
+    ComplaintChannel.RATING: "好差评",
+    ComplaintChannel.UNRESOLVED: "办不成事",
 }
 
 
@@ -481,13 +493,53 @@ class RemindComplaint:
 
 
 Command = (
-    IssueTicket | CheckIn | CallNext | CallTicket | Recall | StartService | FinishService
-    | NoShow | Reactivate | Transfer | CancelTicket | OpenWindow | PauseWindow
-    | ResumeWindow | CloseWindow | StaffLogin | StaffLogout | Tick
-    | AcceptCase | RejectCase | RequestMaterials | ResumeCase | SupplyMaterials | StartReview
-    | SuspendCase | ResumeReview | ExtendCase | DecideCase | DeliverCase | RecomputeDeadlines
-    | RateService | FollowUpRating | ContactRater | Rectify | Revisit | ResolveOnTheSpot
-    | ExplainRating | AppealRating | DecideAppeal | ReassignRectification
-    | ReceiveComplaint | AssignComplaint | HandleComplaint | ReplyComplaint | CloseComplaint | RemindComplaint
-    | ReissueNotice | AssistCase | SubmitForCitizen
+    IssueTicket
+    | CheckIn
+    | CallNext
+    | CallTicket
+    | Recall
+    | StartService
+    | FinishService
+    | NoShow
+    | Reactivate
+    | Transfer
+    | CancelTicket
+    | OpenWindow
+    | PauseWindow
+    | ResumeWindow
+    | CloseWindow
+    | StaffLogin
+    | StaffLogout
+    | Tick
+    | AcceptCase
+    | RejectCase
+    | RequestMaterials
+    | ResumeCase
+    | SupplyMaterials
+    | StartReview
+    | SuspendCase
+    | ResumeReview
+    | ExtendCase
+    | DecideCase
+    | DeliverCase
+    | RecomputeDeadlines
+    | RateService
+    | FollowUpRating
+    | ContactRater
+    | Rectify
+    | Revisit
+    | ResolveOnTheSpot
+    | ExplainRating
+    | AppealRating
+    | DecideAppeal
+    | ReassignRectification
+    | ReceiveComplaint
+    | AssignComplaint
+    | HandleComplaint
+    | ReplyComplaint
+    | CloseComplaint
+    | RemindComplaint
+    | ReissueNotice
+    | AssistCase
+    | SubmitForCitizen
 )

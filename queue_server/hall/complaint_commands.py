@@ -60,8 +60,11 @@ def _receive(g: Complaints, cmd: c.ReceiveComplaint, now: datetime, a: str, out:
     category = cmd.category.strip()
     if category and g.config.reason(category) is None:
         known = "、".join(r.text for r in g.config.reasons)
-        raise HallError("invalid_field", f"category {category!r} is not in the catalogue ({known}); "
-                                         "leave it empty for the management to triage")
+        raise HallError(
+            "invalid_field",
+            f"category {category!r} is not in the catalogue ({known}); "
+            "leave it empty for the management to triage",
+        )
     hotline_ref = cmd.hotline_ref.strip()
     if channel is c.ComplaintChannel.HOTLINE and not hotline_ref:
         raise HallError("missing_field", "a 12345 转办 item names its work-order number (hotline_ref)")
@@ -73,7 +76,10 @@ def _receive(g: Complaints, cmd: c.ReceiveComplaint, now: datetime, a: str, out:
             raise HallError("invalid_field", "hotline_due is the 12345 platform's 反馈 date")
         if cmd.hotline_due < now.date():
             raise HallError("invalid_field", "the 12345 反馈 date is in the past")
-        due_at, provisional = datetime.combine(cmd.hotline_due, g.config.close_of_business, tzinfo=g.tz), False
+        due_at, provisional = (
+            datetime.combine(cmd.hotline_due, g.config.close_of_business, tzinfo=g.tz),
+            False,
+        )
     else:
         due_at, provisional = g.due(channel, now)
     who = cmd.complainant or c.Applicant()
@@ -81,17 +87,45 @@ def _receive(g: Complaints, cmd: c.ReceiveComplaint, now: datetime, a: str, out:
         raise HallError("invalid_field", "the complainant's name is at most 40 and the phone 20 characters")
     owner = decide(g.config, [category] if category else [], department)
     cid = g.last_complaint_id + 1
-    g.emit(out, ev.ComplaintReceived(
-        at=now, actor=a, ticket=cmd.ticket or None, window=cmd.window, complaint_id=cid, channel=channel.value,
-        category=category, content=content, matter_code=matter_code, responsible=owner.responsible.value,
-        owner_department=owner.owner_department, triage=owner.triage, due_at=due_at, provisional=provisional,
-        receipt_no=receipt, rating_id=cmd.rating_id, hotline_ref=hotline_ref,
-        complainant_name=who.name.strip(), complainant_phone=who.phone.strip()))
+    g.emit(
+        out,
+        ev.ComplaintReceived(
+            at=now,
+            actor=a,
+            ticket=cmd.ticket or None,
+            window=cmd.window,
+            complaint_id=cid,
+            channel=channel.value,
+            category=category,
+            content=content,
+            matter_code=matter_code,
+            responsible=owner.responsible.value,
+            owner_department=owner.owner_department,
+            triage=owner.triage,
+            due_at=due_at,
+            provisional=provisional,
+            receipt_no=receipt,
+            rating_id=cmd.rating_id,
+            hotline_ref=hotline_ref,
+            complainant_name=who.name.strip(),
+            complainant_phone=who.phone.strip(),
+        ),
+    )
     if not owner.triage:  # 分办 by the catalogue: the owner has it at once
-        g.emit(out, ev.ComplaintAssigned(
-            at=now, actor=a, ticket=cmd.ticket or None, window=cmd.window, complaint_id=cid,
-            responsible=owner.responsible.value, owner_department=owner.owner_department,
-            previous_owner_department="", reason=f"按内容分办:{category}"))
+        g.emit(
+            out,
+            ev.ComplaintAssigned(
+                at=now,
+                actor=a,
+                ticket=cmd.ticket or None,
+                window=cmd.window,
+                complaint_id=cid,
+                responsible=owner.responsible.value,
+                owner_department=owner.owner_department,
+                previous_owner_department="",
+                reason=f"按内容分办:{category}",
+            ),
+        )
 
 
 def _about(k: Complaint, now: datetime, a: str) -> dict[str, Any]:
@@ -101,7 +135,9 @@ def _about(k: Complaint, now: datetime, a: str) -> dict[str, Any]:
 def _assign(g: Complaints, cmd: c.AssignComplaint, now: datetime, a: str, out: list[Event]) -> None:
     k = g.complaint(cmd.complaint)
     if not is_management(g.config, cmd.scope):
-        raise HallError("not_your_department", f"only {g.config.management} or a manager assigns complaints (分办)")
+        raise HallError(
+            "not_your_department", f"only {g.config.management} or a manager assigns complaints (分办)"
+        )
     again = k.state is not CP.RECEIVED
     complaint_transition("reassign" if again else "assign", k.id, k.state)
     responsible, department = owner_of(g.config, cmd.responsible, cmd.department)
@@ -110,15 +146,24 @@ def _assign(g: Complaints, cmd: c.AssignComplaint, now: datetime, a: str, out: l
         reason = _need(reason, "the reason of the reassignment", 500)
         if department == k.owner_department:
             raise HallError("invalid_field", f"complaint {k.id} is already {department}'s")
-    g.emit(out, ev.ComplaintAssigned(**_about(k, now, a), responsible=responsible, owner_department=department,
-                                     previous_owner_department=k.owner_department if again else "",
-                                     reason=reason[:500]))
+    g.emit(
+        out,
+        ev.ComplaintAssigned(
+            **_about(k, now, a),
+            responsible=responsible,
+            owner_department=department,
+            previous_owner_department=k.owner_department if again else "",
+            reason=reason[:500],
+        ),
+    )
 
 
 def _owned(g: Complaints, cid: int, scope: str | None) -> Complaint:
     k = g.complaint(cid)
     if not department_matches(scope, k.owner_department):
-        raise HallError("not_your_department", f"complaint {cid} belongs to {k.owner_department}, not to {scope}")
+        raise HallError(
+            "not_your_department", f"complaint {cid} belongs to {k.owner_department}, not to {scope}"
+        )
     return k
 
 
@@ -131,8 +176,12 @@ def _handle(g: Complaints, cmd: c.HandleComplaint, now: datetime, a: str, out: l
 def _reply(g: Complaints, cmd: c.ReplyComplaint, now: datetime, a: str, out: list[Event]) -> None:
     k = _owned(g, cmd.complaint, cmd.scope)
     complaint_transition("reply to", k.id, k.state)
-    g.emit(out, ev.ComplaintReplied(**_about(k, now, a), reply=_need(cmd.reply, "the reply"),
-                                    on_time=now <= k.due_at))
+    g.emit(
+        out,
+        ev.ComplaintReplied(
+            **_about(k, now, a), reply=_need(cmd.reply, "the reply"), on_time=now <= k.due_at
+        ),
+    )
 
 
 def _close(g: Complaints, cmd: c.CloseComplaint, now: datetime, a: str, out: list[Event]) -> None:
@@ -146,12 +195,23 @@ def _close(g: Complaints, cmd: c.CloseComplaint, now: datetime, a: str, out: lis
 def _remind(g: Complaints, cmd: c.RemindComplaint, now: datetime, a: str, out: list[Event]) -> None:
     k = g.complaint(cmd.complaint)
     complaint_transition("remind the owner of", k.id, k.state)
-    g.emit(out, ev.ComplaintReminded(**_about(k, now, a), note=_need(cmd.note, "the 督办 note", 500),
-                                     owner_department=k.owner_department, due_at=k.due_at,
-                                     overdue=k.overdue(now)))
+    g.emit(
+        out,
+        ev.ComplaintReminded(
+            **_about(k, now, a),
+            note=_need(cmd.note, "the 督办 note", 500),
+            owner_department=k.owner_department,
+            due_at=k.due_at,
+            overdue=k.overdue(now),
+        ),
+    )
 
 
 HANDLERS: dict[type, Callable[[Complaints, Any, datetime, str, list[Event]], None]] = {
-    c.ReceiveComplaint: _receive, c.AssignComplaint: _assign, c.HandleComplaint: _handle,
-    c.ReplyComplaint: _reply, c.CloseComplaint: _close, c.RemindComplaint: _remind,
+    c.ReceiveComplaint: _receive,
+    c.AssignComplaint: _assign,
+    c.HandleComplaint: _handle,
+    c.ReplyComplaint: _reply,
+    c.CloseComplaint: _close,
+    c.RemindComplaint: _remind,
 }

@@ -47,8 +47,15 @@ class ComplaintChanges:
 class Complaints:
     """The complaints kept (open ones and those closed today)."""
 
-    def __init__(self, config: HallConfig, cases: Cases, ratings: Ratings, *,
-                 complaints: Iterable[Complaint] = (), last_complaint_id: int = 0) -> None:
+    def __init__(
+        self,
+        config: HallConfig,
+        cases: Cases,
+        ratings: Ratings,
+        *,
+        complaints: Iterable[Complaint] = (),
+        last_complaint_id: int = 0,
+    ) -> None:
         self.config = config
         self.cases = cases
         self.ratings = ratings
@@ -88,8 +95,11 @@ class Complaints:
 
     def prune(self, today: date) -> None:
         """Keep what a restart on ``today`` would load: open complaints and those changed today."""
-        self.complaints = {k: v for k, v in self.complaints.items()
-                           if v.state is not CP.CLOSED or v.updated_at.astimezone(self.tz).date() >= today}
+        self.complaints = {
+            k: v
+            for k, v in self.complaints.items()
+            if v.state is not CP.CLOSED or v.updated_at.astimezone(self.tz).date() >= today
+        }
 
     # ------------------------------------------------------------------ views
 
@@ -109,11 +119,21 @@ class Complaints:
         )
         return view
 
-    def listing(self, now: datetime, *, department: str | None = None, open_only: bool = False,
-                overdue_only: bool = False) -> list[dict[str, Any]]:
-        rows = [k for k in self.complaints.values()
-                if department_matches(department, k.owner_department)
-                and (not open_only or k.is_open) and (not overdue_only or k.overdue(now))]
+    def listing(
+        self,
+        now: datetime,
+        *,
+        department: str | None = None,
+        open_only: bool = False,
+        overdue_only: bool = False,
+    ) -> list[dict[str, Any]]:
+        rows = [
+            k
+            for k in self.complaints.values()
+            if department_matches(department, k.owner_department)
+            and (not open_only or k.is_open)
+            and (not overdue_only or k.overdue(now))
+        ]
         rows.sort(key=lambda k: (not k.is_open, k.due_at, k.id))
         return [self.view(k, now) for k in rows]
 
@@ -127,20 +147,42 @@ def _actor_id(actor: str) -> str:
 
 def _a_received(g: Complaints, e: ev.ComplaintReceived) -> None:
     k = Complaint(
-        id=e.complaint_id, channel=e.channel, category=e.category, content=e.content,
-        state=COMPLAINT_CREATION["receive"], received_at=e.at, due_at=e.due_at, updated_at=e.at,
-        responsible=e.responsible, owner_department=e.owner_department, triage=e.triage,
-        provisional=e.provisional, matter_code=e.matter_code, receipt_no=e.receipt_no, rating_id=e.rating_id,
-        ticket=e.ticket, window=e.window, hotline_ref=e.hotline_ref, complainant_name=e.complainant_name,
-        complainant_phone=e.complainant_phone, received_by=_actor_id(e.actor),
+        id=e.complaint_id,
+        channel=e.channel,
+        category=e.category,
+        content=e.content,
+        state=COMPLAINT_CREATION["receive"],
+        received_at=e.at,
+        due_at=e.due_at,
+        updated_at=e.at,
+        responsible=e.responsible,
+        owner_department=e.owner_department,
+        triage=e.triage,
+        provisional=e.provisional,
+        matter_code=e.matter_code,
+        receipt_no=e.receipt_no,
+        rating_id=e.rating_id,
+        ticket=e.ticket,
+        window=e.window,
+        hotline_ref=e.hotline_ref,
+        complainant_name=e.complainant_name,
+        complainant_phone=e.complainant_phone,
+        received_by=_actor_id(e.actor),
     )
     g.complaints[k.id] = k
     g.last_complaint_id = max(g.last_complaint_id, k.id)
     g.changes.complaints[k.id] = k
 
 
-def _step(g: Complaints, e: ev.ComplaintAssigned | ev.ComplaintHandled | ev.ComplaintReplied | ev.ComplaintClosed
-          | ev.ComplaintReminded, action: str) -> Complaint:
+def _step(
+    g: Complaints,
+    e: ev.ComplaintAssigned
+    | ev.ComplaintHandled
+    | ev.ComplaintReplied
+    | ev.ComplaintClosed
+    | ev.ComplaintReminded,
+    action: str,
+) -> Complaint:
     k = g.complaints[e.complaint_id]
     k.state = complaint_transition(action, k.id, k.state)
     k.updated_at = e.at
@@ -182,6 +224,10 @@ def _a_reminded(g: Complaints, e: ev.ComplaintReminded) -> None:
 
 
 _APPLY: dict[type[Event], Callable[[Complaints, Any], None]] = {
-    ev.ComplaintReceived: _a_received, ev.ComplaintAssigned: _a_assigned, ev.ComplaintHandled: _a_handled,
-    ev.ComplaintReplied: _a_replied, ev.ComplaintClosed: _a_closed, ev.ComplaintReminded: _a_reminded,
+    ev.ComplaintReceived: _a_received,
+    ev.ComplaintAssigned: _a_assigned,
+    ev.ComplaintHandled: _a_handled,
+    ev.ComplaintReplied: _a_replied,
+    ev.ComplaintClosed: _a_closed,
+    ev.ComplaintReminded: _a_reminded,
 }

@@ -22,7 +22,6 @@ Method (documented in docs/wait-estimate.md):
 from __future__ import annotations
 
 import heapq
-
 from dataclasses import dataclass
 from datetime import datetime
 

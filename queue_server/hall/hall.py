@@ -79,15 +79,39 @@ class Hall:
         the server passes ``load_calendar()``). ``matters``: the matter catalogue, code →
         ``queue_server.matters.Matter`` (any object with its attributes)."""
         self.config = config
-        self.queue = Queue(config, tickets=tickets, windows=windows, numbers=numbers, service_times=service_times,
-                           service_date=service_date, matter_of=lambda t: self.rating_book.service_of(t)["matter_name"])
-        self.case_book = Cases(config, self.queue, cases=cases, case_numbers=case_numbers,
-                            calendar=calendar if calendar is not None else WorkCalendar.from_package(),
-                            matters=matters or {})
-        self.rating_book = Ratings(config, self.queue, self.case_book, ratings=ratings, rectifications=rectifications,
-                                last_rating_id=last_rating_id, last_rectification_id=last_rectification_id)
-        self.complaint_book = Complaints(config, self.case_book, self.rating_book, complaints=complaints,
-                                         last_complaint_id=last_complaint_id)
+        self.queue = Queue(
+            config,
+            tickets=tickets,
+            windows=windows,
+            numbers=numbers,
+            service_times=service_times,
+            service_date=service_date,
+            matter_of=lambda t: self.rating_book.service_of(t)["matter_name"],
+        )
+        self.case_book = Cases(
+            config,
+            self.queue,
+            cases=cases,
+            case_numbers=case_numbers,
+            calendar=calendar if calendar is not None else WorkCalendar.from_package(),
+            matters=matters or {},
+        )
+        self.rating_book = Ratings(
+            config,
+            self.queue,
+            self.case_book,
+            ratings=ratings,
+            rectifications=rectifications,
+            last_rating_id=last_rating_id,
+            last_rectification_id=last_rectification_id,
+        )
+        self.complaint_book = Complaints(
+            config,
+            self.case_book,
+            self.rating_book,
+            complaints=complaints,
+            last_complaint_id=last_complaint_id,
+        )
         self.tz = self.queue.tz
         if self.queue.service_date is not None:
             self._prune(self.queue.service_date)
@@ -130,23 +154,37 @@ class Hall:
             self.queue.apply(event)
             self._prune(event.service_date)
             return
-        owner = next(p for p in (self.queue, self.case_book, self.rating_book, self.complaint_book)
-                     if p.owns(event))
+        owner = next(
+            p for p in (self.queue, self.case_book, self.rating_book, self.complaint_book) if p.owns(event)
+        )
         owner.apply(event)
 
     def take_changes(self) -> Changes:
         q, k, r = self.queue.take_changes(), self.case_book.take_changes(), self.rating_book.take_changes()
         p = self.complaint_book.take_changes()
-        return Changes(tickets=q.tickets, windows=q.windows, numbers=q.numbers, service_times=q.service_times,
-                       cases=k.cases, case_numbers=k.case_numbers, ratings=r.ratings,
-                       rectifications=r.rectifications, complaints=p.complaints)
+        return Changes(
+            tickets=q.tickets,
+            windows=q.windows,
+            numbers=q.numbers,
+            service_times=q.service_times,
+            cases=k.cases,
+            case_numbers=k.case_numbers,
+            ratings=r.ratings,
+            rectifications=r.rectifications,
+            complaints=p.complaints,
+        )
 
     def _roll_over(self, now: datetime, out: list[Event]) -> None:
         today = now.date()
         if self.queue.service_date == today:
             return
-        day = ev.DayStarted(at=now, actor=str(c.SYSTEM), service_date=today,
-                            previous_date=self.queue.service_date, expired=tuple(self.queue.leftover()))
+        day = ev.DayStarted(
+            at=now,
+            actor=str(c.SYSTEM),
+            service_date=today,
+            previous_date=self.queue.service_date,
+            expired=tuple(self.queue.leftover()),
+        )
         self.replay(day)
         out.append(day)
 
@@ -276,8 +314,9 @@ class Hall:
     def case_view(self, case: Case, now: datetime) -> dict[str, Any]:
         return self.case_book.view(case, now)
 
-    def list_cases(self, now: datetime, *, department: str | None = None,
-                   states: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    def list_cases(
+        self, now: datetime, *, department: str | None = None, states: Iterable[str] | None = None
+    ) -> list[dict[str, Any]]:
         return self.case_book.listing(now, department=department, states=states)
 
     def rectification(self, rid: int) -> Rectification:
@@ -295,8 +334,9 @@ class Hall:
     def rectification_view(self, r: Rectification, now: datetime) -> dict[str, Any]:
         return self.rating_book.rectification_view(r, now)
 
-    def list_rectifications(self, now: datetime, *, department: str | None = None,
-                            open_only: bool = False) -> list[dict[str, Any]]:
+    def list_rectifications(
+        self, now: datetime, *, department: str | None = None, open_only: bool = False
+    ) -> list[dict[str, Any]]:
         return self.rating_book.list_rectifications(now, department=department, open_only=open_only)
 
     def complaint(self, cid: int) -> Complaint:
@@ -305,10 +345,17 @@ class Hall:
     def complaint_view(self, k: Complaint, now: datetime) -> dict[str, Any]:
         return self.complaint_book.view(k, now)
 
-    def list_complaints(self, now: datetime, *, department: str | None = None, open_only: bool = False,
-                        overdue_only: bool = False) -> list[dict[str, Any]]:
-        return self.complaint_book.listing(now, department=department, open_only=open_only,
-                                           overdue_only=overdue_only)
+    def list_complaints(
+        self,
+        now: datetime,
+        *,
+        department: str | None = None,
+        open_only: bool = False,
+        overdue_only: bool = False,
+    ) -> list[dict[str, Any]]:
+        return self.complaint_book.listing(
+            now, department=department, open_only=open_only, overdue_only=overdue_only
+        )
 
     def rateable_service(self, window: int, now: datetime) -> dict[str, Any] | None:
         return self.rating_book.rateable_service(window, now)
@@ -350,12 +397,17 @@ class Hall:
             "windows": [self.queue.window_view(w.number) for w in self.config.windows],
             "tickets": sorted(tickets, key=lambda v: v["issued_at"]),
             "recent_calls": [
-                {"ticket": t.number, "ticket_id": t.id, "queue": t.queue, "window": t.window,
-                 "called_at": t.called_at.isoformat() if t.called_at else None, "state": t.state.value}
+                {
+                    "ticket": t.number,
+                    "ticket_id": t.id,
+                    "queue": t.queue,
+                    "window": t.window,
+                    "called_at": t.called_at.isoformat() if t.called_at else None,
+                    "state": t.state.value,
+                }
                 for t in calls
             ],
         }
-
 
     def describe(self, event: Event, now: datetime) -> dict[str, Any]:
         """The public form of an event for screens: the record plus the views it changed.
@@ -393,4 +445,3 @@ class Hall:
             queues.update(self.queue.queues)
         rec["queues"] = [self.queue_summary(q, now) for q in sorted(queues) if q in self.queue.queues]
         return rec
-

@@ -7,15 +7,23 @@ rebuilding after a restart goes through ``from_row`` alone.
 
 from __future__ import annotations
 
-import json
 import dataclasses
+import json
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
 from .masking import mask_name
-from .states import CASE_FINAL, COMPLAINT_OPEN, TICKET_ACTIVE, CaseState, ComplaintState, RectificationState, TicketState, WindowState
-
+from .states import (
+    CASE_FINAL,
+    COMPLAINT_OPEN,
+    TICKET_ACTIVE,
+    CaseState,
+    ComplaintState,
+    RectificationState,
+    TicketState,
+    WindowState,
+)
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
@@ -151,8 +159,14 @@ def _bool(v: Any) -> bool | None:
     return None if v is None else bool(v)
 
 
-def _rowify(obj: Any, *, instants: tuple[str, ...], dates: tuple[str, ...] = (),
-            flags: tuple[str, ...] = (), lists: tuple[str, ...] = ()) -> dict[str, Any]:
+def _rowify(
+    obj: Any,
+    *,
+    instants: tuple[str, ...],
+    dates: tuple[str, ...] = (),
+    flags: tuple[str, ...] = (),
+    lists: tuple[str, ...] = (),
+) -> dict[str, Any]:
     row = _shallow(obj)
     for k in instants:
         row[k] = _iso(row[k])
@@ -165,8 +179,15 @@ def _rowify(obj: Any, *, instants: tuple[str, ...], dates: tuple[str, ...] = (),
     return row
 
 
-def _unrow(cls: type, row: dict[str, Any], *, instants: tuple[str, ...], dates: tuple[str, ...] = (),
-           flags: tuple[str, ...] = (), lists: tuple[str, ...] = ()) -> dict[str, Any]:
+def _unrow(
+    cls: type,
+    row: dict[str, Any],
+    *,
+    instants: tuple[str, ...],
+    dates: tuple[str, ...] = (),
+    flags: tuple[str, ...] = (),
+    lists: tuple[str, ...] = (),
+) -> dict[str, Any]:
     names = {f.name for f in fields(cls)}
     data = {k: v for k, v in row.items() if k in names}
     for k in instants:
@@ -253,9 +274,21 @@ class Case:
     notices: int = 0  # written notices of missing items (补正 and 容缺): 一次告知 keeps it at 1
     notice_version: str = ""  # the material list the 补正 notice was written against
 
-    _INSTANTS = ("created_at", "updated_at", "accepted_at", "clock_started_at", "due_at",
-                 "suspended_since", "extended_at", "deficiency_supplied_at", "materials_requested_at",
-                 "review_started_at", "decided_at", "delivered_at", "released_at")
+    _INSTANTS = (
+        "created_at",
+        "updated_at",
+        "accepted_at",
+        "clock_started_at",
+        "due_at",
+        "suspended_since",
+        "extended_at",
+        "deficiency_supplied_at",
+        "materials_requested_at",
+        "review_started_at",
+        "decided_at",
+        "delivered_at",
+        "released_at",
+    )
     _DATES = ("service_date", "deficiency_promised_date")
     _FLAGS = ("one_window", "provisional", "decided_on_time")
     _LISTS = ("missing_materials", "part_after")
@@ -388,8 +421,19 @@ class Rectification:
     reassigned_by: str | None = None
     reassign_reason: str = ""
 
-    _INSTANTS = ("opened_at", "contact_due", "rectify_due", "updated_at", "contacted_at", "rectified_at",
-                 "revisit_at", "closed_at", "appealed_at", "appeal_decided_at", "reassigned_at")
+    _INSTANTS = (
+        "opened_at",
+        "contact_due",
+        "rectify_due",
+        "updated_at",
+        "contacted_at",
+        "rectified_at",
+        "revisit_at",
+        "closed_at",
+        "appealed_at",
+        "appeal_decided_at",
+        "reassigned_at",
+    )
     _FLAGS = ("provisional", "contact_on_time", "rectify_on_time", "triage")
 
     def to_row(self) -> dict[str, Any]:
@@ -455,8 +499,16 @@ class Complaint:
     last_reminded_at: datetime | None = None
     reminder_note: str = ""
 
-    _INSTANTS = ("received_at", "due_at", "updated_at", "assigned_at", "handled_at", "replied_at", "closed_at",
-                 "last_reminded_at")
+    _INSTANTS = (
+        "received_at",
+        "due_at",
+        "updated_at",
+        "assigned_at",
+        "handled_at",
+        "replied_at",
+        "closed_at",
+        "last_reminded_at",
+    )
     _FLAGS = ("triage", "provisional", "reply_on_time")
 
     @property

@@ -30,7 +30,9 @@ from .estimate import (
 from .events import Event
 from .model import Ticket, Window
 from .scheduling import is_due_appointment, queue_rank
-from .states import TICKET_CREATION, TicketState as T, WindowState as W, ticket_transition, window_transition
+from .states import TICKET_CREATION, ticket_transition, window_transition
+from .states import TicketState as T
+from .states import WindowState as W
 
 MAX_NUMBERS_PER_DAY = 999
 
@@ -70,9 +72,7 @@ class Queue:
         self.service_times: dict[str, ServiceTime] = dict(service_times or {})
         for q in config.queues:
             self.service_times.setdefault(q.code, ServiceTime(mean_s=q.default_service_s))
-        self.service_date = service_date or max(
-            (t.service_date for t in self.tickets.values()), default=None
-        )
+        self.service_date = service_date or max((t.service_date for t in self.tickets.values()), default=None)
         self.queues = {q.code: q for q in config.queues}
         self.window_configs = {w.number: w for w in config.windows}
         self.matter_of = matter_of
@@ -124,18 +124,21 @@ class Queue:
             raise HallError("unknown_window", f"no window {number} in this hall")
         return self.windows[number]
 
-
     def last_finished(self, window: int) -> Ticket | None:
         """The service that finished last at ``window`` today."""
-        done = [t for t in self.tickets.values() if t.state is T.DONE and t.window == window and t.finished_at]
+        done = [
+            t for t in self.tickets.values() if t.state is T.DONE and t.window == window and t.finished_at
+        ]
         return max(done, key=lambda t: t.finished_at.timestamp() if t.finished_at else 0.0, default=None)
 
     # ------------------------------------------------------------------ estimates and views
 
     def waiting(self, queue: str | None = None) -> list[Ticket]:
         """The waiting tickets (of ``queue``), in the order of ``tickets``."""
-        return sorted((t for t in self._waiting.values() if queue is None or t.queue == queue),
-                      key=lambda t: self._order[t.id])
+        return sorted(
+            (t for t in self._waiting.values() if queue is None or t.queue == queue),
+            key=lambda t: self._order[t.id],
+        )
 
     # ------------------------------------------------------------------ estimates
 
@@ -157,8 +160,10 @@ class Queue:
         open_ = [(win, share) for win, share in shares if win.state is W.OPEN]
         if not open_:  # nobody open yet: the windows serving the queue are expected to open
             return Capacity(servers=sum(share for _, share in shares), free=0.0)
-        return Capacity(servers=sum(share for _, share in open_),
-                        free=sum(share for win, share in open_ if win.current_ticket is None))
+        return Capacity(
+            servers=sum(share for _, share in open_),
+            free=sum(share for win, share in open_ if win.current_ticket is None),
+        )
 
     def queue_order(self, queue: str, now: datetime) -> list[Ticket]:
         rules = self.config.rules
@@ -204,8 +209,10 @@ class Queue:
         order = self.queue_order(queue, now)
         early = timedelta(minutes=rules.appointment_early_min)
         comes_due = sorted(
-            t.appointment_slot - early for t in order
-            if t.priority == c.Priority.APPOINTMENT.value and t.appointment_slot is not None
+            t.appointment_slot - early
+            for t in order
+            if t.priority == c.Priority.APPOINTMENT.value
+            and t.appointment_slot is not None
             and not is_due_appointment(t, now, rules)
         )
         waits = self._waits(queue, now, len(order) + len(comes_due))
@@ -235,7 +242,6 @@ class Queue:
             "remaining_today": max(0, min(qcfg.daily_cap, MAX_NUMBERS_PER_DAY) - issued),
         }
 
-
     def window_view(self, number: int) -> dict[str, Any]:
         wcfg, win = self.window_configs[number], self.windows[number]
         cur = self.tickets.get(win.current_ticket) if win.current_ticket else None
@@ -252,7 +258,6 @@ class Queue:
             "ticket_id": cur.id if cur else None,
             "ticket_state": cur.state.value if cur else None,
         }
-
 
     def ticket_view(self, ticket_id: str, now: datetime) -> dict[str, Any] | None:
         """One ticket's public view, with position and estimate while it waits."""
@@ -287,16 +292,23 @@ class Queue:
     def current(self, number: int, action: str) -> Ticket:
         win = self.window(number)
         if win.current_ticket is None:
-            raise HallError("no_current_ticket", f"cannot {action}: window {number} has no ticket at the counter")
+            raise HallError(
+                "no_current_ticket", f"cannot {action}: window {number} has no ticket at the counter"
+            )
         return self.tickets[win.current_ticket]
 
     def require_free_open(self, number: int) -> Window:
         win = self.window(number)
         if win.state is not W.OPEN:
-            raise HallError("window_not_open", f"window {number} is {win.state.value}: open or resume it first")
+            raise HallError(
+                "window_not_open", f"window {number} is {win.state.value}: open or resume it first"
+            )
         if win.current_ticket is not None:
             cur = self.tickets[win.current_ticket]
-            raise HallError("window_busy", f"window {number} still has {cur.number} ({cur.state.value}): finish it, mark it no-show or transfer it first")
+            raise HallError(
+                "window_busy",
+                f"window {number} still has {cur.number} ({cur.state.value}): finish it, mark it no-show or transfer it first",
+            )
         return win
 
     def clear_tickets(self) -> None:
@@ -339,16 +351,27 @@ def _a_day_started(q: Queue, e: ev.DayStarted) -> None:
             q.touch_window(win.number)
     q.clear_tickets()
     q.service_date = e.service_date
-    
+
 
 def _a_issued(q: Queue, e: ev.TicketIssued) -> None:
     assert e.ticket is not None
     t = Ticket(
-        id=e.ticket, number=e.number, queue=e.queue, service_date=e.at.date(), seq=e.seq,
-        channel=e.channel, priority=e.priority, state=TICKET_CREATION["issue"], issued_at=e.at,
-        arrived_at=e.at, status_token=e.status_token, checked_in=e.checked_in,
-        appointment_slot=e.appointment_slot, applicant_name=e.applicant_name,
-        applicant_phone=e.applicant_phone, applicant_id=e.applicant_id,
+        id=e.ticket,
+        number=e.number,
+        queue=e.queue,
+        service_date=e.at.date(),
+        seq=e.seq,
+        channel=e.channel,
+        priority=e.priority,
+        state=TICKET_CREATION["issue"],
+        issued_at=e.at,
+        arrived_at=e.at,
+        status_token=e.status_token,
+        checked_in=e.checked_in,
+        appointment_slot=e.appointment_slot,
+        applicant_name=e.applicant_name,
+        applicant_phone=e.applicant_phone,
+        applicant_id=e.applicant_id,
     )
     q.tickets[t.id] = t
     q.numbers[(e.at.date(), t.queue)] = e.seq
@@ -510,11 +533,21 @@ def _a_logged_out(q: Queue, e: ev.StaffLoggedOut) -> None:
 _Apply = Callable[[Queue, Any], None]
 
 _APPLY: dict[type[Event], _Apply] = {
-    ev.DayStarted: _a_day_started, ev.TicketIssued: _a_issued, ev.TicketCheckedIn: _a_checked_in,
-    ev.TicketCalled: _a_called, ev.TicketRecalled: _a_recalled, ev.ServiceStarted: _a_started,
-    ev.ServiceFinished: _a_finished, ev.TicketNoShow: _a_no_show,
-    ev.TicketReactivated: _a_reactivated, ev.TicketTransferred: _a_transferred,
-    ev.TicketCancelled: _a_cancelled, ev.WindowOpened: _a_opened, ev.WindowPaused: _a_paused,
-    ev.WindowResumed: _a_resumed, ev.WindowClosed: _a_closed, ev.StaffLoggedIn: _a_logged_in,
+    ev.DayStarted: _a_day_started,
+    ev.TicketIssued: _a_issued,
+    ev.TicketCheckedIn: _a_checked_in,
+    ev.TicketCalled: _a_called,
+    ev.TicketRecalled: _a_recalled,
+    ev.ServiceStarted: _a_started,
+    ev.ServiceFinished: _a_finished,
+    ev.TicketNoShow: _a_no_show,
+    ev.TicketReactivated: _a_reactivated,
+    ev.TicketTransferred: _a_transferred,
+    ev.TicketCancelled: _a_cancelled,
+    ev.WindowOpened: _a_opened,
+    ev.WindowPaused: _a_paused,
+    ev.WindowResumed: _a_resumed,
+    ev.WindowClosed: _a_closed,
+    ev.StaffLoggedIn: _a_logged_in,
     ev.StaffLoggedOut: _a_logged_out,
 }

@@ -26,13 +26,22 @@ from . import commands as c
 from . import events as ev
 from .calendar import WorkCalendar
 from .cases import Cases, department_matches
-from .responsibility import matter_department
 from .config import HallConfig
 from .errors import HallError
 from .events import Event
 from .model import Rating, Rectification, Ticket
 from .queue import Queue
-from .states import RECTIFICATION_CREATION, RectificationState as RS, TicketState as T, rectification_transition
+from .responsibility import matter_department
+from .states import (
+    RECTIFICATION_CREATION,
+    rectification_transition,
+)
+from .states import (
+    RectificationState as RS,
+)
+from .states import (
+    TicketState as T,
+)
 
 SCORES = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 # the pick list of the pad and the status page is the hall's catalogue (HallConfig.reasons);
@@ -58,9 +67,17 @@ class RatingChanges:
 class Ratings:
     """The ratings kept (today's and those of open or recent loops) and every 差评's loop."""
 
-    def __init__(self, config: HallConfig, queue: Queue, cases: Cases, *, ratings: Iterable[Rating] = (),
-                 rectifications: Iterable[Rectification] = (), last_rating_id: int = 0,
-                 last_rectification_id: int = 0) -> None:
+    def __init__(
+        self,
+        config: HallConfig,
+        queue: Queue,
+        cases: Cases,
+        *,
+        ratings: Iterable[Rating] = (),
+        rectifications: Iterable[Rectification] = (),
+        last_rating_id: int = 0,
+        last_rectification_id: int = 0,
+    ) -> None:
         self.config = config
         self.tz = queue.tz
         self.queue = queue
@@ -87,7 +104,9 @@ class Ratings:
         _APPLY[type(event)](self, event)
 
     def owns(self, event: Event) -> bool:
-        return type(event) in _APPLY and (not isinstance(event, ev.DeadlineRecomputed) or event.receipt_no is None)
+        return type(event) in _APPLY and (
+            not isinstance(event, ev.DeadlineRecomputed) or event.receipt_no is None
+        )
 
     def rectification(self, rid: int) -> Rectification:
         r = self.rectifications.get(rid)
@@ -97,7 +116,9 @@ class Ratings:
 
     def rating_of_ticket(self, ticket_id: str) -> Rating | None:
         """The (first) rating of a service; a 追评 is not counted here."""
-        return next((r for r in self.ratings.values() if r.ticket == ticket_id and r.follow_up_of is None), None)
+        return next(
+            (r for r in self.ratings.values() if r.ticket == ticket_id and r.follow_up_of is None), None
+        )
 
     def rectification_of_rating(self, rating_id: int) -> Rectification | None:
         return next((r for r in self.rectifications.values() if r.rating_id == rating_id), None)
@@ -122,12 +143,20 @@ class Ratings:
         wcfg = self.config.window(t.window) if t.window is not None else None
         cases = self.cases.of_ticket(t.id)
         queue = self.config.queue(t.queue)
-        owner = matter_department(wcfg.department if wcfg else "", cases[0].department if cases else "",
-                                  queue.department if queue else "")
+        owner = matter_department(
+            wcfg.department if wcfg else "",
+            cases[0].department if cases else "",
+            queue.department if queue else "",
+        )
         return {
-            "ticket": t.id, "ticket_number": t.number, "queue": t.queue,
-            "queue_name": queue.name if queue else t.queue, "window": t.window,
-            "window_name": wcfg.name if wcfg else "", "staff": staff, "staff_name": staff_name,
+            "ticket": t.id,
+            "ticket_number": t.number,
+            "queue": t.queue,
+            "queue_name": queue.name if queue else t.queue,
+            "window": t.window,
+            "window_name": wcfg.name if wcfg else "",
+            "staff": staff,
+            "staff_name": staff_name,
             "department": wcfg.department if wcfg else "",
             "matter_code": cases[0].matter_code if cases else "",
             "matter_name": cases[0].matter_name if cases else (queue.name if queue else ""),
@@ -145,11 +174,17 @@ class Ratings:
         those closed within ``follow_up_days`` (a 追评 may still come), and the ratings those
         refer to."""
         since = today - timedelta(days=self.config.rules.follow_up_days)
-        self.rectifications = {k: r for k, r in self.rectifications.items()
-                               if r.closed_at is None or r.closed_at.astimezone(self.tz).date() >= since}
+        self.rectifications = {
+            k: r
+            for k, r in self.rectifications.items()
+            if r.closed_at is None or r.closed_at.astimezone(self.tz).date() >= since
+        }
         kept = {r.rating_id for r in self.rectifications.values()}
-        self.ratings = {k: r for k, r in self.ratings.items()
-                        if r.service_date >= today or k in kept or r.follow_up_of in kept}
+        self.ratings = {
+            k: r
+            for k, r in self.ratings.items()
+            if r.service_date >= today or k in kept or r.follow_up_of in kept
+        }
 
     # ------------------------------------------------------------------ views
 
@@ -158,7 +193,9 @@ class Ratings:
         view["level"] = SCORES[rating.score]
         parties = {r.text: r.party.value for r in self.config.reasons}
         view["reason_parties"] = [{"text": t, "party": parties.get(t)} for t in rating.reasons]
-        view["follow_up"] = next((r.public() for r in self.ratings.values() if r.follow_up_of == rating.id), None)
+        view["follow_up"] = next(
+            (r.public() for r in self.ratings.values() if r.follow_up_of == rating.id), None
+        )
         return view
 
     def rectification_view(self, r: Rectification, now: datetime) -> dict[str, Any]:
@@ -167,12 +204,18 @@ class Ratings:
         view["rating"] = self.rating_view(rating) if rating is not None else None
         return view
 
-    def list_rectifications(self, now: datetime, *, department: str | None = None,
-                            open_only: bool = False) -> list[dict[str, Any]]:
-        rows = [r for r in self.rectifications.values()
-                if (department_matches(department, r.owner_department)
-                    or (r.coordinator and department_matches(department, r.coordinator)))
-                and (not open_only or r.state is not RS.CLOSED)]
+    def list_rectifications(
+        self, now: datetime, *, department: str | None = None, open_only: bool = False
+    ) -> list[dict[str, Any]]:
+        rows = [
+            r
+            for r in self.rectifications.values()
+            if (
+                department_matches(department, r.owner_department)
+                or (r.coordinator and department_matches(department, r.coordinator))
+            )
+            and (not open_only or r.state is not RS.CLOSED)
+        ]
         rows.sort(key=lambda r: (r.state is RS.CLOSED, r.rectify_due, r.id))
         return [self.rectification_view(r, now) for r in rows]
 
@@ -183,37 +226,60 @@ class Ratings:
         if t is None or now > self.rateable_until(t):
             return None
         rating = self.rating_of_ticket(t.id)
-        return {**self.service_of(t),
-                "rateable_until": self.rateable_until(t).isoformat(),
-                "rated": rating is not None}
+        return {
+            **self.service_of(t),
+            "rateable_until": self.rateable_until(t).isoformat(),
+            "rated": rating is not None,
+        }
 
     def rating_status(self, status_token: str) -> dict[str, Any]:
         """What the citizen's status page may know about the rating of its own ticket."""
         wanted = token_hash(status_token)
         t = self.queue.ticket_by_token(status_token)
-        rating = self.rating_of_ticket(t.id) if t is not None else next(
-            (r for r in self.ratings.values() if r.follow_up_of is None and r.rater_token_hash == wanted), None)
+        rating = (
+            self.rating_of_ticket(t.id)
+            if t is not None
+            else next(
+                (r for r in self.ratings.values() if r.follow_up_of is None and r.rater_token_hash == wanted),
+                None,
+            )
+        )
         if t is None and rating is None:
             raise HallError("unknown_ticket", "no ticket with that status token today")
         out: dict[str, Any] = {
-            "ticket_number": t.number if t is not None else rating.ticket_number if rating is not None else "",
-            "finished": t is not None and t.state is T.DONE or t is None,
-            "rated": rating is not None, "score": rating.score if rating else None,
-            "follow_up_allowed": False, "follow_up_score": None, "rectification_state": None,
+            "ticket_number": t.number
+            if t is not None
+            else rating.ticket_number
+            if rating is not None
+            else "",
+            "finished": (t is not None and t.state is T.DONE) or t is None,
+            "rated": rating is not None,
+            "score": rating.score if rating else None,
+            "follow_up_allowed": False,
+            "follow_up_score": None,
+            "rectification_state": None,
         }
         if t is not None and t.state is T.DONE:
             service = self.service_of(t)
-            out.update(matter_name=service["matter_name"], staff_name=service["staff_name"],
-                       window=t.window, window_name=service["window_name"])
+            out.update(
+                matter_name=service["matter_name"],
+                staff_name=service["staff_name"],
+                window=t.window,
+                window_name=service["window_name"],
+            )
         if rating is not None:
             follow = next((r for r in self.ratings.values() if r.follow_up_of == rating.id), None)
             rect = self.rectification_of_rating(rating.id)
             out["follow_up_score"] = follow.score if follow else None
             out["rectification_state"] = rect.state.value if rect else None
             out["follow_up_allowed"] = bool(
-                rect is not None and follow is None and rect.outcome != "appeal_upheld"
-                and (rect.rectified_at is not None or rect.state is RS.CLOSED))
+                rect is not None
+                and follow is None
+                and rect.outcome != "appeal_upheld"
+                and (rect.rectified_at is not None or rect.state is RS.CLOSED)
+            )
         return out
+
 
 # ---------------------------------------------------------------------- event application
 # States move by RECTIFICATION_TRANSITIONS (states.py).
@@ -226,11 +292,23 @@ def _actor_id(actor: str) -> str:
 def _a_rated(g: Ratings, e: ev.ServiceRated | ev.FollowUpRated) -> None:
     assert e.ticket is not None and e.window is not None
     r = Rating(
-        id=e.rating_id, ticket=e.ticket, ticket_number=e.ticket_number, service_date=e.at.date(),
-        queue=e.queue, window=e.window, score=e.score, channel=e.channel, at=e.at,
-        staff=e.staff, staff_name=e.staff_name or "", department=e.department,
-        matter_code=e.matter_code, matter_name=e.matter_name, receipt_no=e.receipt_no,
-        reasons=list(e.reasons), text=e.text,
+        id=e.rating_id,
+        ticket=e.ticket,
+        ticket_number=e.ticket_number,
+        service_date=e.at.date(),
+        queue=e.queue,
+        window=e.window,
+        score=e.score,
+        channel=e.channel,
+        at=e.at,
+        staff=e.staff,
+        staff_name=e.staff_name or "",
+        department=e.department,
+        matter_code=e.matter_code,
+        matter_name=e.matter_name,
+        receipt_no=e.receipt_no,
+        reasons=list(e.reasons),
+        text=e.text,
         follow_up_of=e.follow_up_of if isinstance(e, ev.FollowUpRated) else None,
         rater_token_hash=e.rater_token_hash,
     )
@@ -242,20 +320,40 @@ def _a_rated(g: Ratings, e: ev.ServiceRated | ev.FollowUpRated) -> None:
 def _a_opened(g: Ratings, e: ev.RectificationOpened) -> None:
     assert e.ticket is not None and e.window is not None
     r = Rectification(
-        id=e.rectification_id, rating_id=e.rating_id, ticket=e.ticket, window=e.window,
-        state=RECTIFICATION_CREATION["open"], opened_at=e.at, contact_due=e.contact_due, rectify_due=e.rectify_due,
-        updated_at=e.at, owner_department=e.owner_department, owner_staff=e.owner_staff,
-        owner_staff_name=e.owner_staff_name or "", provisional=e.provisional,
-        responsible=e.responsible or "department", coordinator=e.coordinator or "", triage=bool(e.triage),
+        id=e.rectification_id,
+        rating_id=e.rating_id,
+        ticket=e.ticket,
+        window=e.window,
+        state=RECTIFICATION_CREATION["open"],
+        opened_at=e.at,
+        contact_due=e.contact_due,
+        rectify_due=e.rectify_due,
+        updated_at=e.at,
+        owner_department=e.owner_department,
+        owner_staff=e.owner_staff,
+        owner_staff_name=e.owner_staff_name or "",
+        provisional=e.provisional,
+        responsible=e.responsible or "department",
+        coordinator=e.coordinator or "",
+        triage=bool(e.triage),
     )
     g.rectifications[r.id] = r
     g.last_rectification_id = max(g.last_rectification_id, r.id)
     g.changes.rectifications[r.id] = r
 
 
-def _step(g: Ratings, e: ev.RaterContacted | ev.RatingRectified | ev.RaterRevisited | ev.ResolvedOnTheSpot
-          | ev.RatingExplained | ev.RatingAppealed | ev.AppealDecided | ev.RectificationReassigned,
-          action: str) -> Rectification:
+def _step(
+    g: Ratings,
+    e: ev.RaterContacted
+    | ev.RatingRectified
+    | ev.RaterRevisited
+    | ev.ResolvedOnTheSpot
+    | ev.RatingExplained
+    | ev.RatingAppealed
+    | ev.AppealDecided
+    | ev.RectificationReassigned,
+    action: str,
+) -> Rectification:
     """The rectification of ``e``, moved by ``action`` and touched."""
     r = g.rectifications[e.rectification_id]
     r.state = rectification_transition(action, r.id, r.state, before_appeal(r))
@@ -341,10 +439,16 @@ def _a_recomputed(g: Ratings, e: ev.DeadlineRecomputed) -> None:
 
 _APPLY: dict[type[Event], Callable[[Ratings, Any], None]] = {
     ev.DeadlineRecomputed: _a_recomputed,
-    ev.ServiceRated: _a_rated, ev.FollowUpRated: _a_rated, ev.RectificationOpened: _a_opened,
-    ev.RaterContacted: _a_contacted, ev.RatingRectified: _a_rectified, ev.RaterRevisited: _a_revisited,
-    ev.ResolvedOnTheSpot: _a_on_the_spot, ev.RatingExplained: _a_explained,
-    ev.RatingAppealed: _a_appealed, ev.AppealDecided: _a_appeal_decided,
+    ev.ServiceRated: _a_rated,
+    ev.FollowUpRated: _a_rated,
+    ev.RectificationOpened: _a_opened,
+    ev.RaterContacted: _a_contacted,
+    ev.RatingRectified: _a_rectified,
+    ev.RaterRevisited: _a_revisited,
+    ev.ResolvedOnTheSpot: _a_on_the_spot,
+    ev.RatingExplained: _a_explained,
+    ev.RatingAppealed: _a_appealed,
+    ev.AppealDecided: _a_appeal_decided,
     ev.RectificationReassigned: _a_reassigned,
 }
 
@@ -353,10 +457,14 @@ def rectification_marks(g: Ratings, r: Rectification, now: datetime) -> dict[str
     soon_s = g.config.rules.due_soon_hours * 3600
     contact_overdue = r.state is RS.OPEN and now > r.contact_due
     rectify_overdue = r.state in (RS.OPEN, RS.CONTACTED) and now > r.rectify_due
-    next_due = r.contact_due if r.state is RS.OPEN and not contact_overdue else (
-        r.rectify_due if r.state in (RS.OPEN, RS.CONTACTED) and not rectify_overdue else None)
+    next_due = (
+        r.contact_due
+        if r.state is RS.OPEN and not contact_overdue
+        else (r.rectify_due if r.state in (RS.OPEN, RS.CONTACTED) and not rectify_overdue else None)
+    )
     return {
-        "contact_overdue": contact_overdue, "rectify_overdue": rectify_overdue,
+        "contact_overdue": contact_overdue,
+        "rectify_overdue": rectify_overdue,
         "overdue": contact_overdue or rectify_overdue,
         "due_soon": next_due is not None and (next_due - now).total_seconds() <= soon_s,
         "next_due": next_due.isoformat() if next_due else None,

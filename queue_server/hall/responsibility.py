@@ -38,8 +38,11 @@ def decide(config: HallConfig, reasons: Iterable[str], department: str) -> Respo
     parties = {r.party for r in (config.reason(t) for t in reasons) if r is not None}
     management = config.management
     if Party.DEPARTMENT in parties and department:
-        return Responsibility(responsible=Party.DEPARTMENT, owner_department=department,
-                              coordinator=management if Party.MANAGEMENT in parties else "")
+        return Responsibility(
+            responsible=Party.DEPARTMENT,
+            owner_department=department,
+            coordinator=management if Party.MANAGEMENT in parties else "",
+        )
     if parties == {Party.MANAGEMENT}:
         return Responsibility(responsible=Party.MANAGEMENT, owner_department=management)
     return Responsibility(responsible=Party.MANAGEMENT, owner_department=management, triage=True)
@@ -79,6 +82,11 @@ def is_management(config: HallConfig, scope: str | None) -> bool:
 
 def catalogue(config: HallConfig) -> list[dict[str, str]]:
     """The catalogue as the rating pad, the status page and the back office get it."""
-    return [{"text": r.text, "party": r.party.value,
-             "party_name": config.management if r.party is Party.MANAGEMENT else "事项所属部门"}
-            for r in config.reasons]
+    return [
+        {
+            "text": r.text,
+            "party": r.party.value,
+            "party_name": config.management if r.party is Party.MANAGEMENT else "事项所属部门",
+        }
+        for r in config.reasons
+    ]

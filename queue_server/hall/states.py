@@ -107,8 +107,12 @@ CASE_CREATION: dict[str, CaseState] = {
 CASE_TRANSITIONS: dict[str, dict[CaseState, CaseState]] = {
     "resume": {CS.MATERIALS_REQUESTED: CS.ACCEPTED},
     "reject": {CS.MATERIALS_REQUESTED: CS.REJECTED},
-    "supply materials for": {CS.ACCEPTED: CS.ACCEPTED, CS.IN_REVIEW: CS.IN_REVIEW,
-                             CS.SUSPENDED: CS.SUSPENDED, CS.DECIDED: CS.DECIDED},
+    "supply materials for": {
+        CS.ACCEPTED: CS.ACCEPTED,
+        CS.IN_REVIEW: CS.IN_REVIEW,
+        CS.SUSPENDED: CS.SUSPENDED,
+        CS.DECIDED: CS.DECIDED,
+    },
     "start the review of": {CS.ACCEPTED: CS.IN_REVIEW},
     "suspend": {CS.IN_REVIEW: CS.SUSPENDED},
     "resume the review of": {CS.SUSPENDED: CS.IN_REVIEW},
@@ -124,8 +128,18 @@ CASE_TRANSITIONS: dict[str, dict[CaseState, CaseState]] = {
     # 一次告知: a second notice only when the matter's material list changed
     "reissue the notice of": {CS.MATERIALS_REQUESTED: CS.MATERIALS_REQUESTED},
     # 帮办: a helper joins an open case
-    "assist": {s: s for s in (CS.MATERIALS_REQUESTED, CS.ACCEPTED, CS.IN_REVIEW, CS.SUSPENDED, CS.DECIDED,
-                              CS.IN_PARTS, CS.WAITING)},
+    "assist": {
+        s: s
+        for s in (
+            CS.MATERIALS_REQUESTED,
+            CS.ACCEPTED,
+            CS.IN_REVIEW,
+            CS.SUSPENDED,
+            CS.DECIDED,
+            CS.IN_PARTS,
+            CS.WAITING,
+        )
+    },
 }
 CASE_TRANSITIONS["supply materials for"][CS.IN_PARTS] = CS.IN_PARTS  # a bundle's 容缺 item
 
@@ -175,16 +189,21 @@ RECTIFICATION_TRANSITIONS: dict[str, dict[RectificationState, RectificationState
 }
 
 
-def rectification_transition(action: str, rid: int, state: RectificationState,
-                             previous: RectificationState | None = None) -> RectificationState:
+def rectification_transition(
+    action: str, rid: int, state: RectificationState, previous: RectificationState | None = None
+) -> RectificationState:
     """The next state; ``previous`` (the state before an appeal) resolves ``PREVIOUS``."""
     try:
         nxt = RECTIFICATION_TRANSITIONS[action][state]
     except KeyError:
-        raise HallError("illegal_transition", f"cannot {action} rectification {rid}: it is {state.value}") from None
+        raise HallError(
+            "illegal_transition", f"cannot {action} rectification {rid}: it is {state.value}"
+        ) from None
     if isinstance(nxt, Previous):
         if previous is None:
-            raise HallError("illegal_transition", f"cannot {action} rectification {rid}: no state before the appeal")
+            raise HallError(
+                "illegal_transition", f"cannot {action} rectification {rid}: no state before the appeal"
+            )
         return previous
     return nxt
 
@@ -210,7 +229,11 @@ COMPLAINT_TRANSITIONS: dict[str, dict[ComplaintState, ComplaintState]] = {
     "handle": {CP.ASSIGNED: CP.HANDLED},
     "reply to": {CP.HANDLED: CP.REPLIED},
     "close": {CP.REPLIED: CP.CLOSED},
-    "remind the owner of": {CP.RECEIVED: CP.RECEIVED, CP.ASSIGNED: CP.ASSIGNED, CP.HANDLED: CP.HANDLED},  # 督办
+    "remind the owner of": {
+        CP.RECEIVED: CP.RECEIVED,
+        CP.ASSIGNED: CP.ASSIGNED,
+        CP.HANDLED: CP.HANDLED,
+    },  # 督办
 }
 
 COMPLAINT_OPEN = frozenset({CP.RECEIVED, CP.ASSIGNED, CP.HANDLED})  # the reply is still due

@@ -78,12 +78,20 @@ class HallServer:
         self.clock: Clock = clock or (lambda: datetime.now(self.tz))
         self.fanout = fanout or LocalFanout()
         self.metrics = Metrics()
-        self.writer = Writer(store, self.fanout, self.now, self._rebuild, max_batch=max_batch, metrics=self.metrics)
+        self.writer = Writer(
+            store, self.fanout, self.now, self._rebuild, max_batch=max_batch, metrics=self.metrics
+        )
         self.clients: dict[ServerConnection, Client] = {}
         self.started_monotonic = time.monotonic()
         self.metrics.watch(self._live_figures)
-        self.http = HttpRoutes(config, self.health, static_dir, metrics=self.metrics.render, bind_host=host,
-                               is_manager=self._is_manager)
+        self.http = HttpRoutes(
+            config,
+            self.health,
+            static_dir,
+            metrics=self.metrics.render,
+            bind_host=host,
+            is_manager=self._is_manager,
+        )
         self.issued_by_kiosk: dict[str, Any] = {}  # monotonic issue times per kiosk token
         self.sessions = Sessions(config)
         self._closing: set[asyncio.Task[None]] = set()
@@ -103,11 +111,14 @@ class HallServer:
         await self.write_clock()
         self._ticker = asyncio.create_task(self._tick_loop(), name="hallops-ticker")
         self._server = await serve(
-            self._handle_connection, self.host, self.port,
+            self._handle_connection,
+            self.host,
+            self.port,
             process_request=self.http.process_request,
             compression=None,  # LAN displays: compression costs memory and CPU per connection
             max_size=p.TRANSPORT_MAX_BYTES,
-            ping_interval=20, ping_timeout=20,
+            ping_interval=20,
+            ping_timeout=20,
             write_limit=2**16,
             open_timeout=3,  # a browser's spare idle connection must not hold up stop()
         )
@@ -118,7 +129,9 @@ class HallServer:
             # calendar data may have arrived since the deadlines were computed (a provisional
             # year published): recompute them once, as one command
             await self.writer.apply(Job(command=c.RecomputeDeadlines()))
-        log.info("HallOps %s serving %s on ws://%s:%s/ws", __version__, self.config.code, self.host, self.port)
+        log.info(
+            "HallOps %s serving %s on ws://%s:%s/ws", __version__, self.config.code, self.host, self.port
+        )
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -139,7 +152,9 @@ class HallServer:
         await self._server.serve_forever()
 
     async def _rebuild(self) -> Hall:
-        return rebuild_hall(self.config, await self.store.load(), calendar=self.calendar, matters=self.matters)
+        return rebuild_hall(
+            self.config, await self.store.load(), calendar=self.calendar, matters=self.matters
+        )
 
     def now(self) -> datetime:
         return self.clock().astimezone(self.tz)
@@ -190,7 +205,9 @@ class HallServer:
                 return forwarded.split(",")[-1].strip()[:64]
         return ip
 
-    async def end_sessions(self, token_hashes: Iterable[str], reason: str, *, keep: Client | None = None) -> int:
+    async def end_sessions(
+        self, token_hashes: Iterable[str], reason: str, *, keep: Client | None = None
+    ) -> int:
         """Revoke these session tokens and close every connection that uses one (but
         ``keep``): logout, expiry, a window taken over by another staff member, a manager's
         revoke_session. The terminal reconnects and finds its token refused."""
@@ -254,11 +271,13 @@ class HallServer:
         self.metrics.command_seconds.labels(rtype).observe(time.perf_counter() - t0)
 
     def _live_figures(self) -> dict[str, Any]:
-        return {"roles": roles_of(self.clients.values()),
-                "subscribers": getattr(self.fanout, "subscriber_count", 0),
-                "writer_queue": self.writer.queue_depth,
-                "frames": getattr(self.fanout, "frames_written", 0),
-                "slow_screens": getattr(self.fanout, "slow_screens", 0)}
+        return {
+            "roles": roles_of(self.clients.values()),
+            "subscribers": getattr(self.fanout, "subscriber_count", 0),
+            "writer_queue": self.writer.queue_depth,
+            "frames": getattr(self.fanout, "frames_written", 0),
+            "slow_screens": getattr(self.fanout, "slow_screens", 0),
+        }
 
     async def _handle_message(self, client: Client, raw: str | bytes) -> dict[str, Any] | None:
         rid: Any = None
@@ -266,7 +285,9 @@ class HallServer:
             rid, msg = p.parse_request(raw)
             if isinstance(rid, str) and text_problem(rid) is not None:
                 rid = None  # an id that cannot be echoed back
-                raise p.ProtocolError("invalid_field", "id is not valid text (a lone surrogate or a control character)")
+                raise p.ProtocolError(
+                    "invalid_field", "id is not valid text (a lone surrogate or a control character)"
+                )
             session = self.sessions.ends.get(client.token_hash or "")
             if session is not None and session[1] <= self.now():
                 await self.end_sessions([client.token_hash or ""], "session expired")

@@ -78,7 +78,9 @@ class LoginGuard:
     attempt counts as failed from its start (so concurrent guesses cannot run ahead of the
     count)."""
 
-    ADDRESS_FACTOR = 4  # loopback (the server's own machine: the simulator, a local tool) has no address limit
+    ADDRESS_FACTOR = (
+        4  # loopback (the server's own machine: the simulator, a local tool) has no address limit
+    )
     MAX_KEYS = 50_000
 
     def __init__(self, attempts: int, lockout_s: int) -> None:

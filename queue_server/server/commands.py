@@ -29,8 +29,9 @@ async def run(ctx: ServerContext, client: Client, req: Request, values: dict[str
         check(ctx, client, viewer, values)
     assert req.command is not None
     cmd = req.build(viewer, values) if req.build is not None else default_build(req.command, viewer, values)
-    outcome = await ctx.writer.apply(Job(command=cmd, actor=viewer.actor, viewer=viewer, guard=req.guard,
-                                         reply=req.reply))
+    outcome = await ctx.writer.apply(
+        Job(command=cmd, actor=viewer.actor, viewer=viewer, guard=req.guard, reply=req.reply)
+    )
     return dict(outcome.reply)
 
 
@@ -51,10 +52,15 @@ def own_window(ctx: ServerContext, client: Client, viewer: Viewer, values: dict[
         raise ProtocolError("not_your_window", f"this terminal works at window {viewer.window}, not {window}")
 
 
-def window_names_its_window(ctx: ServerContext, client: Client, viewer: Viewer, values: dict[str, Any]) -> None:
+def window_names_its_window(
+    ctx: ServerContext, client: Client, viewer: Viewer, values: dict[str, Any]
+) -> None:
     """decide_case and deliver_case from a window say which window (unless sent by post)."""
-    if viewer.role == "window" and values.get("window") is None \
-            and getattr(values.get("method"), "value", None) != "post":
+    if (
+        viewer.role == "window"
+        and values.get("window") is None
+        and getattr(values.get("method"), "value", None) != "post"
+    ):
         kind = "deliver_case" if "method" in values else "decide_case"
         raise ProtocolError("missing_field", f"{kind} from a window needs its window")
 
@@ -70,7 +76,9 @@ def kiosk_rate(ctx: ServerContext, client: Client, viewer: Viewer, values: dict[
     while recent and now_m - recent[0] > 60:
         recent.popleft()
     if len(recent) >= limit:
-        raise ProtocolError("rate_limited", f"this kiosk may issue {limit} tickets a minute; try again shortly")
+        raise ProtocolError(
+            "rate_limited", f"this kiosk may issue {limit} tickets a minute; try again shortly"
+        )
     recent.append(now_m)
 
 
@@ -119,7 +127,8 @@ def own_ticket(hall: Hall, job: Job) -> bool:
         wcfg = hall.config.window(viewer.window or 0)
         served = {wq.queue for wq in wcfg.queues} if wcfg else set()
         mine = (t.active and t.window == viewer.window) or (
-            not t.active and (t.queue in served or t.target_window == viewer.window))
+            not t.active and (t.queue in served or t.target_window == viewer.window)
+        )
         if not mine:
             raise HallError("not_your_window", f"{t.number} is not at or for window {viewer.window}")
     to_window = getattr(job.command, "to_window", None)
@@ -136,4 +145,3 @@ def own_rating(hall: Hall, job: Job) -> bool:
         if r.window != viewer.window:
             raise HallError("not_your_window", f"rectification {r.id} is about window {r.window}")
     return True
-

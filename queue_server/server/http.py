@@ -53,12 +53,14 @@ MAX_QR_TEXT = 512
 
 
 def _response(status: HTTPStatus, body: bytes, content_type: str, *, cache: str = "no-cache") -> Response:
-    headers = Headers([
-        ("Content-Type", content_type),
-        ("Content-Length", str(len(body))),
-        ("Cache-Control", cache),
-        ("X-Content-Type-Options", "nosniff"),
-    ])
+    headers = Headers(
+        [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", cache),
+            ("X-Content-Type-Options", "nosniff"),
+        ]
+    )
     return Response(status.value, status.phrase, headers, body)
 
 
@@ -71,7 +73,7 @@ def host_name(value: str) -> str:
     ``Hall.Example:8765`` → ``hall.example``, ``[::1]:80`` → ``::1``."""
     value = value.strip().lower()
     if value.startswith("["):
-        return value[1:value.find("]")] if "]" in value else value
+        return value[1 : value.find("]")] if "]" in value else value
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
@@ -120,9 +122,16 @@ def qr_svg(text: str) -> bytes:
 class HttpRoutes:
     """The routes need the hall's configuration and a health probe, nothing else of the server."""
 
-    def __init__(self, config: HallConfig, health: Health, static_dir: Path | str | None = None, *,
-                 metrics: MetricsPage | None = None, bind_host: str = "",
-                 is_manager: IsManager | None = None) -> None:
+    def __init__(
+        self,
+        config: HallConfig,
+        health: Health,
+        static_dir: Path | str | None = None,
+        *,
+        metrics: MetricsPage | None = None,
+        bind_host: str = "",
+        is_manager: IsManager | None = None,
+    ) -> None:
         self.config = config
         self.health = health
         self.metrics = metrics
@@ -147,11 +156,15 @@ class HttpRoutes:
 
     async def _may_see_details(self, conn: Any, request: Request) -> bool:
         remote = getattr(conn, "remote_address", None)
-        if remote and host_name(str(remote[0])) in ("127.0.0.1", "::1") and "X-Forwarded-For" not in request.headers:
+        if (
+            remote
+            and host_name(str(remote[0])) in ("127.0.0.1", "::1")
+            and "X-Forwarded-For" not in request.headers
+        ):
             return True
         auth = request.headers.get("Authorization", "")
         if auth.startswith("Bearer ") and self.is_manager is not None:
-            return await self.is_manager(auth[len("Bearer "):].strip())
+            return await self.is_manager(auth[len("Bearer ") :].strip())
         return False
 
     async def process_request(self, conn: Any, request: Request) -> Response | None:
@@ -167,7 +180,9 @@ class HttpRoutes:
 
     async def _route(self, conn: Any, request: Request) -> Response | None:
         if not self.host_allowed(request):
-            return _text(HTTPStatus.FORBIDDEN, "host not allowed by this hall's configuration (allowed_hosts)\n")
+            return _text(
+                HTTPStatus.FORBIDDEN, "host not allowed by this hall's configuration (allowed_hosts)\n"
+            )
         parts = urlsplit(request.path)
         path = parts.path
         if path == "/ws":
@@ -193,13 +208,16 @@ class HttpRoutes:
             public = self.public_config()
             if self.demo_links is not None:  # only the demo shares its screens' tokens
                 public["demo"] = self.demo_links
-            return _response(HTTPStatus.OK, json.dumps(public, ensure_ascii=False).encode(),
-                             "application/json; charset=utf-8")
+            return _response(
+                HTTPStatus.OK,
+                json.dumps(public, ensure_ascii=False).encode(),
+                "application/json; charset=utf-8",
+            )
         for pattern, page in PAGES:
             if pattern.match(path):
                 return self._file(self.static_dir / page)
         if path.startswith(STATIC_PREFIX):
-            target = static_target(self.static_dir / "static", path[len(STATIC_PREFIX):])
+            target = static_target(self.static_dir / "static", path[len(STATIC_PREFIX) :])
             if target is None:
                 return _text(HTTPStatus.NOT_FOUND, "not found\n")
             return self._file(target, cache="max-age=300")
@@ -217,13 +235,37 @@ class HttpRoutes:
         """What pages need before the websocket: hall name, queues, windows, rules. No staff."""
         cfg = self.config
         return {
-            "hall": {"code": cfg.code, "name": cfg.name, "timezone": cfg.timezone, "notice": cfg.notice,
-                     "public_url": cfg.public_url},
-            "rules": {"recent_calls": cfg.rules.recent_calls, "announce_repeat": cfg.rules.announce_repeat,
-                      "recall_limit": cfg.rules.recall_limit},
-            "queues": [{"code": q.code, "name": q.name, "kind": q.kind.value, "department": q.department,
-                        "daily_cap": q.daily_cap} for q in cfg.queues],
-            "windows": [{"number": w.number, "name": w.name, "kind": w.kind.value, "zone": w.zone,
-                         "department": w.department, "queues": [wq.queue for wq in w.queues]}
-                        for w in cfg.windows],
+            "hall": {
+                "code": cfg.code,
+                "name": cfg.name,
+                "timezone": cfg.timezone,
+                "notice": cfg.notice,
+                "public_url": cfg.public_url,
+            },
+            "rules": {
+                "recent_calls": cfg.rules.recent_calls,
+                "announce_repeat": cfg.rules.announce_repeat,
+                "recall_limit": cfg.rules.recall_limit,
+            },
+            "queues": [
+                {
+                    "code": q.code,
+                    "name": q.name,
+                    "kind": q.kind.value,
+                    "department": q.department,
+                    "daily_cap": q.daily_cap,
+                }
+                for q in cfg.queues
+            ],
+            "windows": [
+                {
+                    "number": w.number,
+                    "name": w.name,
+                    "kind": w.kind.value,
+                    "zone": w.zone,
+                    "department": w.department,
+                    "queues": [wq.queue for wq in w.queues],
+                }
+                for w in cfg.windows
+            ],
         }

@@ -14,8 +14,8 @@ from ..hall.cases import department_matches
 from ..hall.errors import HallError
 from ..hall.hall import Hall
 from ..hall.model import Case
-from ..hall.responsibility import catalogue
 from ..hall.ratings import SCORES as RATING_LEVELS
+from ..hall.responsibility import catalogue
 from .context import Client, ServerContext, Viewer
 from .protocol import ProtocolError
 from .replies import case_detail, ticket_detail
@@ -38,16 +38,35 @@ async def list_matters(ctx: ServerContext, client: Client, req: Request, v: Valu
     for q in ctx.config.queues:
         for code in q.matters:
             linked.setdefault(code, []).append(q.code)
-    matters = [{
-        "code": m.code, "name": m.name, "department": m.department, "field": m.field,
-        "window_kind": str(m.window_kind), "case_type": str(m.case_type),
-        "promised_working_days": m.promised_working_days, "statutory_working_days": m.statutory_working_days,
-        "one_window": m.one_window, "queues": linked.get(m.code, []),
-        "materials": [{"name": x.name, "form": x.form, "copies": x.copies, "deferrable": x.deferrable,
-                       "stand_in": x.stand_in} for x in getattr(m, "materials", ())],
-        "parts": [{"matter": p.matter, "share_working_days": p.share_working_days, "after": list(p.after)}
-                  for p in getattr(m, "parts", ())],
-    } for m in (ctx.matters or {}).values()]
+    matters = [
+        {
+            "code": m.code,
+            "name": m.name,
+            "department": m.department,
+            "field": m.field,
+            "window_kind": str(m.window_kind),
+            "case_type": str(m.case_type),
+            "promised_working_days": m.promised_working_days,
+            "statutory_working_days": m.statutory_working_days,
+            "one_window": m.one_window,
+            "queues": linked.get(m.code, []),
+            "materials": [
+                {
+                    "name": x.name,
+                    "form": x.form,
+                    "copies": x.copies,
+                    "deferrable": x.deferrable,
+                    "stand_in": x.stand_in,
+                }
+                for x in getattr(m, "materials", ())
+            ],
+            "parts": [
+                {"matter": p.matter, "share_working_days": p.share_working_days, "after": list(p.after)}
+                for p in getattr(m, "parts", ())
+            ],
+        }
+        for m in (ctx.matters or {}).values()
+    ]
     return {"matters": matters, "suspension_reasons": list(c.SUSPENSION_REASONS)}
 
 
@@ -96,8 +115,11 @@ async def list_cases(ctx: ServerContext, client: Client, req: Request, v: Values
 
 def _rating_choices(ctx: ServerContext) -> dict[str, Any]:
     """The levels and the hall's reason catalogue, each reason with its responsible party."""
-    return {"levels": {str(k): v for k, v in RATING_LEVELS.items()}, "reasons": catalogue(ctx.config),
-            "management": ctx.config.management}
+    return {
+        "levels": {str(k): v for k, v in RATING_LEVELS.items()},
+        "reasons": catalogue(ctx.config),
+        "management": ctx.config.management,
+    }
 
 
 def _rateable(hall: Hall, now: datetime, window: int) -> dict[str, Any] | None:
@@ -126,4 +148,8 @@ def _rectifications(hall: Hall, now: datetime, department: str | None, open_only
 async def list_rectifications(ctx: ServerContext, client: Client, req: Request, v: Values) -> dict[str, Any]:
     department = _department(ctx.viewer(client), v.get("department"), "rectifications")
     rows = await ctx.writer.read(_rectifications, department, bool(v.get("open_only", False)))
-    return {"rectifications": rows, "department": department, "due_soon_hours": ctx.config.rules.due_soon_hours}
+    return {
+        "rectifications": rows,
+        "department": department,
+        "due_soon_hours": ctx.config.rules.due_soon_hours,
+    }

@@ -30,7 +30,8 @@ def ticket_detail(viewer: Viewer, t: Ticket) -> dict[str, Any]:
     serving = viewer.window is not None and t.active and t.window == viewer.window
     aud = visibility.audience(viewer, serving=serving)
     view["applicant"] = visibility.applicant_view(
-        "get_ticket", aud, {"name": t.applicant_name, "phone": t.applicant_phone, "id_number": t.applicant_id})
+        "get_ticket", aud, {"name": t.applicant_name, "phone": t.applicant_phone, "id_number": t.applicant_id}
+    )
     view["note"] = t.note
     return view
 
@@ -44,11 +45,15 @@ def case_detail(viewer: Viewer, hall: Hall, case: Case, now: datetime) -> dict[s
     if viewer.window is not None and viewer.window in hall.windows:
         current = hall.windows[viewer.window].current_ticket
         serving = (current is not None and current in (case.ticket, case.delivery_ticket)) or (
-            case.window == viewer.window and visibility.accepted_today(case.accepted_at, now))
+            case.window == viewer.window and visibility.accepted_today(case.accepted_at, now)
+        )
     own = viewer.role == "backoffice" and department_matches(viewer.scope, case.department)
     aud = visibility.audience(viewer, serving=serving, own_department=own)
     view["applicant"] = visibility.applicant_view(
-        "get_case", aud, {"name": case.applicant_name, "phone": case.applicant_phone, "id_number": case.applicant_id})
+        "get_case",
+        aud,
+        {"name": case.applicant_name, "phone": case.applicant_phone, "id_number": case.applicant_id},
+    )
     return view
 
 
@@ -78,8 +83,12 @@ def issued(hall: Hall, events: tuple[Event, ...], job: Job, now: datetime) -> di
     t = hall.tickets[ev.ticket]
     view = t.public()
     queue = hall.config.queue(t.queue)
-    view.update(position=ev.position, estimated_wait_s=ev.estimated_wait_s,
-                status_token=t.status_token, queue_name=queue.name if queue else t.queue)
+    view.update(
+        position=ev.position,
+        estimated_wait_s=ev.estimated_wait_s,
+        status_token=t.status_token,
+        queue_name=queue.name if queue else t.queue,
+    )
     return {"ticket": view}
 
 
@@ -117,7 +126,12 @@ def follow_up(hall: Hall, events: tuple[Event, ...], job: Job, now: datetime) ->
     ev = events[-1]
     assert isinstance(ev, FollowUpRated)
     return {
-        "rating": {"rating_id": ev.rating_id, "score": ev.score, "level": ev.level, "follow_up_of": ev.follow_up_of}
+        "rating": {
+            "rating_id": ev.rating_id,
+            "score": ev.score,
+            "level": ev.level,
+            "follow_up_of": ev.follow_up_of,
+        }
     }
 
 

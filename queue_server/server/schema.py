@@ -27,10 +27,25 @@ Decoder = Callable[[Any, ZoneInfo], Any]
 # max_len of strings and lists when neither the command nor the field says otherwise
 DEFAULT_MAX_LEN = 200
 NAMED_MAX_LEN: dict[str, int] = {
-    "ticket": 40, "receipt_no": 40, "queue": 4, "to_queue": 4, "matter": 20, "ticket_token": 64,
-    "priority": 20, "channel": 20, "appointment_slot": 40, "deficiency_promised_date": 10,
-    "deficiency_item": 200, "note": 500, "text": 500, "measures": 500, "explanation": 500,
-    "decision": 20, "method": 10, "missing_materials": 50, "reasons": 10,
+    "ticket": 40,
+    "receipt_no": 40,
+    "queue": 4,
+    "to_queue": 4,
+    "matter": 20,
+    "ticket_token": 64,
+    "priority": 20,
+    "channel": 20,
+    "appointment_slot": 40,
+    "deficiency_promised_date": 10,
+    "deficiency_item": 200,
+    "note": 500,
+    "text": 500,
+    "measures": 500,
+    "explanation": 500,
+    "decision": 20,
+    "method": 10,
+    "missing_materials": 50,
+    "reasons": 10,
 }
 INT_LIMIT = 100_000  # integers on the wire are positive and below this (windows, days, scores, ids)
 FREE_TEXT_LEN = 200  # strings allowed this long or longer are free text: newline and tab allowed
@@ -62,7 +77,9 @@ def check_text(msg: Mapping[str, Any]) -> None:
         where, value = stack.pop()
         if isinstance(value, str):
             if text_problem(value, free_text=True) is not None:
-                raise ProtocolError("invalid_field", f"{where} is not valid text (a lone surrogate or a control character)")
+                raise ProtocolError(
+                    "invalid_field", f"{where} is not valid text (a lone surrogate or a control character)"
+                )
         elif isinstance(value, dict):
             for k, v in value.items():
                 if text_problem(k) is not None:
@@ -141,6 +158,7 @@ def enum_of(kind: type[enum.Enum], name: str) -> Decoder:
         except ValueError:
             allowed = ", ".join(str(m.value) for m in kind)
             raise ProtocolError("invalid_field", f"{name} must be one of {allowed}") from None
+
     return dec
 
 
@@ -153,6 +171,7 @@ def instant(name: str) -> Decoder:
         if not EARLIEST_YEAR <= dt.year <= LATEST_YEAR:
             raise ProtocolError("invalid_field", f"{name} must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
         return dt if dt.tzinfo else dt.replace(tzinfo=tz)
+
     return dec
 
 
@@ -165,6 +184,7 @@ def day(name: str) -> Decoder:
         if not EARLIEST_YEAR <= d.year <= LATEST_YEAR:
             raise ProtocolError("invalid_field", f"{name} must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
         return d
+
     return dec
 
 
@@ -173,6 +193,7 @@ def strings(name: str, *, max_len: int = 200, what: str = "short strings") -> De
         if not all(isinstance(v, str) and len(v) <= max_len and text_problem(v) is None for v in value):
             raise ProtocolError("invalid_field", f"{name} must be a list of {what}")
         return tuple(value)
+
     return dec
 
 
@@ -181,6 +202,7 @@ def integers(name: str, *, what: str = "numbers") -> Decoder:
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             raise ProtocolError("invalid_field", f"{name} must be a list of {what}")
         return tuple(value)
+
     return dec
 
 
@@ -192,8 +214,10 @@ def applicant(name: str) -> Decoder:
         for k, v in value.items():
             if not isinstance(v, str) or len(v) > 64 or text_problem(v) is not None:
                 raise ProtocolError("invalid_field", f"{name}.{k} must be a short string of plain text")
-        return c.Applicant(name=value.get("name", ""), phone=value.get("phone", ""),
-                           id_number=value.get("id_number", ""))
+        return c.Applicant(
+            name=value.get("name", ""), phone=value.get("phone", ""), id_number=value.get("id_number", "")
+        )
+
     return dec
 
 
@@ -254,8 +278,13 @@ def _field_for(name: str, hint: Any, required: bool, max_len: int | None, attr: 
     raise TypeError(f"{name}: cannot derive a wire field from {hint}")
 
 
-def command_fields(cls: type, *, server: tuple[str, ...] = ("scope",), wire: Mapping[str, str] | None = None,
-                   limits: Mapping[str, int] | None = None) -> tuple[Field, ...]:
+def command_fields(
+    cls: type,
+    *,
+    server: tuple[str, ...] = ("scope",),
+    wire: Mapping[str, str] | None = None,
+    limits: Mapping[str, int] | None = None,
+) -> tuple[Field, ...]:
     """The wire fields of the command dataclass ``cls``, in its field order.
 
     ``server``: attributes the server fills in (never on the wire); ``wire``: attribute →

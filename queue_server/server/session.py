@@ -69,8 +69,10 @@ async def login(ctx: ServerContext, client: Client, req: Request, v: Values) -> 
         await asyncio.sleep(min(wait, RATE_LIMITED_PAUSE_S))
         raise RateLimited(f"too many failed logins: try again in {wait} s", wait)
     account = ctx.config.staff_account(v["username"])
-    if not await check_password(v["password"], account.password_hash if account is not None else None) \
-            or account is None:
+    if (
+        not await check_password(v["password"], account.password_hash if account is not None else None)
+        or account is None
+    ):
         guard.failed(v["username"], address)
         raise ProtocolError("unauthenticated", "wrong username or password")
     guard.success(v["username"], address)
@@ -78,10 +80,15 @@ async def login(ctx: ServerContext, client: Client, req: Request, v: Values) -> 
     if account.role is StaffRole.WINDOW and window is None:
         raise ProtocolError("missing_field", "window staff must say which window they work at")
     role = account.role.value
-    if window is not None:  # recorded at the window before the session exists (unknown_window: nothing written)
+    if (
+        window is not None
+    ):  # recorded at the window before the session exists (unknown_window: nothing written)
         actor = c.Actor(kind="staff", id=account.username, name=account.name)
-        await ctx.writer.apply(Job(command=c.StaffLogin(window=window, username=account.username, name=account.name),
-                                   actor=actor))
+        await ctx.writer.apply(
+            Job(
+                command=c.StaffLogin(window=window, username=account.username, name=account.name), actor=actor
+            )
+        )
         if role == StaffRole.BACKOFFICE.value:
             role = "window"
     token = new_token()
@@ -89,14 +96,21 @@ async def login(ctx: ServerContext, client: Client, req: Request, v: Values) -> 
     now = ctx.now()
     await ctx.store.add_token(hash_token(token), tok, now.isoformat())
     if window is not None:  # the window changed hands: every other session's control of it ends
-        await ctx.end_sessions(_window_sessions(ctx, window, account.username), "another staff member took the window")
+        await ctx.end_sessions(
+            _window_sessions(ctx, window, account.username), "another staff member took the window"
+        )
     old = client.token_hash if client.actor.kind == "staff" else None
     become(ctx, client, tok, hash_token(token))
     expires = ctx.sessions.start(hash_token(token), account.username, now, window)
     if old is not None:
         await ctx.end_sessions([old], "logged in again", keep=client)
-    return {"token": token, "role": client.role, "window": window, "name": account.name,
-            "expires_at": expires.isoformat()}
+    return {
+        "token": token,
+        "role": client.role,
+        "window": window,
+        "name": account.name,
+        "expires_at": expires.isoformat(),
+    }
 
 
 def _window_sessions(ctx: ServerContext, window: int, username: str) -> list[str]:
@@ -116,8 +130,9 @@ def _staff_still_there(hall: Hall, job: Job) -> bool:
 
 async def logout(ctx: ServerContext, client: Client, req: Request, v: Values) -> dict[str, Any]:
     if client.window is not None and client.actor.kind == "staff":
-        await ctx.writer.apply(Job(command=c.StaffLogout(window=client.window), actor=client.actor,
-                                   guard=_staff_still_there))
+        await ctx.writer.apply(
+            Job(command=c.StaffLogout(window=client.window), actor=client.actor, guard=_staff_still_there)
+        )
     if client.token_hash and client.actor.kind == "staff":  # every connection of this session ends
         await ctx.end_sessions([client.token_hash], "logged out", keep=client)
     client.role, client.window, client.token_hash = "anonymous", None, None
@@ -149,13 +164,16 @@ def _filter(ctx: ServerContext, client: Client, v: Values) -> Filter:
             raise ProtocolError("invalid_field", f"no window in zone {zone!r}")
         windows = tuple(sorted({*(windows or ()), *(w.number for w in zone_windows)}))
         queues = tuple(sorted({*(queues or ()), *(wq.queue for w in zone_windows for wq in w.queues)}))
-    return Filter(queues=frozenset(queues) if queues is not None else None,
-                  windows=frozenset(windows) if windows is not None else None,
-                  staff=client.role in STAFF_ROLES)
+    return Filter(
+        queues=frozenset(queues) if queues is not None else None,
+        windows=frozenset(windows) if windows is not None else None,
+        staff=client.role in STAFF_ROLES,
+    )
 
 
-def _subscribe(hall: Hall, now: datetime, fanout: Fanout, conn: ServerConnection, flt: Filter,
-               ticket_id: str | None) -> str | None:
+def _subscribe(
+    hall: Hall, now: datetime, fanout: Fanout, conn: ServerConnection, flt: Filter, ticket_id: str | None
+) -> str | None:
     """In the writer, between batches: the snapshot and joining the group happen together,
     so the subscriber's ``seq`` continues from its snapshot without a gap."""
     if flt.ticket_token is not None and ticket_id is None:
@@ -176,7 +194,9 @@ async def subscribe(ctx: ServerContext, client: Client, req: Request, v: Values)
 
 async def resync(ctx: ServerContext, client: Client, req: Request, v: Values) -> dict[str, Any]:
     # never subscribed: the same checks as a plain subscribe (display token and all)
-    flt, ticket_id = client.subscription if client.subscription is not None else (_filter(ctx, client, {}), None)
+    flt, ticket_id = (
+        client.subscription if client.subscription is not None else (_filter(ctx, client, {}), None)
+    )
     client.subscription = (flt, await ctx.writer.read(_subscribe, ctx.fanout, client.conn, flt, ticket_id))
     return {"resynced": True}
 
@@ -188,6 +208,9 @@ async def revoke_session(ctx: ServerContext, client: Client, req: Request, v: Va
     if ctx.config.staff_account(username) is None:
         raise ProtocolError("invalid_field", f"no staff account {username!r}")
     ctx.sessions.cut_off[username] = ctx.now()
-    ended = await ctx.end_sessions(ctx.sessions.of_user(username), "the session was revoked by a manager",
-                                   keep=client if client.actor.id == username else None)
+    ended = await ctx.end_sessions(
+        ctx.sessions.of_user(username),
+        "the session was revoked by a manager",
+        keep=client if client.actor.id == username else None,
+    )
     return {"username": username, "connections_closed": ended}

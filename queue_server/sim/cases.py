@@ -33,7 +33,14 @@ from .arrivals import Citizen, DayKind, lognormal, midnight_ts
 from .steps import Desk, ModelView, Outcome, Request
 
 PICKUP_QUEUE_KIND = "出件"
-MISSING = ("申请人身份证明复印件", "申请表(签字)", "授权委托书", "营业执照副本复印件", "房屋权属证明", "户口簿")
+MISSING = (
+    "申请人身份证明复印件",
+    "申请表(签字)",
+    "授权委托书",
+    "营业执照副本复印件",
+    "房屋权属证明",
+    "户口簿",
+)
 DEFICIENCY = ("申请表原件(签字)", "相关证明复印件")
 REJECT_REASONS = ("申请事项不属于本机关职权范围", "申请事项依法不需要取得行政许可", "申请人不具备申请资格")
 BAD_REASONS = ("等候时间过长", "服务态度不好", "业务不熟练", "一次性告知不清", "办理时间过长", "材料要求过多")
@@ -82,12 +89,16 @@ class CaseBehaviour:
         for matter in sorted(matters.values(), key=lambda x: x.code):
             if model.config.queue(matter.queue) is not None:
                 self.by_queue[matter.queue].append(matter)
-        self.pickup_queue = next((q.code for q in model.config.queues if q.kind.value == PICKUP_QUEUE_KIND), None)
+        self.pickup_queue = next(
+            (q.code for q in model.config.queues if q.kind.value == PICKUP_QUEUE_KIND), None
+        )
         staff = model.config.staff
         self.manager = next((s for s in staff if s.role is StaffRole.MANAGER), None)
         self.backoffice = [s for s in staff if s.role is StaffRole.BACKOFFICE]
         self._matches = department_matches
-        self.agenda: dict[date, list[tuple[float, Callable[..., Request | None], tuple[Any, ...]]]] = defaultdict(list)
+        self.agenda: dict[date, list[tuple[float, Callable[..., Request | None], tuple[Any, ...]]]] = (
+            defaultdict(list)
+        )
         self.returning: dict[date, list[Citizen]] = defaultdict(list)
         self.cases_opened = 0
         self.ratings = 0
@@ -99,11 +110,21 @@ class CaseBehaviour:
     # ------------------------------------------------------------------ the calendar
 
     def _working_day(self, day: date, after: int) -> date:
-        return self.m.calendar.add_working_days(day, after) if after > 0 else (
-            day if self.m.calendar.is_working_day(day) else self.m.calendar.next_working_day(day))
+        return (
+            self.m.calendar.add_working_days(day, after)
+            if after > 0
+            else (day if self.m.calendar.is_working_day(day) else self.m.calendar.next_working_day(day))
+        )
 
-    def _later(self, at: float, day: date, working_days: int, rng: random.Random, fn: Callable[..., Request | None],
-               *args: Any) -> None:
+    def _later(
+        self,
+        at: float,
+        day: date,
+        working_days: int,
+        rng: random.Random,
+        fn: Callable[..., Request | None],
+        *args: Any,
+    ) -> None:
         when = self._working_day(day, working_days)
         minute = _office_minute(rng)
         if when == self.today:  # today's agenda is already on the heap: join it (or do it soon)
@@ -146,8 +167,12 @@ class CaseBehaviour:
         taken = 0
         for row in rows:
             rng = random.Random(f"{self.m.seed}:{row['receipt_no']}:adopted")
-            plan = CasePlan(receipt=str(row["receipt_no"]), department=str(row["department"]),
-                            days=max(1, int(row["promised_working_days"] or 1)), rng=rng)
+            plan = CasePlan(
+                receipt=str(row["receipt_no"]),
+                department=str(row["department"]),
+                days=max(1, int(row["promised_working_days"] or 1)),
+                rng=rng,
+            )
             state = row["state"]
             if state == "accepted":
                 self._later(now_ts, day, rng.choice((0, 1)), rng, self._start_review, plan)
@@ -192,13 +217,21 @@ class CaseBehaviour:
             step = self._accept_here
         self.m.push(start + 0.5 * (end - start), step, desk, cit, matter, rng, end)
 
-    def _reject_here(self, ts: float, desk: Desk, cit: Citizen, matter: Any, rng: random.Random, end: float) -> Request:
+    def _reject_here(
+        self, ts: float, desk: Desk, cit: Citizen, matter: Any, rng: random.Random, end: float
+    ) -> Request:
 
         reason = REJECT_REASONS[rng.randrange(len(REJECT_REASONS))]
-        return Request(c.RejectCase(window=desk.session.window, matter=matter.code, reason=reason),
-                       desk.actor, desk.number, self._check("reject_case"))
+        return Request(
+            c.RejectCase(window=desk.session.window, matter=matter.code, reason=reason),
+            desk.actor,
+            desk.number,
+            self._check("reject_case"),
+        )
 
-    def _request_here(self, ts: float, desk: Desk, cit: Citizen, matter: Any, rng: random.Random, end: float) -> Request:
+    def _request_here(
+        self, ts: float, desk: Desk, cit: Citizen, matter: Any, rng: random.Random, end: float
+    ) -> Request:
 
         names = [x.name for x in getattr(matter, "materials", ())] or list(MISSING)  # the 材料清单
         missing = tuple(rng.sample(names, rng.randint(1, min(3, len(names)))))
@@ -211,17 +244,24 @@ class CaseBehaviour:
             if rng.random() < self.p.return_share:
                 self._come_back(cit, "resume", out.data["receipt_no"], cit.queue, rng.randint(1, 5), rng)
 
-        return Request(c.RequestMaterials(window=desk.session.window, matter=matter.code, missing_materials=missing),
-                       desk.actor, desk.number, then)
+        return Request(
+            c.RequestMaterials(window=desk.session.window, matter=matter.code, missing_materials=missing),
+            desk.actor,
+            desk.number,
+            then,
+        )
 
-    def _accept_here(self, ts: float, desk: Desk, cit: Citizen, matter: Any, rng: random.Random, end: float) -> Request:
+    def _accept_here(
+        self, ts: float, desk: Desk, cit: Citizen, matter: Any, rng: random.Random, end: float
+    ) -> Request:
 
         day = datetime.fromtimestamp(ts, self.m.tz).date()
         listed = getattr(matter, "materials", ())  # 容缺 only for a deferrable material of the list
         deferrable = [x.name for x in listed if x.deferrable] if listed else list(DEFICIENCY)
         deficient = not matter.is_instant and rng.random() < self.p.deficiency_share and bool(deferrable)
         cmd = c.AcceptCase(
-            window=desk.session.window, matter=matter.code,
+            window=desk.session.window,
+            matter=matter.code,
             deficiency_item=deferrable[rng.randrange(len(deferrable))] if deficient else "",
             deficiency_promised_date=self._working_day(day, 3) if deficient else None,
         )
@@ -246,10 +286,21 @@ class CaseBehaviour:
             elif matter is not None:
                 self._accepted(desk, cit.receipt, matter, ts, end, False, rng, out.data)
 
-        return Request(c.ResumeCase(window=desk.session.window, receipt_no=cit.receipt), desk.actor, desk.number, then)
+        return Request(
+            c.ResumeCase(window=desk.session.window, receipt_no=cit.receipt), desk.actor, desk.number, then
+        )
 
-    def _accepted(self, desk: Desk, receipt: str, matter: Any, ts: float, end: float, deficient: bool,
-                  rng: random.Random, data: dict[str, Any] | None = None) -> None:
+    def _accepted(
+        self,
+        desk: Desk,
+        receipt: str,
+        matter: Any,
+        ts: float,
+        end: float,
+        deficient: bool,
+        rng: random.Random,
+        data: dict[str, Any] | None = None,
+    ) -> None:
         """受理 done: a 即办件 is decided and handed over before the service ends; a 承诺件
         goes to the back office; a 一件事 to its parts' back offices (``bundles``, from ``data``)."""
         if getattr(matter, "parts", ()):
@@ -264,27 +315,42 @@ class CaseBehaviour:
         plan = CasePlan(receipt=receipt, department=matter.department, days=days, rng=rng)
         self._later(ts, day, rng.choice((0, 1)), rng, self._start_review, plan)
         if deficient:
-            supply = self._working_day(day, 4 if rng.random() < self.p.deficiency_late_share else rng.randint(1, 3))
+            supply = self._working_day(
+                day, 4 if rng.random() < self.p.deficiency_late_share else rng.randint(1, 3)
+            )
             plan.supply_day = supply
             self.agenda[supply].append((_office_minute(rng), self._supply, (plan,)))
 
     def _decide_here(self, ts: float, desk: Desk, receipt: str) -> Request:
 
-        return Request(c.DecideCase(receipt_no=receipt, decision=c.Decision.APPROVED, window=desk.session.window),
-                       desk.actor, desk.number, self._check("decide_case"))
+        return Request(
+            c.DecideCase(receipt_no=receipt, decision=c.Decision.APPROVED, window=desk.session.window),
+            desk.actor,
+            desk.number,
+            self._check("decide_case"),
+        )
 
     def _deliver_own(self, ts: float, desk: Desk, receipt: str) -> Request:
 
-        return Request(c.DeliverCase(receipt_no=receipt, method=c.DeliveryMethod.WINDOW, window=desk.session.window),
-                       desk.actor, desk.number, self._check("deliver_case"))
+        return Request(
+            c.DeliverCase(receipt_no=receipt, method=c.DeliveryMethod.WINDOW, window=desk.session.window),
+            desk.actor,
+            desk.number,
+            self._check("deliver_case"),
+        )
 
     def _deliver_here(self, ts: float, desk: Desk, cit: Citizen) -> Request:
 
-        return Request(c.DeliverCase(receipt_no=cit.receipt, method=c.DeliveryMethod.WINDOW, window=desk.session.window),
-                       desk.actor, desk.number, self._check("deliver_case"))
+        return Request(
+            c.DeliverCase(receipt_no=cit.receipt, method=c.DeliveryMethod.WINDOW, window=desk.session.window),
+            desk.actor,
+            desk.number,
+            self._check("deliver_case"),
+        )
 
-    def _come_back(self, cit: Citizen, purpose: str, receipt: str, queue: str, working_days: int,
-                   rng: random.Random) -> None:
+    def _come_back(
+        self, cit: Citizen, purpose: str, receipt: str, queue: str, working_days: int, rng: random.Random
+    ) -> None:
         day = self._working_day(datetime.fromtimestamp(cit.arrive_ts, self.m.tz).date(), working_days)
         q = self.m.config.queue(queue)
         if q is None:
@@ -296,20 +362,36 @@ class CaseBehaviour:
         minute = rng.uniform(iv.start_min, max(iv.start_min + 1, iv.end_min - 30))
         p = self.m.profile
         back = Citizen(
-            key=f"{receipt}/{purpose}", arrive_ts=midnight_ts(day, self.m.tz) + minute * 60.0, queue=queue,
-            priority=c.Priority.NORMAL, channel=c.Channel.KIOSK, slot_ts=None,
-            service_s=lognormal(rng, p.service_mean_s.get(queue, 300.0) * (0.5 if purpose == "resume" else 1.0),
-                                p.service_sigma),
-            walk_s=lognormal(rng, p.walk_mean_s, p.walk_sigma), absent_u=rng.random(), late_after=0,
-            return_after_s=None, transfer_to=None, transfer_service_s=0.0, name=cit.name, phone=cit.phone,
-            purpose=purpose, receipt=receipt, matter=cit.matter,
+            key=f"{receipt}/{purpose}",
+            arrive_ts=midnight_ts(day, self.m.tz) + minute * 60.0,
+            queue=queue,
+            priority=c.Priority.NORMAL,
+            channel=c.Channel.KIOSK,
+            slot_ts=None,
+            service_s=lognormal(
+                rng,
+                p.service_mean_s.get(queue, 300.0) * (0.5 if purpose == "resume" else 1.0),
+                p.service_sigma,
+            ),
+            walk_s=lognormal(rng, p.walk_mean_s, p.walk_sigma),
+            absent_u=rng.random(),
+            late_after=0,
+            return_after_s=None,
+            transfer_to=None,
+            transfer_service_s=0.0,
+            name=cit.name,
+            phone=cit.phone,
+            purpose=purpose,
+            receipt=receipt,
+            matter=cit.matter,
         )
         self.returning[day].append(back)
 
     # ------------------------------------------------------------------ back office
 
-    def _bo(self, plan: CasePlan, cmd: Any, then: Callable[[Outcome, float], None] | None = None,
-            name: str = "") -> Request:
+    def _bo(
+        self, plan: CasePlan, cmd: Any, then: Callable[[Outcome, float], None] | None = None, name: str = ""
+    ) -> Request:
 
         actor, scope = self._backoffice_actor(plan.department)
         if hasattr(cmd, "scope"):
@@ -353,24 +435,37 @@ class CaseBehaviour:
             else:
                 self.m.unexpected[f"suspend_case:{out.code}"] += 1
 
-        return self._bo(plan, c.SuspendCase(receipt_no=plan.receipt, reason=reason, expected_working_days=length,
-                                            note=f"{reason}需{length}个工作日"), then)
+        return self._bo(
+            plan,
+            c.SuspendCase(
+                receipt_no=plan.receipt,
+                reason=reason,
+                expected_working_days=length,
+                note=f"{reason}需{length}个工作日",
+            ),
+            then,
+        )
 
     def _resume_review(self, ts: float, plan: CasePlan) -> Request:
         return self._bo(plan, c.ResumeReview(receipt_no=plan.receipt), name="resume_review")
 
     def _extend(self, ts: float, plan: CasePlan, days: int) -> Request:
-        return self._bo(plan, c.ExtendCase(receipt_no=plan.receipt, working_days=days, reason="需现场核查,经负责人批准延期"),
-                        name="extend_case")
+        return self._bo(
+            plan,
+            c.ExtendCase(receipt_no=plan.receipt, working_days=days, reason="需现场核查,经负责人批准延期"),
+            name="extend_case",
+        )
 
     def _supply(self, ts: float, plan: CasePlan) -> Request:
         return self._bo(plan, c.SupplyMaterials(receipt_no=plan.receipt), name="supply_materials")
 
     def _decide(self, ts: float, plan: CasePlan) -> Request:
         approved = plan.rng.random() >= self.p.disapprove_share
-        cmd = c.DecideCase(receipt_no=plan.receipt,
-                           decision=c.Decision.APPROVED if approved else c.Decision.DISAPPROVED,
-                           note="" if approved else "经审查不符合法定条件")
+        cmd = c.DecideCase(
+            receipt_no=plan.receipt,
+            decision=c.Decision.APPROVED if approved else c.Decision.DISAPPROVED,
+            note="" if approved else "经审查不符合法定条件",
+        )
 
         def then(out: Outcome, ts: float) -> None:
             if not out.ok:
@@ -380,18 +475,34 @@ class CaseBehaviour:
             if self.pickup_queue is None or plan.rng.random() < self.p.post_share:
                 self._later(ts, day, plan.rng.choice((0, 1)), plan.rng, self._post, plan)
             else:
-                owner = Citizen(key=plan.receipt, arrive_ts=ts, queue=self.pickup_queue,
-                                priority=c.Priority.NORMAL, channel=c.Channel.KIOSK, slot_ts=None, service_s=0.0,
-                                walk_s=0.0, absent_u=1.0, late_after=0, return_after_s=None, transfer_to=None,
-                                transfer_service_s=0.0)
-                self._come_back(owner, "pickup", plan.receipt, self.pickup_queue, plan.rng.randint(1, 3), plan.rng)
+                owner = Citizen(
+                    key=plan.receipt,
+                    arrive_ts=ts,
+                    queue=self.pickup_queue,
+                    priority=c.Priority.NORMAL,
+                    channel=c.Channel.KIOSK,
+                    slot_ts=None,
+                    service_s=0.0,
+                    walk_s=0.0,
+                    absent_u=1.0,
+                    late_after=0,
+                    return_after_s=None,
+                    transfer_to=None,
+                    transfer_service_s=0.0,
+                )
+                self._come_back(
+                    owner, "pickup", plan.receipt, self.pickup_queue, plan.rng.randint(1, 3), plan.rng
+                )
 
         return self._bo(plan, cmd, then)
 
     def _post(self, ts: float, plan: CasePlan) -> Request:
         note = f"EMS {plan.rng.randrange(10**12):012d}"
-        return self._bo(plan, c.DeliverCase(receipt_no=plan.receipt, method=c.DeliveryMethod.POST, note=note),
-                        name="deliver_case")
+        return self._bo(
+            plan,
+            c.DeliverCase(receipt_no=plan.receipt, method=c.DeliveryMethod.POST, note=note),
+            name="deliver_case",
+        )
 
     # ------------------------------------------------------------------ 好差评
 
@@ -415,10 +526,20 @@ class CaseBehaviour:
         if score <= 2:
             reasons = ("等候时间过长",) if waited > 1800 else (BAD_REASONS[rng.randrange(len(BAD_REASONS))],)
         # the pad of the window that served, even if its staff member moves on meanwhile
-        self.m.push(ts + rng.uniform(3.0, 40.0), self._rate, desk, desk.session.window, cit, score, reasons, rng)
+        self.m.push(
+            ts + rng.uniform(3.0, 40.0), self._rate, desk, desk.session.window, cit, score, reasons, rng
+        )
 
-    def _rate(self, ts: float, desk: Desk, window: int, cit: Citizen, score: int, reasons: tuple[str, ...],
-              rng: random.Random) -> Request:
+    def _rate(
+        self,
+        ts: float,
+        desk: Desk,
+        window: int,
+        cit: Citizen,
+        score: int,
+        reasons: tuple[str, ...],
+        rng: random.Random,
+    ) -> Request:
 
         pad = c.Actor(kind="device", id=f"pad-{window}", name=f"{window}号窗口评价器")
         cmd = c.RateService(score=score, reasons=reasons, window=window, ticket=cit.ticket or "")
@@ -502,10 +623,16 @@ class CaseBehaviour:
             elif not upheld:
                 self._later(ts, day, rng.choice((0, 1)), rng, self._rect_step, plan, "contact")
 
-        cmd = c.DecideAppeal(rectification=rid, decision=c.AppealDecision.UPHELD if upheld else c.AppealDecision.REJECTED,
-                             note="核实后申诉成立" if upheld else "申诉理由不充分,继续整改")
-        actor = (c.Actor(kind="staff", id=self.manager.username, name=self.manager.name)
-                 if self.manager is not None else c.SYSTEM)
+        cmd = c.DecideAppeal(
+            rectification=rid,
+            decision=c.AppealDecision.UPHELD if upheld else c.AppealDecision.REJECTED,
+            note="核实后申诉成立" if upheld else "申诉理由不充分,继续整改",
+        )
+        actor = (
+            c.Actor(kind="staff", id=self.manager.username, name=self.manager.name)
+            if self.manager is not None
+            else c.SYSTEM
+        )
         return Request(cmd, actor, None, then)
 
     def _check(self, name: str) -> Callable[[Outcome, float], None]:

@@ -279,7 +279,9 @@ async def _simulate(config, profile, calendar, args, db: str, plan, compare: boo
             )
             elapsed = time.perf_counter() - t0
             if result.last_day is not None:  # the hall's clock stands at the end of the last day
-                await store.set_meta(CLOCK_META_KEY, clock_value(day_end(result.last_day, config.timezone), 0.0))
+                await store.set_meta(
+                    CLOCK_META_KEY, clock_value(day_end(result.last_day, config.timezone), 0.0)
+                )
         finally:
             await store.close()
         if progress is not None:

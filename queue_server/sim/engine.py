@@ -89,8 +89,12 @@ class HallModel:
         for n in plan.desks(base_config):
             username, name = accounts[n]
             speed_rng = random.Random(f"{seed}:desk:{n}")
-            self.desks[n] = Desk(number=n, username=username, name=name,
-                                 speed=lognormal(speed_rng, 1.0, profile.staff_speed_sigma))
+            self.desks[n] = Desk(
+                number=n,
+                username=username,
+                name=name,
+                speed=lognormal(speed_rng, 1.0, profile.staff_speed_sigma),
+            )
         self.by_ticket: dict[str, Citizen] = {}
         self.citizens: list[Citizen] = []
         self.turned_away: Counter[str] = Counter()
@@ -124,8 +128,9 @@ class HallModel:
         self.by_ticket = {}
         if tick and from_ts is None:
             self.push(midnight + 5.0, self._tick)
-        self.citizens = day_citizens(self.base_config, self.profile, kind, self.seed, self.rates,
-                                     self.config.rules.recall_limit)
+        self.citizens = day_citizens(
+            self.base_config, self.profile, kind, self.seed, self.rates, self.config.rules.recall_limit
+        )
         if self.cases is not None:
             self.citizens = take_places(self.citizens, self.cases.begin_day(day, kind))
         for cit in self.citizens:
@@ -138,8 +143,9 @@ class HallModel:
             desk.idx = -1
             desk.phase = "off"
             desk.cit = None
-            desk.sessions = [s for s in sessions.get(n, [])
-                             if from_ts is None or desk.ts(s.end_min) > from_ts]
+            desk.sessions = [
+                s for s in sessions.get(n, []) if from_ts is None or desk.ts(s.end_min) > from_ts
+            ]
             if not desk.sessions:
                 continue
             first = desk.sessions[0]
@@ -158,8 +164,12 @@ class HallModel:
     def _arrive(self, ts: float, cit: Citizen) -> Request:
         applicant = c.Applicant(name=cit.name, phone=cit.phone) if cit.name else None
         cmd = c.IssueTicket(
-            queue=cit.queue, channel=cit.channel, priority=cit.priority,
-            appointment_slot=datetime.fromtimestamp(cit.slot_ts, self.tz) if cit.slot_ts is not None else None,
+            queue=cit.queue,
+            channel=cit.channel,
+            priority=cit.priority,
+            appointment_slot=datetime.fromtimestamp(cit.slot_ts, self.tz)
+            if cit.slot_ts is not None
+            else None,
             applicant=applicant,
         )
 
@@ -182,12 +192,23 @@ class HallModel:
         # is there and needs an ordinary service of the window's first queue.
         queue = desk.session.queues[0]
         cit = Citizen(
-            key=f"resumed/{ticket}", arrive_ts=out.issued_ts or ts, queue=queue,
-            priority=c.Priority.NORMAL, channel=c.Channel.KIOSK, slot_ts=None,
-            service_s=lognormal(desk.rng, self.profile.service_mean_s.get(queue, 300.0), self.profile.service_sigma),
+            key=f"resumed/{ticket}",
+            arrive_ts=out.issued_ts or ts,
+            queue=queue,
+            priority=c.Priority.NORMAL,
+            channel=c.Channel.KIOSK,
+            slot_ts=None,
+            service_s=lognormal(
+                desk.rng, self.profile.service_mean_s.get(queue, 300.0), self.profile.service_sigma
+            ),
             walk_s=lognormal(desk.rng, self.profile.walk_mean_s, self.profile.walk_sigma),
-            absent_u=1.0, late_after=0, return_after_s=None, transfer_to=None, transfer_service_s=0.0,
-            ticket=ticket, wait_since=out.issued_ts or ts,
+            absent_u=1.0,
+            late_after=0,
+            return_after_s=None,
+            transfer_to=None,
+            transfer_service_s=0.0,
+            ticket=ticket,
+            wait_since=out.issued_ts or ts,
         )
         self.by_ticket[ticket] = cit
         return cit
@@ -260,8 +281,11 @@ class HallModel:
                 desk.phase = "busy"
                 cit = desk.cit = self._citizen_for(out.ticket, desk, out, ts)
                 desk.recalls = 0
-                present = cit.transferred or cit.returned or (
-                    cit.absent_u >= absent_probability(self.profile, ts - cit.wait_since))
+                present = (
+                    cit.transferred
+                    or cit.returned
+                    or (cit.absent_u >= absent_probability(self.profile, ts - cit.wait_since))
+                )
                 if present:
                     self.push(ts + cit.walk_s, self._start, desk)
                 elif self.max_recalls > 0:
@@ -383,8 +407,12 @@ class HallModel:
                 self.unexpected[f"transfer:{out.code}"] += 1
                 self.push(ts, self._finish, desk)
 
-        return Request(c.Transfer(ticket=cit.ticket, to_queue=cit.transfer_to, reason=TRANSFER_REASON),
-                       desk.actor, desk.number, then)
+        return Request(
+            c.Transfer(ticket=cit.ticket, to_queue=cit.transfer_to, reason=TRANSFER_REASON),
+            desk.actor,
+            desk.number,
+            then,
+        )
 
     def _free(self, ts: float, desk: Desk) -> None:
         desk.cit = None
@@ -424,7 +452,11 @@ class HallModel:
 
     def _recover(self, ts: float, desk: Desk, stage: int) -> Request:
         """Clear a counter holding a ticket this model does not know (a resumed demo)."""
-        cmd: Any = c.StartService(window=desk.session.window) if stage == 0 else c.FinishService(window=desk.session.window)
+        cmd: Any = (
+            c.StartService(window=desk.session.window)
+            if stage == 0
+            else c.FinishService(window=desk.session.window)
+        )
 
         def then(out: Outcome, ts: float) -> None:
             if stage == 0:
@@ -465,15 +497,20 @@ class HallModel:
                 desk.wstate = "paused" if out.ok else desk.wstate
                 self.push(max(ts, resume_at), self._begin, desk, i + 1)
 
-            return Request(c.PauseWindow(window=window, reason=LUNCH if lunch else AWAY),
-                           desk.actor, desk.number, paused)
+            return Request(
+                c.PauseWindow(window=window, reason=LUNCH if lunch else AWAY), desk.actor, desk.number, paused
+            )
 
         def closed(out: Outcome, ts: float) -> None:
             if out.ok:
                 desk.wstate = "closed"
             if nxt is not None:
-                self.push(max(ts + 1.0, desk.ts(nxt.start_min) - desk.rng.uniform(0.0, 120.0)),
-                          self._begin, desk, i + 1)
+                self.push(
+                    max(ts + 1.0, desk.ts(nxt.start_min) - desk.rng.uniform(0.0, 120.0)),
+                    self._begin,
+                    desk,
+                    i + 1,
+                )
             else:
                 self.push(ts + desk.rng.uniform(30.0, 180.0), self._logout, desk)
 

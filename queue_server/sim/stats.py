@@ -16,8 +16,16 @@ from typing import Any
 
 from ..hall.config import HallConfig
 from ..hall.events import (
-    Event, EventType as E, ServiceFinished, ServiceRated, TicketCalled, TicketIssued, TicketReactivated,
+    Event,
+    ServiceFinished,
+    ServiceRated,
+    TicketCalled,
+    TicketIssued,
+    TicketReactivated,
     TicketTransferred,
+)
+from ..hall.events import (
+    EventType as E,
 )
 
 
@@ -160,11 +168,31 @@ def summary_table(stats: WaitStats) -> str:
         f = stats.queues[q.code]
         if not f.issued:
             continue
-        rows.append((f"{q.code} {q.name}", str(f.issued), str(f.served), f"{_pct(f.no_shows, f.issued)}",
-                     _m(f.mean_wait), _m(f.p90_wait), _m(f.max_wait), str(f.max_waiting)))
+        rows.append(
+            (
+                f"{q.code} {q.name}",
+                str(f.issued),
+                str(f.served),
+                f"{_pct(f.no_shows, f.issued)}",
+                _m(f.mean_wait),
+                _m(f.p90_wait),
+                _m(f.max_wait),
+                str(f.max_waiting),
+            )
+        )
     t = stats.total()
-    rows.append(("all", str(t.issued), str(t.served), _pct(t.no_shows, t.issued),
-                 _m(t.mean_wait), _m(t.p90_wait), _m(t.max_wait), str(t.max_waiting)))
+    rows.append(
+        (
+            "all",
+            str(t.issued),
+            str(t.served),
+            _pct(t.no_shows, t.issued),
+            _m(t.mean_wait),
+            _m(t.p90_wait),
+            _m(t.max_wait),
+            str(t.max_waiting),
+        )
+    )
     return _render(rows)
 
 
@@ -174,29 +202,61 @@ def cases_line(stats: WaitStats) -> str:
         return ""
     k = stats.cases
     created = k["case_accepted"] + k["case_rejected"] + k["materials_requested"]
-    return (f"cases (办件): {k['case_accepted']} accepted, {k['materials_requested']} 补正 notices, "
-            f"{k['case_rejected']} 不予受理, {k['case_decided']} decided, {k['case_delivered']} delivered "
-            f"({created} created at the windows); ratings: {stats.ratings}, 差评 {stats.bad_ratings} "
-            f"({_pct(stats.bad_ratings, stats.ratings)})")
+    return (
+        f"cases (办件): {k['case_accepted']} accepted, {k['materials_requested']} 补正 notices, "
+        f"{k['case_rejected']} 不予受理, {k['case_decided']} decided, {k['case_delivered']} delivered "
+        f"({created} created at the windows); ratings: {stats.ratings}, 差评 {stats.bad_ratings} "
+        f"({_pct(stats.bad_ratings, stats.ratings)})"
+    )
 
 
-def compare_table(base: WaitStats, plan: WaitStats, base_name: str = "config", plan_name: str = "plan") -> str:
+def compare_table(
+    base: WaitStats, plan: WaitStats, base_name: str = "config", plan_name: str = "plan"
+) -> str:
     """Two runs side by side: served, mean and p90 wait (minutes), max waiting, per queue."""
-    head = ("queue",
-            f"served {base_name}", f"served {plan_name}",
-            f"mean {base_name}", f"mean {plan_name}",
-            f"p90 {base_name}", f"p90 {plan_name}",
-            f"max waiting {base_name}", f"max waiting {plan_name}")
+    head = (
+        "queue",
+        f"served {base_name}",
+        f"served {plan_name}",
+        f"mean {base_name}",
+        f"mean {plan_name}",
+        f"p90 {base_name}",
+        f"p90 {plan_name}",
+        f"max waiting {base_name}",
+        f"max waiting {plan_name}",
+    )
     rows = [head]
     for q in base.config.queues:
         a, b = base.queues[q.code], plan.queues.get(q.code)
         if b is None or not (a.issued or b.issued):
             continue
-        rows.append((f"{q.code} {q.name}", str(a.served), str(b.served), _m(a.mean_wait), _m(b.mean_wait),
-                     _m(a.p90_wait), _m(b.p90_wait), str(a.max_waiting), str(b.max_waiting)))
+        rows.append(
+            (
+                f"{q.code} {q.name}",
+                str(a.served),
+                str(b.served),
+                _m(a.mean_wait),
+                _m(b.mean_wait),
+                _m(a.p90_wait),
+                _m(b.p90_wait),
+                str(a.max_waiting),
+                str(b.max_waiting),
+            )
+        )
     a, b = base.total(), plan.total()
-    rows.append(("all", str(a.served), str(b.served), _m(a.mean_wait), _m(b.mean_wait),
-                 _m(a.p90_wait), _m(b.p90_wait), str(a.max_waiting), str(b.max_waiting)))
+    rows.append(
+        (
+            "all",
+            str(a.served),
+            str(b.served),
+            _m(a.mean_wait),
+            _m(b.mean_wait),
+            _m(a.p90_wait),
+            _m(b.p90_wait),
+            str(a.max_waiting),
+            str(b.max_waiting),
+        )
+    )
     return "waits in minutes, from issue to first call\n" + _render(rows)
 
 

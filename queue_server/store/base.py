@@ -28,8 +28,17 @@ class Batch:
 
     @property
     def has_writes(self) -> bool:
-        return bool(self.events or self.tickets or self.windows or self.cases or self.ratings
-                    or self.rectifications or self.complaints or self.case_numbers or self.extra)
+        return bool(
+            self.events
+            or self.tickets
+            or self.windows
+            or self.cases
+            or self.ratings
+            or self.rectifications
+            or self.complaints
+            or self.case_numbers
+            or self.extra
+        )
 
 
 @dataclass(kw_only=True)

@@ -22,4 +22,6 @@ META_KEY = "hall_clock"
 def clock_value(at: datetime, speed: float, wall: float | None = None) -> str:
     if at.tzinfo is None:
         raise ValueError("the hall clock is an instant with its offset")
-    return json.dumps({"at": at.isoformat(), "speed": float(speed), "wall": time.time() if wall is None else wall})
+    return json.dumps(
+        {"at": at.isoformat(), "speed": float(speed), "wall": time.time() if wall is None else wall}
+    )

@@ -98,8 +98,10 @@ _UPSERT_CASE = _upsert_sql("cases", CASE_COLUMNS, "receipt_no")
 _UPSERT_RATING = _upsert_sql("ratings", RATING_COLUMNS, "id")
 _UPSERT_RECTIFICATION = _upsert_sql("rectifications", RECTIFICATION_COLUMNS, "id")
 _UPSERT_COMPLAINT = _upsert_sql("complaints", COMPLAINT_COLUMNS, "id")
-_INSERT_EVENT = ('INSERT INTO events (hall, type, at, ts, service_date, actor, ticket, "window", data)'
-                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id")
+_INSERT_EVENT = (
+    'INSERT INTO events (hall, type, at, ts, service_date, actor, ticket, "window", data)'
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+)
 
 
 def _with_hall(hall: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -341,18 +343,31 @@ class PostgresStore:
             )
         }
         last_rating = await self._one("SELECT COALESCE(MAX(id), 0) FROM ratings WHERE hall = %s", (hall,))
-        last_rectification = await self._one("SELECT COALESCE(MAX(id), 0) FROM rectifications WHERE hall = %s",
-                                             (hall,))
+        last_rectification = await self._one(
+            "SELECT COALESCE(MAX(id), 0) FROM rectifications WHERE hall = %s", (hall,)
+        )
         complaints = await self._all(
             f"SELECT {_cols(COMPLAINT_COLUMNS)} FROM complaints WHERE hall = %(hall)s AND"
-            " (state != 'closed' OR substr(updated_at, 1, 10) >= %(day)s) ORDER BY id", {"hall": hall, "day": day})
-        last_complaint = await self._one("SELECT COALESCE(MAX(id), 0) FROM complaints WHERE hall = %s", (hall,))
+            " (state != 'closed' OR substr(updated_at, 1, 10) >= %(day)s) ORDER BY id",
+            {"hall": hall, "day": day},
+        )
+        last_complaint = await self._one(
+            "SELECT COALESCE(MAX(id), 0) FROM complaints WHERE hall = %s", (hall,)
+        )
         return LoadedState(
             service_date=date.fromisoformat(service_date) if service_date else None,
-            tickets=tickets, windows=windows, numbers=numbers, service_times=times,
-            last_event_id=last, cases=cases, case_numbers=case_numbers, ratings=ratings,
-            rectifications=rectifications, last_rating_id=last_rating,
-            last_rectification_id=last_rectification, complaints=complaints,
+            tickets=tickets,
+            windows=windows,
+            numbers=numbers,
+            service_times=times,
+            last_event_id=last,
+            cases=cases,
+            case_numbers=case_numbers,
+            ratings=ratings,
+            rectifications=rectifications,
+            last_rating_id=last_rating,
+            last_rectification_id=last_rectification,
+            complaints=complaints,
             last_complaint_id=last_complaint,
         )
 
@@ -473,7 +488,8 @@ class PostgresStore:
         await self._write(
             "INSERT INTO meta (hall, key, value) VALUES (%s, %s, %s)"
             " ON CONFLICT (hall, key) DO UPDATE SET value = excluded.value",
-            (self.hall, key, value))
+            (self.hall, key, value),
+        )
 
     async def get_meta(self, key: str) -> str | None:
         value = await self._one("SELECT value FROM meta WHERE hall = %s AND key = %s", (self.hall, key))

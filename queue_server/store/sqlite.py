@@ -30,51 +30,214 @@ from .postgres_errors import HallLocked
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 TICKET_COLUMNS = (
-    "id", "number", "queue", "service_date", "seq", "channel", "priority", "state", "issued_at",
-    "arrived_at", "status_token", "appointment_slot", "checked_in", "called_at", "served_at",
-    "finished_at", "window", "target_window", "recalls", "transfers", "served_by",
-    "estimated_wait_s", "applicant_name", "applicant_phone", "applicant_id", "note",
+    "id",
+    "number",
+    "queue",
+    "service_date",
+    "seq",
+    "channel",
+    "priority",
+    "state",
+    "issued_at",
+    "arrived_at",
+    "status_token",
+    "appointment_slot",
+    "checked_in",
+    "called_at",
+    "served_at",
+    "finished_at",
+    "window",
+    "target_window",
+    "recalls",
+    "transfers",
+    "served_by",
+    "estimated_wait_s",
+    "applicant_name",
+    "applicant_phone",
+    "applicant_id",
+    "note",
 )
 WINDOW_COLUMNS = (
-    "number", "state", "pause_reason", "staff", "staff_name", "current_ticket",
-    "priority_streak", "state_since",
+    "number",
+    "state",
+    "pause_reason",
+    "staff",
+    "staff_name",
+    "current_ticket",
+    "priority_streak",
+    "state_since",
 )
 
 CASE_COLUMNS = (
-    "receipt_no", "service_date", "matter_code", "matter_name", "department", "field", "case_type",
-    "window_kind", "one_window", "promised_working_days", "ticket", "ticket_number", "window",
-    "accepted_window_kind", "accepted_by", "accepted_by_name", "applicant_name", "applicant_phone",
-    "applicant_id", "state", "created_at", "accepted_at", "clock_started_at", "due_at", "provisional",
-    "paused_working_days", "suspended_since", "suspension_reason", "suspension_expected_days",
-    "suspensions", "extension_days", "extension_reason", "extended_at", "deficiency_item",
-    "deficiency_promised_date", "deficiency_supplied_at", "missing_materials", "materials_requested_at",
-    "rejection_reason", "review_started_at", "reviewer", "decided_at", "decision", "decision_note",
-    "decided_by", "decided_on_time", "delivered_at", "delivery_method", "delivery_window",
-    "delivery_ticket", "delivery_note", "updated_at",
+    "receipt_no",
+    "service_date",
+    "matter_code",
+    "matter_name",
+    "department",
+    "field",
+    "case_type",
+    "window_kind",
+    "one_window",
+    "promised_working_days",
+    "ticket",
+    "ticket_number",
+    "window",
+    "accepted_window_kind",
+    "accepted_by",
+    "accepted_by_name",
+    "applicant_name",
+    "applicant_phone",
+    "applicant_id",
+    "state",
+    "created_at",
+    "accepted_at",
+    "clock_started_at",
+    "due_at",
+    "provisional",
+    "paused_working_days",
+    "suspended_since",
+    "suspension_reason",
+    "suspension_expected_days",
+    "suspensions",
+    "extension_days",
+    "extension_reason",
+    "extended_at",
+    "deficiency_item",
+    "deficiency_promised_date",
+    "deficiency_supplied_at",
+    "missing_materials",
+    "materials_requested_at",
+    "rejection_reason",
+    "review_started_at",
+    "reviewer",
+    "decided_at",
+    "decision",
+    "decision_note",
+    "decided_by",
+    "decided_on_time",
+    "delivered_at",
+    "delivery_method",
+    "delivery_window",
+    "delivery_ticket",
+    "delivery_note",
+    "updated_at",
     # migration 3 (issue 16)
-    "bundle_receipt", "part_after", "share_working_days", "released_at", "withdrawn_reason", "assisted_by",
-    "assisted_by_name", "agent", "agent_point", "notices", "notice_version",
+    "bundle_receipt",
+    "part_after",
+    "share_working_days",
+    "released_at",
+    "withdrawn_reason",
+    "assisted_by",
+    "assisted_by_name",
+    "agent",
+    "agent_point",
+    "notices",
+    "notice_version",
 )
 RATING_COLUMNS = (
-    "id", "ticket", "ticket_number", "service_date", "queue", "window", "staff", "staff_name",
-    "department", "matter_code", "matter_name", "receipt_no", "score", "reasons", "text", "channel",
-    "at", "excluded", "follow_up_of", "rater_token_hash",
+    "id",
+    "ticket",
+    "ticket_number",
+    "service_date",
+    "queue",
+    "window",
+    "staff",
+    "staff_name",
+    "department",
+    "matter_code",
+    "matter_name",
+    "receipt_no",
+    "score",
+    "reasons",
+    "text",
+    "channel",
+    "at",
+    "excluded",
+    "follow_up_of",
+    "rater_token_hash",
 )
 RECTIFICATION_COLUMNS = (
-    "id", "rating_id", "ticket", "window", "owner_department", "owner_staff", "owner_staff_name",
-    "state", "opened_at", "contact_due", "rectify_due", "provisional", "contacted_at", "contact_note",
-    "contacted_by", "rectified_at", "measures", "rectified_by", "revisit_at", "revisit_satisfaction",
-    "revisit_note", "revisited_by", "closed_at", "outcome", "explanation", "appeal_reason",
-    "appealed_at", "appealed_by", "appeal_from_state", "appeal_decision", "appeal_decided_at",
-    "appeal_decided_by", "appeal_note", "contact_on_time", "rectify_on_time", "updated_at",
-    "responsible", "coordinator", "triage", "reassigned_at", "reassigned_by", "reassign_reason",
+    "id",
+    "rating_id",
+    "ticket",
+    "window",
+    "owner_department",
+    "owner_staff",
+    "owner_staff_name",
+    "state",
+    "opened_at",
+    "contact_due",
+    "rectify_due",
+    "provisional",
+    "contacted_at",
+    "contact_note",
+    "contacted_by",
+    "rectified_at",
+    "measures",
+    "rectified_by",
+    "revisit_at",
+    "revisit_satisfaction",
+    "revisit_note",
+    "revisited_by",
+    "closed_at",
+    "outcome",
+    "explanation",
+    "appeal_reason",
+    "appealed_at",
+    "appealed_by",
+    "appeal_from_state",
+    "appeal_decision",
+    "appeal_decided_at",
+    "appeal_decided_by",
+    "appeal_note",
+    "contact_on_time",
+    "rectify_on_time",
+    "updated_at",
+    "responsible",
+    "coordinator",
+    "triage",
+    "reassigned_at",
+    "reassigned_by",
+    "reassign_reason",
 )
 COMPLAINT_COLUMNS = (
-    "id", "channel", "category", "content", "state", "received_at", "due_at", "updated_at", "responsible",
-    "owner_department", "triage", "provisional", "matter_code", "receipt_no", "rating_id", "ticket", "window",
-    "hotline_ref", "complainant_name", "complainant_phone", "received_by", "assigned_at", "assigned_by",
-    "reassignments", "reassign_reason", "handled_at", "handling", "handled_by", "replied_at", "reply",
-    "replied_by", "reply_on_time", "closed_at", "satisfaction", "reminders", "last_reminded_at", "reminder_note",
+    "id",
+    "channel",
+    "category",
+    "content",
+    "state",
+    "received_at",
+    "due_at",
+    "updated_at",
+    "responsible",
+    "owner_department",
+    "triage",
+    "provisional",
+    "matter_code",
+    "receipt_no",
+    "rating_id",
+    "ticket",
+    "window",
+    "hotline_ref",
+    "complainant_name",
+    "complainant_phone",
+    "received_by",
+    "assigned_at",
+    "assigned_by",
+    "reassignments",
+    "reassign_reason",
+    "handled_at",
+    "handling",
+    "handled_by",
+    "replied_at",
+    "reply",
+    "replied_by",
+    "reply_on_time",
+    "closed_at",
+    "satisfaction",
+    "reminders",
+    "last_reminded_at",
+    "reminder_note",
 )
 # closed rectifications loaded at start (a 追评 may still come); the hall keeps those within
 # its rules.follow_up_days
@@ -103,7 +266,9 @@ _UPSERT_RECTIFICATION = _upsert_sql("rectifications", RECTIFICATION_COLUMNS, "id
 _UPSERT_COMPLAINT = _upsert_sql("complaints", COMPLAINT_COLUMNS, "id")
 
 
-def write_batch(db: sqlite3.Connection, batch: Batch, before_commit: Callable[[], None] | None = None) -> list[int]:
+def write_batch(
+    db: sqlite3.Connection, batch: Batch, before_commit: Callable[[], None] | None = None
+) -> list[int]:
     """One batch in one transaction, on the writer connection's own thread (``_commit``).
     ``before_commit`` runs inside the transaction, just before COMMIT (a check that may raise
     to roll it back)."""
@@ -116,9 +281,19 @@ def write_batch(db: sqlite3.Connection, batch: Batch, before_commit: Callable[[]
             db.executemany(
                 "INSERT INTO events (type, at, ts, service_date, actor, ticket, window, data)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(ev.type.value, ev.at.isoformat(), ev.at.timestamp(), ev.at.date().isoformat(),
-                  ev.actor, ev.ticket, ev.window, json.dumps(ev.payload(), ensure_ascii=False))
-                 for ev in batch.events],
+                [
+                    (
+                        ev.type.value,
+                        ev.at.isoformat(),
+                        ev.at.timestamp(),
+                        ev.at.date().isoformat(),
+                        ev.actor,
+                        ev.ticket,
+                        ev.window,
+                        json.dumps(ev.payload(), ensure_ascii=False),
+                    )
+                    for ev in batch.events
+                ],
             )
             last = int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
             ids = list(range(last - len(batch.events) + 1, last + 1))
@@ -205,9 +380,12 @@ class HallLock:
             os.close(fd)
             raise DatabaseLocked(
                 f"{db} is in use by another HallOps server ({holder}); stop it first"
-                " (one server per database)") from None
+                " (one server per database)"
+            ) from None
         os.ftruncate(fd, 0)
-        stamp = f"pid {os.getpid()} on {socket.gethostname()}, since {datetime.now().astimezone().isoformat()}"
+        stamp = (
+            f"pid {os.getpid()} on {socket.gethostname()}, since {datetime.now().astimezone().isoformat()}"
+        )
         os.pwrite(fd, stamp.encode(), 0)
         self._fd = fd
 
@@ -302,7 +480,9 @@ class SqliteStore:
         for number in range(version + 1, SCHEMA_VERSION + 1):
             script = MIGRATIONS[number - 1]
             # executescript commits first; each migration runs in its own transaction
-            await self.db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+            await self.db.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+            )
         return SCHEMA_VERSION
 
     async def _require_current_schema(self) -> None:
@@ -311,7 +491,8 @@ class SqliteStore:
         if version != SCHEMA_VERSION:
             raise SchemaTooNew(
                 f"{self.path} has schema version {version} and its server is running;"
-                f" this HallOps writes version {SCHEMA_VERSION}: stop the server or use the same HallOps")
+                f" this HallOps writes version {SCHEMA_VERSION}: stop the server or use the same HallOps"
+            )
 
     async def close(self) -> None:
         try:
@@ -346,8 +527,10 @@ class SqliteStore:
                 tickets = [dict(r) for r in await cur.fetchall()]
         async with db.execute("SELECT * FROM windows") as cur:
             windows = [dict(r) for r in await cur.fetchall()]
-        async with db.execute("SELECT service_date, queue, last_seq FROM ticket_numbers WHERE service_date = ?",
-                              (service_date or "",)) as cur:
+        async with db.execute(
+            "SELECT service_date, queue, last_seq FROM ticket_numbers WHERE service_date = ?",
+            (service_date or "",),
+        ) as cur:
             numbers = {(date.fromisoformat(r[0]), r[1]): r[2] for r in await cur.fetchall()}
         async with db.execute("SELECT queue, mean_s, samples FROM service_times") as cur:
             times = {r[0]: (r[1], r[2]) for r in await cur.fetchall()}
@@ -356,12 +539,19 @@ class SqliteStore:
         day = service_date or "9999-12-31"
         async with db.execute(
             "SELECT * FROM cases WHERE state NOT IN ('completed', 'rejected', 'withdrawn') OR substr(updated_at, 1, 10) >= ?"
-            " ORDER BY receipt_no", (day,),
+            " ORDER BY receipt_no",
+            (day,),
         ) as cur:
             cases = [dict(r) for r in await cur.fetchall()]
-        since = (date.fromisoformat(day) - timedelta(days=RECENTLY_CLOSED_DAYS)).isoformat() if service_date else day
+        since = (
+            (date.fromisoformat(day) - timedelta(days=RECENTLY_CLOSED_DAYS)).isoformat()
+            if service_date
+            else day
+        )
         kept = "state != 'closed' OR substr(closed_at, 1, 10) >= :since"
-        async with db.execute(f"SELECT * FROM rectifications WHERE {kept} ORDER BY id", {"since": since}) as cur:
+        async with db.execute(
+            f"SELECT * FROM rectifications WHERE {kept} ORDER BY id", {"since": since}
+        ) as cur:
             rectifications = [dict(r) for r in await cur.fetchall()]
         async with db.execute(
             f"SELECT * FROM ratings WHERE service_date >= :day"
@@ -370,24 +560,36 @@ class SqliteStore:
             {"day": day, "since": since},
         ) as cur:
             ratings = [dict(r) for r in await cur.fetchall()]
-        async with db.execute("SELECT service_date, last_seq FROM case_numbers ORDER BY service_date DESC LIMIT ?",
-                              (CASE_NUMBER_DAYS,)) as cur:
+        async with db.execute(
+            "SELECT service_date, last_seq FROM case_numbers ORDER BY service_date DESC LIMIT ?",
+            (CASE_NUMBER_DAYS,),
+        ) as cur:
             case_numbers = {date.fromisoformat(r[0]): r[1] for r in await cur.fetchall()}
         async with db.execute("SELECT COALESCE(MAX(id), 0) FROM ratings") as cur:
             last_rating = _first(await cur.fetchone())
         async with db.execute("SELECT COALESCE(MAX(id), 0) FROM rectifications") as cur:
             last_rectification = _first(await cur.fetchone())
-        async with db.execute("SELECT * FROM complaints WHERE state != 'closed' OR substr(updated_at, 1, 10) >= ?"
-                              " ORDER BY id", (day,)) as cur:
+        async with db.execute(
+            "SELECT * FROM complaints WHERE state != 'closed' OR substr(updated_at, 1, 10) >= ? ORDER BY id",
+            (day,),
+        ) as cur:
             complaints = [dict(r) for r in await cur.fetchall()]
         async with db.execute("SELECT COALESCE(MAX(id), 0) FROM complaints") as cur:
             last_complaint = _first(await cur.fetchone())
         return LoadedState(
             service_date=date.fromisoformat(service_date) if service_date else None,
-            tickets=tickets, windows=windows, numbers=numbers, service_times=times,
-            last_event_id=last, cases=cases, case_numbers=case_numbers, ratings=ratings,
-            rectifications=rectifications, last_rating_id=last_rating,
-            last_rectification_id=last_rectification, complaints=complaints,
+            tickets=tickets,
+            windows=windows,
+            numbers=numbers,
+            service_times=times,
+            last_event_id=last,
+            cases=cases,
+            case_numbers=case_numbers,
+            ratings=ratings,
+            rectifications=rectifications,
+            last_rating_id=last_rating,
+            last_rectification_id=last_rectification,
+            complaints=complaints,
             last_complaint_id=last_complaint,
         )
 
@@ -414,7 +616,8 @@ class SqliteStore:
         # load each hop waits for the thread and then for the event loop (issue 17).
         db = self.db
         ids: list[int] = await db._execute(  # type: ignore[no-untyped-call]  # aiosqlite runs it in its thread
-            write_batch, db._conn, batch, self._check_file)
+            write_batch, db._conn, batch, self._check_file
+        )
         return ids
 
     async def find_case(self, receipt_no: str) -> dict[str, Any] | None:
@@ -472,7 +675,8 @@ class SqliteStore:
     async def token_created_at(self, token_hash: str) -> str | None:
         """When a live token was made (a staff session's lifetime counts from it)."""
         async with self.reader.execute(
-            "SELECT created_at FROM device_tokens WHERE token_hash = ? AND revoked_at IS NULL", (token_hash,),
+            "SELECT created_at FROM device_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+            (token_hash,),
         ) as cur:
             row = await cur.fetchone()
         return str(row[0]) if row is not None else None
@@ -486,6 +690,11 @@ class SqliteStore:
                 last = _first(await cur.fetchone())
             if self.fault is not None:
                 return {"ok": False, "path": str(self.path), "error": self.fault, "last_event_id": last}
-            return {"ok": True, "path": str(self.path), "schema_version": SCHEMA_VERSION, "last_event_id": last}
+            return {
+                "ok": True,
+                "path": str(self.path),
+                "schema_version": SCHEMA_VERSION,
+                "last_event_id": last,
+            }
         except Exception as exc:
             return {"ok": False, "path": str(self.path), "error": str(exc)}

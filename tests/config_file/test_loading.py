@@ -48,7 +48,13 @@ def test_demo_hall_loads() -> None:
     assert config.rules.issue_rate_per_min == 30
     assert config.allowed_origins == ("http://127.0.0.1:8765", "http://localhost:8765")
     usernames = [s.username for s in config.staff]
-    assert usernames == [f"w{n:02d}" for n in range(1, 21)] + ["bo-tax", "bo-realestate", "manager", "dbr-01", "dbr-02"]
+    assert usernames == [f"w{n:02d}" for n in range(1, 21)] + [
+        "bo-tax",
+        "bo-realestate",
+        "manager",
+        "dbr-01",
+        "dbr-02",
+    ]
     assert config.staff_account("manager").role is StaffRole.MANAGER
     assert config.staff_account("bo-tax").role is StaffRole.BACKOFFICE
 

@@ -596,7 +596,9 @@ def test_allowed_hosts_are_read() -> None:
     assert config.allowed_hosts == ("hall.lan", "192.168.1.10", "::1")
 
 
-@pytest.mark.parametrize("host", ["http://hall.lan", "hall.lan:8765", "Hall.Lan", "hall lan", "hall.lan/x", "*"])
+@pytest.mark.parametrize(
+    "host", ["http://hall.lan", "hall.lan:8765", "Hall.Lan", "hall lan", "hall.lan/x", "*"]
+)
 def test_allowed_hosts_must_be_plain_host_names(host: str) -> None:
     data = minimal()
     data["hall"]["allowed_hosts"] = ["hall.lan", host]

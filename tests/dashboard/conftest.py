@@ -16,7 +16,6 @@ from queue_server.hall.config import HallConfig
 from dashboard_drive import DAYS, DEMO_HALL, NOW, drive_days
 
 
-
 @pytest.fixture(scope="session")
 def demo_config() -> HallConfig:
     return load_hall_config(DEMO_HALL)

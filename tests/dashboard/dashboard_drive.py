@@ -71,8 +71,17 @@ class _Later:
         self.todo.append((when, self.n, kind, key))
 
 
-async def _drive(path: Path, config: HallConfig, days: Sequence[date], seed: int, per_hour: float,
-                 until: datetime | None, open_at: time, close_at: time, refused: dict[str, int]) -> None:
+async def _drive(
+    path: Path,
+    config: HallConfig,
+    days: Sequence[date],
+    seed: int,
+    per_hour: float,
+    until: datetime | None,
+    open_at: time,
+    close_at: time,
+    refused: dict[str, int],
+) -> None:
     rng = random.Random(seed)
     tz = ZoneInfo(config.timezone)
     store = SqliteStore(path, synchronous="OFF")
@@ -102,7 +111,9 @@ async def _drive(path: Path, config: HallConfig, days: Sequence[date], seed: int
             return True
         except HallError as err:
             out.extend(getattr(err, "events", []))
-            refused[f"{type(cmd).__name__}: {err.code}"] = refused.get(f"{type(cmd).__name__}: {err.code}", 0) + 1
+            refused[f"{type(cmd).__name__}: {err.code}"] = (
+                refused.get(f"{type(cmd).__name__}: {err.code}", 0) + 1
+            )
             return False
 
     try:
@@ -149,7 +160,12 @@ async def _drive(path: Path, config: HallConfig, days: Sequence[date], seed: int
                             run(c.StaffLogout(window=d.number), now, d.actor, out)
                             d.phase = "closed"
                         elif rng.random() < 0.004:
-                            if run(c.PauseWindow(window=d.number, reason=rng.choice(PAUSE_REASONS)), now, d.actor, out):
+                            if run(
+                                c.PauseWindow(window=d.number, reason=rng.choice(PAUSE_REASONS)),
+                                now,
+                                d.actor,
+                                out,
+                            ):
                                 d.phase, d.until = "paused", now + timedelta(minutes=rng.randint(5, 20))
                         elif run(c.CallNext(window=d.number), now, d.actor, out):
                             d.phase, d.until = "called", now + timedelta(seconds=rng.randint(20, 90))
@@ -160,8 +176,11 @@ async def _drive(path: Path, config: HallConfig, days: Sequence[date], seed: int
                             d.phase = "free"
                         else:
                             run(c.StartService(window=d.number), now, d.actor, out)
-                            mean = service_mean.get(hall.windows[d.number].current_ticket and
-                                                    hall.tickets[hall.windows[d.number].current_ticket].queue, 300)
+                            mean = service_mean.get(
+                                hall.windows[d.number].current_ticket
+                                and hall.tickets[hall.windows[d.number].current_ticket].queue,
+                                300,
+                            )
                             secs = max(30.0, rng.lognormvariate(math.log(mean or 300), 0.5))
                             d.phase, d.until = "serving", now + timedelta(seconds=secs)
                     elif d.phase == "serving" and now >= d.until:
@@ -173,15 +192,26 @@ async def _drive(path: Path, config: HallConfig, days: Sequence[date], seed: int
                         if tid and rng.random() < 0.6:  # the citizen rates on the pad
                             score = rng.choices(SCORES, SCORE_WEIGHTS)[0]
                             bad = score <= 2
-                            if run(c.RateService(score=score, window=d.number, ticket=tid,
-                                                 reasons=("等候时间长",) if bad else (),
-                                                 text="排队太久" if bad else ""), now, kiosk, out) and bad:
-                                opened = next(e for e in out if e.type == "rectification_opened" and e.ticket == tid)
+                            if (
+                                run(
+                                    c.RateService(
+                                        score=score,
+                                        window=d.number,
+                                        ticket=tid,
+                                        reasons=("等候时间长",) if bad else (),
+                                        text="排队太久" if bad else "",
+                                    ),
+                                    now,
+                                    kiosk,
+                                    out,
+                                )
+                                and bad
+                            ):
+                                opened = next(
+                                    e for e in out if e.type == "rectification_opened" and e.ticket == tid
+                                )
                                 _plan_rectification(later, rng, now, opened.rectification_id)
-                    elif d.phase == "paused" and now >= d.until:
-                        run(c.ResumeWindow(window=d.number), now, d.actor, out)
-                        d.phase = "free"
-                    elif d.phase == "lunch" and now >= lunch[1]:
+                    elif (d.phase == "paused" and now >= d.until) or (d.phase == "lunch" and now >= lunch[1]):
                         run(c.ResumeWindow(window=d.number), now, d.actor, out)
                         d.phase = "free"
                 if out:
@@ -204,7 +234,12 @@ def _case_work(hall, run, rng, by_queue, later: _Later, d: _Desk, queue: str, no
     if queue == "P":  # 出件: hand out a decided result
         if later.to_deliver:
             receipt = later.to_deliver.pop(0)
-            run(c.DeliverCase(receipt_no=receipt, method=c.DeliveryMethod.WINDOW, window=d.number), now, d.actor, out)
+            run(
+                c.DeliverCase(receipt_no=receipt, method=c.DeliveryMethod.WINDOW, window=d.number),
+                now,
+                d.actor,
+                out,
+            )
         return
     options = by_queue.get(queue)
     if not options or rng.random() >= 0.7:
@@ -215,7 +250,12 @@ def _case_work(hall, run, rng, by_queue, later: _Later, d: _Desk, queue: str, no
         run(c.RejectCase(window=d.number, matter=m.code, reason="不属于本部门受理范围"), now, d.actor, out)
         return
     if roll < 0.08:
-        run(c.RequestMaterials(window=d.number, matter=m.code, missing_materials=(m.materials[0].name,)), now, d.actor, out)
+        run(
+            c.RequestMaterials(window=d.number, matter=m.code, missing_materials=(m.materials[0].name,)),
+            now,
+            d.actor,
+            out,
+        )
         return
     if not run(c.AcceptCase(window=d.number, matter=m.code), now, d.actor, out):
         return
@@ -226,13 +266,23 @@ def _case_work(hall, run, rng, by_queue, later: _Later, d: _Desk, queue: str, no
         _ = rng.uniform(0.1, 0.6) if rng.random() < 0.85 else rng.uniform(0.5, 2)
         return
     if m.is_instant:  # 即办件: decided and handed out on the spot
-        run(c.DecideCase(receipt_no=receipt, decision=c.Decision.APPROVED, window=d.number), now, d.actor, out)
-        run(c.DeliverCase(receipt_no=receipt, method=c.DeliveryMethod.WINDOW, window=d.number), now, d.actor, out)
+        run(
+            c.DecideCase(receipt_no=receipt, decision=c.Decision.APPROVED, window=d.number), now, d.actor, out
+        )
+        run(
+            c.DeliverCase(receipt_no=receipt, method=c.DeliveryMethod.WINDOW, window=d.number),
+            now,
+            d.actor,
+            out,
+        )
         return
     later.add(now + timedelta(hours=rng.uniform(0.5, 6)), "review", receipt)
     # most are decided within their promised days, some late (超期)
-    days = m.promised_working_days * rng.uniform(0.1, 0.6) if rng.random() < 0.85 else \
-        m.promised_working_days + rng.uniform(0.5, 2)
+    days = (
+        m.promised_working_days * rng.uniform(0.1, 0.6)
+        if rng.random() < 0.85
+        else m.promised_working_days + rng.uniform(0.5, 2)
+    )
     later.add(now + timedelta(days=days * 7 / 5), "decide", receipt)
 
 
@@ -258,8 +308,16 @@ def _back_office(hall, run, rng, later: _Later, now: datetime, out) -> None:
             run(c.StartReview(receipt_no=key), now, BACK_OFFICE, out)
         elif kind == "decide":
             approved = rng.random() < 0.95
-            if run(c.DecideCase(receipt_no=key, decision=c.Decision.APPROVED if approved else c.Decision.DISAPPROVED,
-                                note="" if approved else "不符合条件"), now, BACK_OFFICE, out):
+            if run(
+                c.DecideCase(
+                    receipt_no=key,
+                    decision=c.Decision.APPROVED if approved else c.Decision.DISAPPROVED,
+                    note="" if approved else "不符合条件",
+                ),
+                now,
+                BACK_OFFICE,
+                out,
+            ):
                 later.to_deliver.append(key)
         elif kind == "on_the_spot":
             run(c.ResolveOnTheSpot(rectification=key, note="当场解释并办结"), now, MANAGER, out)
@@ -280,9 +338,17 @@ def _poisson(rng: random.Random, lam: float) -> int:
         k += 1
 
 
-def drive_days(path: Path | str, config: HallConfig, days: Sequence[date], *, seed: int = 1,
-               per_hour: float = 20.0, until: datetime | None = None,
-               open_at: time = time(8, 30), close_at: time = time(17, 30)) -> dict[str, int]:
+def drive_days(
+    path: Path | str,
+    config: HallConfig,
+    days: Sequence[date],
+    *,
+    seed: int = 1,
+    per_hour: float = 20.0,
+    until: datetime | None = None,
+    open_at: time = time(8, 30),
+    close_at: time = time(17, 30),
+) -> dict[str, int]:
     """Simulate ``days`` in ``path`` (created if absent; appended to otherwise). ``until``
     stops the last day part-way, with windows open and tickets waiting. Returns the commands
     the core refused, by command and error code (``CallNext: queue_empty`` is routine)."""

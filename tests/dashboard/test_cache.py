@@ -15,13 +15,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from dashboard_drive import DEMO_HALL, ROOT, SMALL_HALL, TZ, drive_days
 from test_data import assert_same
 
 from dashboard import data
 from dashboard import queries as q
 from dashboard.data import TABLES, HallWarehouse, default_cache_path
 from queue_server.config_file import load_hall_config
+
+from dashboard_drive import DEMO_HALL, ROOT, SMALL_HALL, TZ, drive_days
 
 NOW = datetime(2026, 11, 17, 11, 0, tzinfo=TZ)
 
@@ -111,12 +112,31 @@ def test_every_instant_is_exact(tmp_path: Path) -> None:
     config = load_hall_config(DEMO_HALL)
     path = tmp_path / "sim.db"
     hallops = Path(sys.executable).with_name("hallops")
-    subprocess.run([str(hallops), "simulate", "--config", str(DEMO_HALL), "--db", str(path), "--days", "1",
-                    "--start", "2026-11-19", "--seed", "5", "--no-progress"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(hallops),
+            "simulate",
+            "--config",
+            str(DEMO_HALL),
+            "--db",
+            str(path),
+            "--days",
+            "1",
+            "--start",
+            "2026-11-19",
+            "--seed",
+            "5",
+            "--no-progress",
+        ],
+        check=True,
+        capture_output=True,
+    )
     # instants with sub-second parts, as a live server writes them
     con = sqlite3.connect(path)
-    con.execute("UPDATE tickets SET called_at = substr(called_at, 1, 19) || '.' || printf('%06d', (rowid * 7919) % 1000000)"
-                " || substr(called_at, 20) WHERE called_at IS NOT NULL AND instr(called_at, '.') = 0")
+    con.execute(
+        "UPDATE tickets SET called_at = substr(called_at, 1, 19) || '.' || printf('%06d', (rowid * 7919) % 1000000)"
+        " || substr(called_at, 20) WHERE called_at IS NOT NULL AND instr(called_at, '.') = 0"
+    )
     con.commit()
     con.close()
     cache = default_cache_path(path)
@@ -135,8 +155,12 @@ def test_every_instant_is_exact(tmp_path: Path) -> None:
         for row in src.execute(f"SELECT {source_key}, {', '.join(c.sql for c in instants)} FROM {name}"):
             want[row[0]] = [None if v is None else datetime.fromisoformat(v).timestamp() for v in row[1:]]
             fractional += sum(1 for v in row[1:] if v and "." in v[19:])
-        got = {r[0]: list(r[1:]) for r in wh.execute(
-            f'SELECT "{key}", {", ".join(chr(34) + c.name + chr(34) for c in instants)} FROM "{name}"').fetchall()}
+        got = {
+            r[0]: list(r[1:])
+            for r in wh.execute(
+                f'SELECT "{key}", {", ".join(chr(34) + c.name + chr(34) for c in instants)} FROM "{name}"'
+            ).fetchall()
+        }
         assert got.keys() == want.keys(), name
         for k, values in want.items():
             assert got[k] == values, (name, k)  # exactly equal, not approximately
@@ -155,7 +179,9 @@ def test_a_new_cache_version_rebuilds(small, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(data, "CACHE_VERSION", data.CACHE_VERSION + 1)
     wh = HallWarehouse(path, config, cache=cache).load()
     assert wh.load_stats.source == "sqlite"
-    assert HallWarehouse(path, config, cache=cache).load().load_stats.source == "cache"  # rewritten at the new version
+    assert (
+        HallWarehouse(path, config, cache=cache).load().load_stats.source == "cache"
+    )  # rewritten at the new version
 
 
 def test_a_cache_of_another_database_is_rebuilt(small, tmp_path: Path) -> None:
@@ -213,8 +239,16 @@ def test_dashboard_processes_share_the_cache(small) -> None:
     it (the others waited for it), and the file left is valid."""
     config, path = small
     cache = default_cache_path(path)
-    procs = [subprocess.Popen([sys.executable, "-c", _PROCESS, str(path), str(SMALL_HALL), str(cache)],
-                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _PROCESS, str(path), str(SMALL_HALL), str(cache)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
     outs = []
     for p in procs:
         out, err = p.communicate(timeout=300)

@@ -9,16 +9,28 @@ import pytest
 
 from dashboard import charts, theme
 
-QUEUES = pd.DataFrame({
-    "queue": ["A", "B", "P"], "name": ["综合受理", "税务", "出件"], "kind": ["无差别综合", "分领域", "出件"],
-    "waiting": [12, 3, 0], "alert_waiting": [10, 30, 30], "longest_wait_s": [1900.0, 300.0, 0.0],
-    "estimated_wait_s": [900.0, 120.0, 0.0], "alert_wait_min": [30, 30, 30],
-    "avg_wait_s": [600.0, 200.0, None], "p90_wait_s": [1500.0, 400.0, None],
-})
+QUEUES = pd.DataFrame(
+    {
+        "queue": ["A", "B", "P"],
+        "name": ["综合受理", "税务", "出件"],
+        "kind": ["无差别综合", "分领域", "出件"],
+        "waiting": [12, 3, 0],
+        "alert_waiting": [10, 30, 30],
+        "longest_wait_s": [1900.0, 300.0, 0.0],
+        "estimated_wait_s": [900.0, 120.0, 0.0],
+        "alert_wait_min": [30, 30, 30],
+        "avg_wait_s": [600.0, 200.0, None],
+        "p90_wait_s": [1500.0, 400.0, None],
+    }
+)
 
 
 def bar_colors(fig: go.Figure) -> list[str]:
-    return list(next(t for t in fig.data if t.type == "bar" and t.x is not None and None not in list(t.x)).marker.color)
+    return list(
+        next(
+            t for t in fig.data if t.type == "bar" and t.x is not None and None not in list(t.x)
+        ).marker.color
+    )
 
 
 def test_one_colour_per_kind_on_every_queue_chart() -> None:
@@ -44,9 +56,15 @@ def test_waiting_chart_values_and_threshold() -> None:
 
 
 def test_window_status_tiles() -> None:
-    df = pd.DataFrame({"number": [1, 2, 3, 4], "status": ["serving", "idle", "paused", "closed"],
-                       "staff_name": ["林晓燕", "陈伟", "张敏", ""], "ticket": ["A001", None, None, None],
-                       "pause_reason": ["", "", "业务培训", ""]})
+    df = pd.DataFrame(
+        {
+            "number": [1, 2, 3, 4],
+            "status": ["serving", "idle", "paused", "closed"],
+            "staff_name": ["林晓燕", "陈伟", "张敏", ""],
+            "ticket": ["A001", None, None, None],
+            "pause_reason": ["", "", "业务培训", ""],
+        }
+    )
     fig = charts.window_status(df)
     by_name = {t.name: t for t in fig.data}
     assert set(by_name) == {"服务中", "空闲", "暂停", "关闭"}
@@ -55,8 +73,14 @@ def test_window_status_tiles() -> None:
 
 
 def test_time_split_stacks_hours() -> None:
-    df = pd.DataFrame({"label": ["1号", "2号"], "busy_s": [3600.0, 7200.0], "idle_s": [1800.0, 0.0],
-                       "paused_s": [0.0, 900.0]})
+    df = pd.DataFrame(
+        {
+            "label": ["1号", "2号"],
+            "busy_s": [3600.0, 7200.0],
+            "idle_s": [1800.0, 0.0],
+            "paused_s": [0.0, 900.0],
+        }
+    )
     fig = charts.time_split(df, "label", "t")
     assert [t.name for t in fig.data] == ["服务", "空闲", "暂停"]
     assert list(fig.data[0].x) == [2.0, 1.0]  # hours, first row on top
@@ -64,15 +88,31 @@ def test_time_split_stacks_hours() -> None:
 
 
 def test_long_bar_charts_keep_the_largest_rows() -> None:
-    df = pd.DataFrame({"label": [f"{i}号" for i in range(100)], "served": list(range(100)),
-                       "avg_service_s": [300.0] * 100, "kind": ["分领域"] * 100})
+    df = pd.DataFrame(
+        {
+            "label": [f"{i}号" for i in range(100)],
+            "served": list(range(100)),
+            "avg_service_s": [300.0] * 100,
+            "kind": ["分领域"] * 100,
+        }
+    )
     fig = charts.served_bars(df, "label", "各窗口")
-    assert len(fig.data[0].y) == charts.MAX_ROWS and "99号" in list(fig.data[0].y) and "0号" not in list(fig.data[0].y)
+    assert (
+        len(fig.data[0].y) == charts.MAX_ROWS
+        and "99号" in list(fig.data[0].y)
+        and "0号" not in list(fig.data[0].y)
+    )
 
 
 def test_heatmap_by_day_and_by_weekday() -> None:
-    df = pd.DataFrame({"service_date": pd.to_datetime(["2026-11-16"] * 2 + ["2026-11-23"] * 2).date,
-                       "hour": [9, 10, 9, 10], "arrivals": [20, 10, 40, 10], "open_windows": [4.0, 2.0, 4.0, 0.0]})
+    df = pd.DataFrame(
+        {
+            "service_date": pd.to_datetime(["2026-11-16"] * 2 + ["2026-11-23"] * 2).date,
+            "hour": [9, 10, 9, 10],
+            "arrivals": [20, 10, 40, 10],
+            "open_windows": [4.0, 2.0, 4.0, 0.0],
+        }
+    )
     fig = charts.arrivals_heatmap(df)
     arrivals, per_window = fig.data
     assert list(arrivals.y) == ["11-16", "11-23"] and list(arrivals.x) == ["9时", "10时"]
@@ -83,8 +123,13 @@ def test_heatmap_by_day_and_by_weekday() -> None:
 
 
 def test_case_flow_sankey() -> None:
-    flows = pd.DataFrame({"source": ["收件", "收件", "受理"], "target": ["受理", "不予受理", "办结·准予"],
-                          "value": [90, 10, 60]})
+    flows = pd.DataFrame(
+        {
+            "source": ["收件", "收件", "受理"],
+            "target": ["受理", "不予受理", "办结·准予"],
+            "value": [90, 10, 60],
+        }
+    )
     fig = charts.case_flow(flows)
     node = fig.data[0].node
     assert node.label[0] == "收件 100" and "受理 90" in node.label
@@ -106,18 +151,23 @@ def test_rating_charts() -> None:
     rates = pd.DataFrame({"k": ["县税务局", "县公安局"], "rated": [10, 20], "good": [9, 10], "bad": [1, 5]})
     fig = charts.rating_rates(rates, "k", "t")
     assert [t.name for t in fig.data] == ["好评", "基本满意", "差评"]
-    good = dict(zip(fig.data[0].y, fig.data[0].x))
+    good = dict(zip(fig.data[0].y, fig.data[0].x, strict=True))
     assert good["县税务局"] == pytest.approx(90.0) and good["县公安局"] == pytest.approx(50.0)
 
 
-@pytest.mark.parametrize("build", [
-    lambda: charts.queue_waiting(QUEUES.iloc[0:0]),
-    lambda: charts.daily_trend(pd.DataFrame(columns=["service_date", "issued", "served", "avg_wait_s"])),
-    lambda: charts.arrivals_heatmap(pd.DataFrame(columns=["service_date", "hour", "arrivals", "open_windows"])),
-    lambda: charts.case_flow(pd.DataFrame(columns=["source", "target", "value"])),
-    lambda: charts.goal_gauge(None, title="按时办结率"),
-    lambda: charts.rating_distribution(pd.DataFrame({"score": [5, 4, 3, 2, 1], "ratings": [0] * 5})),
-])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: charts.queue_waiting(QUEUES.iloc[0:0]),
+        lambda: charts.daily_trend(pd.DataFrame(columns=["service_date", "issued", "served", "avg_wait_s"])),
+        lambda: charts.arrivals_heatmap(
+            pd.DataFrame(columns=["service_date", "hour", "arrivals", "open_windows"])
+        ),
+        lambda: charts.case_flow(pd.DataFrame(columns=["source", "target", "value"])),
+        lambda: charts.goal_gauge(None, title="按时办结率"),
+        lambda: charts.rating_distribution(pd.DataFrame({"score": [5, 4, 3, 2, 1], "ratings": [0] * 5})),
+    ],
+)
 def test_empty_input_gives_a_figure_that_says_so(build) -> None:
     fig = build()
     assert isinstance(fig, go.Figure) and not fig.data
@@ -125,8 +175,14 @@ def test_empty_input_gives_a_figure_that_says_so(build) -> None:
 
 
 def test_daily_trend_one_label_per_day() -> None:
-    df = pd.DataFrame({"service_date": pd.to_datetime(["2026-11-18", "2026-11-19", "2026-11-20"]).date,
-                       "issued": [400, 380, 150], "served": [390, 350, 120], "avg_wait_s": [600.0, 2400.0, 300.0]})
+    df = pd.DataFrame(
+        {
+            "service_date": pd.to_datetime(["2026-11-18", "2026-11-19", "2026-11-20"]).date,
+            "issued": [400, 380, 150],
+            "served": [390, 350, 120],
+            "avg_wait_s": [600.0, 2400.0, 300.0],
+        }
+    )
     fig = charts.daily_trend(df)
     assert list(fig.data[0].x) == ["11-18", "11-19", "11-20"] and fig.layout.xaxis.type == "category"
     assert list(fig.data[2].y) == [10.0, 40.0, 5.0]  # minutes, on the right axis

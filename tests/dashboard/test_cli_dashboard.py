@@ -33,7 +33,9 @@ def test_cli_module_stays_light() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, dashboard.cli_dashboard; "
-            "print(sorted(m for m in ('streamlit', 'duckdb', 'pandas') if m in sys.modules))")
+    code = (
+        "import sys, dashboard.cli_dashboard; "
+        "print(sorted(m for m in ('streamlit', 'duckdb', 'pandas') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

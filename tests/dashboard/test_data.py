@@ -9,14 +9,26 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from dashboard_drive import DEMO_HALL, SMALL_HALL, TZ, drive_days
 
 from dashboard import data
 from dashboard.data import EVENT_TYPES, HallWarehouse
 from queue_server.config_file import load_hall_config
 from queue_server.store.schema import MIGRATIONS
 
-COMPARED = ("events", "first_calls", "calls", "tickets", "windows", "service_times", "meta", "cases", "ratings", "rectifications")
+from dashboard_drive import DEMO_HALL, SMALL_HALL, TZ, drive_days
+
+COMPARED = (
+    "events",
+    "first_calls",
+    "calls",
+    "tickets",
+    "windows",
+    "service_times",
+    "meta",
+    "cases",
+    "ratings",
+    "rectifications",
+)
 
 
 def snapshot(wh: HallWarehouse, table: str):
@@ -41,15 +53,21 @@ def test_load_counts_match_sqlite(hall_db: Path, demo_config) -> None:
     for table in ("tickets", "windows", "cases", "ratings", "rectifications"):
         assert wh.count(table) == con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0], table
     kept = ", ".join(f"'{t}'" for t in EVENT_TYPES)  # the event types the figures use
-    assert wh.count("events") == con.execute(f"SELECT COUNT(*) FROM events WHERE type IN ({kept})").fetchone()[0]
+    assert (
+        wh.count("events") == con.execute(f"SELECT COUNT(*) FROM events WHERE type IN ({kept})").fetchone()[0]
+    )
     # the JSON fields, split by DuckDB
-    want = con.execute("SELECT SUM(json_extract(data, '$.waited_s')), COUNT(DISTINCT json_extract(data, '$.staff'))"
-                       " FROM events WHERE type = 'ticket_called'").fetchone()
+    want = con.execute(
+        "SELECT SUM(json_extract(data, '$.waited_s')), COUNT(DISTINCT json_extract(data, '$.staff'))"
+        " FROM events WHERE type = 'ticket_called'"
+    ).fetchone()
     got = wh.row("SELECT SUM(waited_s), COUNT(DISTINCT staff) FROM events WHERE type = 'ticket_called'")
     assert got == want
     assert wh.last_event_id == con.execute("SELECT MAX(id) FROM events").fetchone()[0]
     # instants become Unix seconds, local dates stay local
-    row = wh.row("SELECT issued_ts, service_date FROM tickets WHERE issued_ts = (SELECT MIN(issued_ts) FROM tickets)")
+    row = wh.row(
+        "SELECT issued_ts, service_date FROM tickets WHERE issued_ts = (SELECT MIN(issued_ts) FROM tickets)"
+    )
     first = con.execute("SELECT issued_at, service_date FROM tickets ORDER BY issued_at LIMIT 1").fetchone()
     assert abs(row[0] - datetime.fromisoformat(first[0]).timestamp()) < 0.002
     assert row[1].isoformat() == first[1]
@@ -78,7 +96,9 @@ def test_incremental_refresh_equals_fresh_load(small, tmp_path: Path) -> None:
     assert wh.refresh().events == 0  # nothing new
 
     # a new day (its first event expires yesterday's leftovers), with cases and ratings
-    now = datetime(2026, 11, 18, 11, 30, tzinfo=TZ)  # (to 11:30: the catalogue's 一件事 parts drew fewer events by 11:00)
+    now = datetime(
+        2026, 11, 18, 11, 30, tzinfo=TZ
+    )  # (to 11:30: the catalogue's 一件事 parts drew fewer events by 11:00)
     drive_days(path, config, [date(2026, 11, 18)], seed=2, until=now)
     result = wh.refresh()
     added = wh.count("events") - before
@@ -94,7 +114,9 @@ def test_refresh_follows_cases_and_ratings(hall_db: Path, demo_config, tmp_path:
     path = tmp_path / "hall.db"
     shutil.copy(hall_db, path)
     wh = HallWarehouse(path, demo_config).load()
-    drive_days(path, demo_config, [date(2026, 11, 23)], seed=4, until=datetime(2026, 11, 23, 10, 0, tzinfo=TZ))
+    drive_days(
+        path, demo_config, [date(2026, 11, 23)], seed=4, until=datetime(2026, 11, 23, 10, 0, tzinfo=TZ)
+    )
     result = wh.refresh()
     assert result.other > 0
     fresh = HallWarehouse(path, demo_config).load()
@@ -119,8 +141,10 @@ def test_refresh_while_the_server_writes(small) -> None:
     wh = HallWarehouse(path, config).load()
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")
-    writer.execute("INSERT INTO events (type, at, ts, service_date, actor, data) VALUES"
-                   " ('window_paused', '2026-11-16T10:00:00+08:00', 1, '2026-11-16', 'system:hall', '{}')")
+    writer.execute(
+        "INSERT INTO events (type, at, ts, service_date, actor, data) VALUES"
+        " ('window_paused', '2026-11-16T10:00:00+08:00', 1, '2026-11-16', 'system:hall', '{}')"
+    )
     assert wh.refresh().events == 0
     writer.execute("COMMIT")
     assert wh.refresh().events == 1
@@ -163,21 +187,40 @@ def test_figures_over_a_simulated_day(tmp_path: Path, demo_config) -> None:
     import subprocess
     import sys
 
-    import dashboard_expected as ex
-
     from dashboard import queries as q
+
+    import dashboard_expected as ex
 
     path = tmp_path / "sim.db"
     hallops = Path(sys.executable).with_name("hallops")
-    subprocess.run([str(hallops), "simulate", "--config", str(DEMO_HALL),
-                    "--db", str(path), "--days", "1", "--start", "2026-11-19", "--seed", "3", "--no-progress"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(hallops),
+            "simulate",
+            "--config",
+            str(DEMO_HALL),
+            "--db",
+            str(path),
+            "--days",
+            "1",
+            "--start",
+            "2026-11-19",
+            "--seed",
+            "3",
+            "--no-progress",
+        ],
+        check=True,
+        capture_output=True,
+    )
     day = date(2026, 11, 19)
     now = datetime(2026, 11, 20, 8, 0, tzinfo=TZ)
     wh = HallWarehouse(path, demo_config).load()
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     want = ex.day_figures(con, day, day)
-    assert wh.scalar("SELECT COUNT(*) FROM events WHERE type IN ('ticket_reactivated', 'ticket_transferred')") > 0
+    assert (
+        wh.scalar("SELECT COUNT(*) FROM events WHERE type IN ('ticket_reactivated', 'ticket_transferred')")
+        > 0
+    )
     got = q.period_summary(wh, q.Scope(start=day, end=day))
     assert (got.issued, got.served, got.no_show) == (want["issued"], want["served"], want["no_show"])
     assert got.avg_wait_s == pytest.approx(want["avg_wait_s"])

@@ -12,23 +12,32 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import dashboard_expected as ex
 import pytest
-from dashboard_drive import DEMO_HALL, NOW, ROOT
 from streamlit.testing.v1 import AppTest
 
 from dashboard import hall_clock
 from dashboard.theme import parse_number
 
+import dashboard_expected as ex
+from dashboard_drive import DEMO_HALL, NOW, ROOT
+
 APP = ROOT / "dashboard" / "streamlit_app.py"
-PAGES = ("app_pages/live.py", "app_pages/cases.py", "app_pages/ratings.py", "app_pages/windows.py",
-         "app_pages/report.py", "app_pages/whatif.py")
+PAGES = (
+    "app_pages/live.py",
+    "app_pages/cases.py",
+    "app_pages/ratings.py",
+    "app_pages/windows.py",
+    "app_pages/report.py",
+    "app_pages/whatif.py",
+)
 
 
 def write_clock(path: Path, at: datetime, speed: float, wall: float) -> None:
     con = sqlite3.connect(path, isolation_level=None)
-    con.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hall_clock', ?)",
-                (json.dumps({"at": at.isoformat(), "speed": speed, "wall": wall}),))
+    con.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('hall_clock', ?)",
+        (json.dumps({"at": at.isoformat(), "speed": speed, "wall": wall}),),
+    )
     con.close()
 
 
@@ -58,13 +67,19 @@ def test_clock_from_meta_runs_at_its_speed(monkeypatch: pytest.MonkeyPatch) -> N
     assert 599 <= (now - at).total_seconds() <= 660  # 10 real seconds at 60x
     clock = hall_clock.parse(value)
     assert clock is not None and clock.now(zone, wall_now=clock.wall + 1.0) == at.astimezone(zone).replace(
-        minute=1)
+        minute=1
+    )
 
 
 def test_clock_falls_back_to_the_real_clock_in_the_hall_zone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HALLOPS_NOW", raising=False)
-    for bad in (None, "", "not json", json.dumps({"at": "2026-12-21T09:00:00", "wall": 1}),
-                json.dumps({"speed": 60})):
+    for bad in (
+        None,
+        "",
+        "not json",
+        json.dumps({"at": "2026-12-21T09:00:00", "wall": 1}),
+        json.dumps({"speed": 60}),
+    ):
         now = hall_clock.hall_now("Asia/Shanghai", bad)
         assert abs(now.timestamp() - time.time()) < 5
         assert now.utcoffset().total_seconds() == 8 * 3600  # the config's zone, whatever the machine's
@@ -114,7 +129,9 @@ def test_every_page_uses_the_hall_clock(clocked_db: Path) -> None:
 
     # 好差评 of the hall's today: the count equals plain SQL and the list below it
     at.switch_page("app_pages/ratings.py").run()
-    assert tuple(at.date_input(key="f_dates").value)[-1] == today  # the default range ends on the hall's today
+    assert (
+        tuple(at.date_input(key="f_dates").value)[-1] == today
+    )  # the default range ends on the hall's today
     at.date_input(key="f_dates").set_value((today, today)).run()
     assert not at.exception, at.exception
     m = {x.label: x.value for x in at.metric}
@@ -124,8 +141,12 @@ def test_every_page_uses_the_hall_clock(clocked_db: Path) -> None:
     assert parse_number(m["差评数"]) == r["rectifications"]
     table = at.dataframe[0].value
     opened_today = table[table["评价时间"].str.startswith(f"{today:%m-%d}")]
-    assert len(opened_today) == con.execute(
-        "SELECT COUNT(*) FROM rectifications WHERE substr(opened_at, 1, 10) = ?", (today.isoformat(),)).fetchone()[0]
+    assert (
+        len(opened_today)
+        == con.execute(
+            "SELECT COUNT(*) FROM rectifications WHERE substr(opened_at, 1, 10) = ?", (today.isoformat(),)
+        ).fetchone()[0]
+    )
 
     # 办件 "now" figures are as of the hall's now
     at.switch_page("app_pages/cases.py").run()
@@ -139,7 +160,7 @@ def test_every_page_uses_the_hall_clock(clocked_db: Path) -> None:
     # point 8: with the machine's clock they were cut at another instant)
     at.switch_page("app_pages/report.py").run()
     assert not at.exception, at.exception
-    value = dict(zip(at.dataframe[0].value["指标"], at.dataframe[0].value["数值"]))
+    value = dict(zip(at.dataframe[0].value["指标"], at.dataframe[0].value["数值"], strict=True))
     month = ex.window_times(con, date(2026, 11, 1), date(2026, 11, 30), NOW)
     first_day = ex.window_times(con, date(2026, 11, 18), date(2026, 11, 18), NOW)
     assert value["窗口开放时长"] == pytest.approx(month["open_s"] / 3600, abs=0.051)

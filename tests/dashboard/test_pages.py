@@ -64,8 +64,11 @@ def test_live_page_department_filter(app: AppTest, sql) -> None:
     app.multiselect(key="f_departments").set_value(["县税务局"]).run()
     assert not app.exception
     m = metrics(app)
-    waiting = sql.execute("SELECT COUNT(*) FROM tickets WHERE service_date = ? AND state = 'waiting'"
-                          " AND checked_in = 1 AND queue = 'B'", (NOW.date().isoformat(),)).fetchone()[0]
+    waiting = sql.execute(
+        "SELECT COUNT(*) FROM tickets WHERE service_date = ? AND state = 'waiting'"
+        " AND checked_in = 1 AND queue = 'B'",
+        (NOW.date().isoformat(),),
+    ).fetchone()[0]
     assert parse_number(m["当前等候"]) == waiting
     assert list(app.dataframe[0].value["代码"]) == ["B"]
 
@@ -123,7 +126,7 @@ def test_report_page(app: AppTest, sql) -> None:
     assert not app.exception, app.exception
     assert app.selectbox(key="report_month").value == "2026-11"
     summary = app.dataframe[0].value
-    value = dict(zip(summary["指标"], summary["数值"]))
+    value = dict(zip(summary["指标"], summary["数值"], strict=True))
     d = ex.day_figures(sql, date(2026, 11, 1), date(2026, 11, 30))
     assert value["取号量"] == d["issued"]
     assert value["办结量(叫号服务)"] == d["served"]
@@ -165,8 +168,17 @@ def test_whatif_page_compares_a_plan_with_the_same_citizens(app: AppTest, tmp_pa
         store = SqliteStore(db, synchronous="OFF")
         await store.open()
         try:
-            await simulate(config, store, start=date(2026, 11, 23), days=1, seed=7, profile=default_profile(config),
-                           plan=DEFAULT_PLAN, calendar=load_calendar(), batch_minutes=15)
+            await simulate(
+                config,
+                store,
+                start=date(2026, 11, 23),
+                days=1,
+                seed=7,
+                profile=default_profile(config),
+                plan=DEFAULT_PLAN,
+                calendar=load_calendar(),
+                batch_minutes=15,
+            )
         finally:
             await store.close()
 
@@ -174,6 +186,7 @@ def test_whatif_page_compares_a_plan_with_the_same_citizens(app: AppTest, tmp_pa
     with sqlite3.connect(db) as con:
         rows = con.execute(
             "SELECT i.at, MIN(c.at) FROM events i JOIN events c ON c.ticket = i.ticket AND c.type = 'ticket_called'"
-            " WHERE i.type = 'ticket_issued' GROUP BY i.ticket").fetchall()
+            " WHERE i.type = 'ticket_issued' GROUP BY i.ticket"
+        ).fetchall()
     waits = [(datetime.fromisoformat(c) - datetime.fromisoformat(i)).total_seconds() for i, c in rows]
     assert abs(hall["平均等候(现行,分)"] - sum(waits) / len(waits) / 60) <= 0.051

@@ -24,7 +24,7 @@ def month_report(hall_db, demo_config) -> rpt.Report:
 
 
 def test_figures_of_the_month(month_report, sql, demo_config) -> None:
-    value = dict(zip(month_report.summary["指标"], month_report.summary["数值"]))
+    value = dict(zip(month_report.summary["指标"], month_report.summary["数值"], strict=True))
     d = ex.day_figures(sql, date(2026, 11, 1), date(2026, 11, 30))
     assert value["取号量"] == d["issued"] and value["最终过号"] == d["no_show"]
     assert value["等候时长90%分位"] == pytest.approx(d["p90_wait_s"] / 60, abs=0.051)
@@ -34,7 +34,16 @@ def test_figures_of_the_month(month_report, sql, demo_config) -> None:
     r = ex.rating_figures(sql, date(2026, 11, 1), date(2026, 11, 30), NOW)
     assert value["好评率"] == pytest.approx(r["good_rate"] * 100, abs=0.051)
     titles = [t for t, _ in month_report.sections]
-    assert titles == ["分队列", "分窗口", "分人员", "每日", "办件分部门", "好差评分部门", "好差评分窗口", "好差评分人员"]
+    assert titles == [
+        "分队列",
+        "分窗口",
+        "分人员",
+        "每日",
+        "办件分部门",
+        "好差评分部门",
+        "好差评分窗口",
+        "好差评分人员",
+    ]
     daily = dict(month_report.sections)["每日"]
     assert list(daily["日期"]) == ["2026-11-18", "2026-11-19", "2026-11-20"]
 
@@ -53,7 +62,7 @@ def test_xlsx_has_hall_and_period_on_every_sheet(month_report) -> None:
         assert "2026年11月01日 至 2026年11月30日" in head and "2026-11" in head
     ws = wb["总体指标"]
     rows = {ws.cell(row=i, column=1).value: ws.cell(row=i, column=2).value for i in range(1, ws.max_row + 1)}
-    value = dict(zip(month_report.summary["指标"], month_report.summary["数值"]))
+    value = dict(zip(month_report.summary["指标"], month_report.summary["数值"], strict=True))
     assert rows["取号量"] == value["取号量"] and rows["好评率"] == value["好评率"]
 
 
@@ -65,7 +74,9 @@ def test_csv_has_hall_period_and_sections(month_report) -> None:
     titles = [r[0] for r in rows if r and r[0].startswith("【")]
     assert titles[0] == "【总体指标】" and "【好差评分人员】" in titles
     summary = {r[0]: r[1] for r in rows if len(r) == 4}
-    assert summary["取号量"] == str(int(dict(zip(month_report.summary["指标"], month_report.summary["数值"]))["取号量"]))
+    assert summary["取号量"] == str(
+        int(dict(zip(month_report.summary["指标"], month_report.summary["数值"], strict=True))["取号量"])
+    )
 
 
 def test_csv_writes_counts_as_integers(month_report, sql) -> None:
@@ -88,8 +99,18 @@ def test_csv_writes_counts_as_integers(month_report, sql) -> None:
             header = None
             continue
         if header is not None:
-            for title, cell in zip(header, r):
-                if title in ("取号", "办结", "最终过号", "过号次数", "评价数", "差评数", "收件", "受理", "超期未整改"):
+            for title, cell in zip(header, r, strict=True):
+                if title in (
+                    "取号",
+                    "办结",
+                    "最终过号",
+                    "过号次数",
+                    "评价数",
+                    "差评数",
+                    "收件",
+                    "受理",
+                    "超期未整改",
+                ):
                     assert cell == "" or cell.isdigit(), (title, cell)
     wb = load_workbook(io.BytesIO(rpt.to_xlsx(month_report)))
     ws = wb["总体指标"]
@@ -101,10 +122,14 @@ def test_both_no_show_counts_are_labelled(month_report, sql) -> None:
     """Issue 12 point 8: final no-shows (tickets) and no-show events are two figures, each
     under its own label with its formula."""
     by_label = {r[0]: r for r in month_report.summary.itertuples(index=False)}
-    final = sql.execute("SELECT COUNT(*) FROM tickets WHERE state = 'no_show'"
-                        " AND service_date BETWEEN '2026-11-01' AND '2026-11-30'").fetchone()[0]
-    events = sql.execute("SELECT COUNT(*) FROM events WHERE type = 'ticket_no_show'"
-                         " AND service_date BETWEEN '2026-11-01' AND '2026-11-30'").fetchone()[0]
+    final = sql.execute(
+        "SELECT COUNT(*) FROM tickets WHERE state = 'no_show'"
+        " AND service_date BETWEEN '2026-11-01' AND '2026-11-30'"
+    ).fetchone()[0]
+    events = sql.execute(
+        "SELECT COUNT(*) FROM events WHERE type = 'ticket_no_show'"
+        " AND service_date BETWEEN '2026-11-01' AND '2026-11-30'"
+    ).fetchone()[0]
     assert final > 0 and events >= final
     assert by_label["最终过号"][1] == final and "最终状态为过号" in by_label["最终过号"][3]
     assert by_label["过号次数"][1] == events and "每次都计" in by_label["过号次数"][3]

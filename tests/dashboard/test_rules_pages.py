@@ -39,12 +39,17 @@ def test_visits_page(app: AppTest, sql: sqlite3.Connection) -> None:
     assert close(m["进驻比例"], sum(p.in_hall for p in promises.values()) / len(promises), scale=100)
     assert close(m["网上可办率"], sum(p.online for p in promises.values()) / len(promises), scale=100)
     # visits, independently: the distinct days of creation, 受理, 容缺 supply and pick-up at a window
-    rows = sql.execute("SELECT matter_code, service_date, substr(accepted_at, 1, 10), substr(deficiency_supplied_at, 1, 10),"
-                       " CASE WHEN delivery_method = 'window' THEN substr(delivered_at, 1, 10) END FROM cases"
-                       " WHERE state = 'completed' AND substr(delivered_at, 1, 10) BETWEEN ? AND ?",
-                       (START.isoformat(), END.isoformat())).fetchall()
-    promised = [(len({d for d in r[1:] if d}), promises[r[0]].max_visits) for r in rows
-                if r[0] in promises and promises[r[0]].max_visits is not None]
+    rows = sql.execute(
+        "SELECT matter_code, service_date, substr(accepted_at, 1, 10), substr(deficiency_supplied_at, 1, 10),"
+        " CASE WHEN delivery_method = 'window' THEN substr(delivered_at, 1, 10) END FROM cases"
+        " WHERE state = 'completed' AND substr(delivered_at, 1, 10) BETWEEN ? AND ?",
+        (START.isoformat(), END.isoformat()),
+    ).fetchall()
+    promised = [
+        (len({d for d in r[1:] if d}), promises[r[0]].max_visits)
+        for r in rows
+        if r[0] in promises and promises[r[0]].max_visits is not None
+    ]
     assert len(promised) > 20
     assert parse_number(m["承诺事项出件数"]) == len(promised)
     kept = sum(v <= limit for v, limit in promised)
@@ -62,12 +67,23 @@ def complaint_db(tmp_path: Path, hall_db: Path, demo_config, monkeypatch: pytest
         store = SqliteStore(path)
         await store.open()
         try:
-            hall = rebuild_hall(demo_config, await store.load(), calendar=load_calendar(),
-                                matters={x.code: x for x in load_matters()})
+            hall = rebuild_hall(
+                demo_config,
+                await store.load(),
+                calendar=load_calendar(),
+                matters={x.code: x for x in load_matters()},
+            )
             for cmd in [
-                c.ReceiveComplaint(channel=c.ComplaintChannel.PHONE, content="态度差", category="服务态度不好"),
-                c.ReceiveComplaint(channel=c.ComplaintChannel.HOTLINE, content="审批超时", category="办理时间过长",
-                                   matter_code="SW-003", hotline_ref="YT-1"),
+                c.ReceiveComplaint(
+                    channel=c.ComplaintChannel.PHONE, content="态度差", category="服务态度不好"
+                ),
+                c.ReceiveComplaint(
+                    channel=c.ComplaintChannel.HOTLINE,
+                    content="审批超时",
+                    category="办理时间过长",
+                    matter_code="SW-003",
+                    hotline_ref="YT-1",
+                ),
                 c.ReceiveComplaint(channel=c.ComplaintChannel.ONSITE, content="说不清"),
                 c.HandleComplaint(complaint=1, handling="已约谈"),
                 c.ReplyComplaint(complaint=1, reply="已回复"),

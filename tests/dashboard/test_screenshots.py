@@ -18,12 +18,23 @@ import pytest
 from dashboard_drive import DEMO_HALL, NOW, ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 # page -> (its link in the sidebar, its heading)
-PAGES = {"live": ("实时", "实时运行"), "cases": ("办件", "办件"), "ratings": ("好差评", "好差评"),
-         "windows": ("窗口与人员", "窗口与人员"), "report": ("报表", "月度报表")}
+PAGES = {
+    "live": ("实时", "实时运行"),
+    "cases": ("办件", "办件"),
+    "ratings": ("好差评", "好差评"),
+    "windows": ("窗口与人员", "窗口与人员"),
+    "report": ("报表", "月度报表"),
+}
 
 
 def _free_port() -> int:
@@ -39,7 +50,10 @@ def dashboard_url(hall_db: Path) -> Iterator[str]:
     env = {**os.environ, "HALLOPS_NOW": NOW.isoformat()}
     proc = subprocess.Popen(
         [str(hallops), "dashboard", "--db", str(hall_db), "--config", str(DEMO_HALL), "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -75,15 +89,21 @@ def test_every_page_renders(dashboard_url: str) -> None:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1000}, locale="zh-CN")
-            page.on("request", lambda r: outside.append(r.url)
-                    if not r.url.startswith((dashboard_url, "data:", "blob:")) else None)
+            page.on(
+                "request",
+                lambda r: (
+                    outside.append(r.url) if not r.url.startswith((dashboard_url, "data:", "blob:")) else None
+                ),
+            )
             page.goto(dashboard_url)
             for name, (link, heading) in PAGES.items():
                 page.set_viewport_size({"width": 1500, "height": 1000})
                 if name != "live":  # move like a manager does: the sidebar, no reload
                     page.locator('[data-testid="stSidebarNav"] a', has_text=link).first.click()
                 page.wait_for_selector(f'h2:has-text("{heading}")', timeout=60_000)
-                page.wait_for_selector('[data-testid="stMetric"], [data-testid="stDataFrame"]', timeout=60_000)
+                page.wait_for_selector(
+                    '[data-testid="stMetric"], [data-testid="stDataFrame"]', timeout=60_000
+                )
                 page.wait_for_selector(".js-plotly-plot", timeout=60_000)
                 page.wait_for_timeout(1000)  # the rest of the charts finish drawing
                 assert page.locator('[data-testid="stException"]').count() == 0, name
@@ -91,7 +111,8 @@ def test_every_page_renders(dashboard_url: str) -> None:
                 # the app scrolls inside its main area: grow the window to the page to catch all of it
                 height = page.evaluate(
                     "() => Math.max(document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight || 0,"
-                    " document.body.scrollHeight)")
+                    " document.body.scrollHeight)"
+                )
                 page.set_viewport_size({"width": 1500, "height": min(int(height) + 40, 9000)})
                 page.wait_for_timeout(800)
                 shot = ARTIFACTS / f"dashboard-{name}.png"

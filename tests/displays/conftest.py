@@ -23,7 +23,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from _support import SyncClient
 
 from queue_server.config_file import load_hall_config
 from queue_server.hall.config import HallConfig, QueueKind, WindowConfig, WindowQueue
@@ -33,13 +32,19 @@ from queue_server.server.auth import hash_token, new_token
 from queue_server.store import SqliteStore
 from queue_server.store.base import DeviceToken
 
+from _support import SyncClient
+
 ROOT = Path(__file__).resolve().parents[2]
 SMALL_HALL = ROOT / "tests" / "fixtures" / "halls" / "small.toml"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = os.environ.get("HALLOPS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
     "--autoplay-policy=no-user-gesture-required",  # wall displays run like this: the chime may play
 ]
 PASSWORD = "test-pass"
@@ -49,8 +54,9 @@ OPEN_TIMEOUT_S = 1.5
 def display_config() -> HallConfig:
     """small.toml plus window 5 (queue A), so five windows can call at the same moment."""
     cfg = load_hall_config(SMALL_HALL)
-    extra = WindowConfig(number=5, name="5号窗口", kind=QueueKind.GENERAL, zone="A区",
-                         queues=(WindowQueue(queue="A"),))
+    extra = WindowConfig(
+        number=5, name="5号窗口", kind=QueueKind.GENERAL, zone="A区", queues=(WindowQueue(queue="A"),)
+    )
     return dataclasses.replace(cfg, windows=(*cfg.windows, extra))
 
 
@@ -112,7 +118,11 @@ class ThreadedHall:
         assert self.server is not None
         token = new_token()
         now = datetime.now(ZoneInfo(self.config.timezone)).isoformat()
-        self.run(self.server.store.add_token(hash_token(token), DeviceToken(role=role, window=window, name=name), now))
+        self.run(
+            self.server.store.add_token(
+                hash_token(token), DeviceToken(role=role, window=window, name=name), now
+            )
+        )
         return token
 
     def client(self) -> SyncClient:
@@ -163,7 +173,9 @@ def manager(hall: ThreadedHall) -> Iterator[SyncClient]:
 @pytest.fixture(scope="module")  # per module: sync Playwright's loop must not outlive it (async tests follow)
 def browser():
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.fail(f"no Chromium at {CHROMIUM}: the browser tests need it (apt-get install chromium fonts-noto-cjk)")
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: the browser tests need it (apt-get install chromium fonts-noto-cjk)"
+        )
     from playwright.sync_api import sync_playwright
 
     pw = sync_playwright().start()
@@ -203,9 +215,14 @@ def new_page(browser):
     contexts = []
 
     def _new(width: int = 1280, height: int = 800, *, speech: bool = True, mobile: bool = False):
-        ctx = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai", is_mobile=mobile, has_touch=mobile,
-                                  device_scale_factor=1)
+        ctx = browser.new_context(
+            viewport={"width": width, "height": height},
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
+            is_mobile=mobile,
+            has_touch=mobile,
+            device_scale_factor=1,
+        )
         contexts.append(ctx)
         if speech:
             ctx.add_init_script(FAKE_SPEECH)

@@ -10,7 +10,9 @@ PASSWORD = "test-pass"
 
 def test_the_back_office_shows_a_bundle_and_its_parts(hall, manager, new_page, shot):
     manager.ok("open_window", window=1)
-    manager.ok("issue_ticket", queue="A", channel="staff", applicant={"name": "李企业", "phone": "", "id_number": ""})
+    manager.ok(
+        "issue_ticket", queue="A", channel="staff", applicant={"name": "李企业", "phone": "", "id_number": ""}
+    )
     manager.ok("call_next", window=1)
     manager.ok("start_service", window=1)
     bundle = manager.ok("accept_case", window=1, matter="SS-008")["case"]

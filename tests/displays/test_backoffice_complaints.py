@@ -20,8 +20,13 @@ PASSWORD = "test-pass"
 
 def config() -> HallConfig:
     cfg = load_hall_config(SMALL_HALL)
-    bo = StaffAccount(username="bo-tax", name="何俊", role=StaffRole.BACKOFFICE,
-                      password_hash=hash_password(PASSWORD), department="税务局")
+    bo = StaffAccount(
+        username="bo-tax",
+        name="何俊",
+        role=StaffRole.BACKOFFICE,
+        password_hash=hash_password(PASSWORD),
+        department="税务局",
+    )
     return dataclasses.replace(cfg, staff=(*cfg.staff, bo))
 
 
@@ -60,7 +65,9 @@ def test_a_complaint_recorded_by_a_manager_reaches_the_departments_back_office(h
     row = mgr.locator('tr[data-complaint-row="1"]')
     row.wait_for()
     assert row.locator(".owner").inner_text() == "税务局"
-    assert "已分办待处理" in row.inner_text() and "13800001111" in row.inner_text()  # a manager sees it in full
+    assert (
+        "已分办待处理" in row.inner_text() and "13800001111" in row.inner_text()
+    )  # a manager sees it in full
     shot(mgr, "backoffice-complaints-manager")
 
     bo = new_page(1400, 900, speech=False)
@@ -73,5 +80,6 @@ def test_a_complaint_recorded_by_a_manager_reaches_the_departments_back_office(h
     bo.fill('#complaint-form-fields textarea[name="handling"]', "已加急审批")
     bo.click("#complaint-form-submit")
     bo.wait_for_function(
-        "document.querySelector('tr[data-complaint-row=\"1\"] .state').textContent.includes('已处理待回复')")
+        "document.querySelector('tr[data-complaint-row=\"1\"] .state').textContent.includes('已处理待回复')"
+    )
     shot(bo, "backoffice-complaints-department")

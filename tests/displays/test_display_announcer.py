@@ -28,7 +28,10 @@ def test_call_text_is_a_pure_function(hall, new_page):
     assert page.evaluate("Announcer.callText('B100', 12)") == "请 B 一 零 零 号 到 12 号窗口 办理"
     assert page.evaluate("Announcer.spellNumber('a007')") == "A 零 零 七"
     assert page.evaluate("Announcer.displayText('A012', 5)") == "请 A012 号 到 5 号窗口 办理"
-    assert page.evaluate("Announcer.callText('A012', 5, 'recall')") == "再次呼叫 请 A 零 一 二 号 到 5 号窗口 办理"
+    assert (
+        page.evaluate("Announcer.callText('A012', 5, 'recall')")
+        == "再次呼叫 请 A 零 一 二 号 到 5 号窗口 办理"
+    )
     assert spoken("A012", 5) == "请 A 零 一 二 号 到 5 号窗口 办理"
 
 
@@ -49,11 +52,14 @@ def test_five_calls_at_once_give_five_announcements_in_order(hall, manager, new_
     callers = [hall.client() for _ in windows]
     for c in callers:
         c.ok("login", username="manager", password=PASSWORD)
-    rids = [c.send("call_next", window=w) for c, w in zip(callers, windows)]
-    for c, rid in zip(callers, rids):
+    rids = [c.send("call_next", window=w) for c, w in zip(callers, windows, strict=True)]
+    for c, rid in zip(callers, rids, strict=True):
         assert c.reply(rid)["type"] == "ok"
-    calls = [m["event"] for m in watcher.events(0.5)
-             if m["type"] == "event" and m["event"]["type"] == "ticket_called"]
+    calls = [
+        m["event"]
+        for m in watcher.events(0.5)
+        if m["type"] == "event" and m["event"]["type"] == "ticket_called"
+    ]
     assert len(calls) == 5
     expected = [spoken(e["data"]["number"], e["window"]) for e in calls]
     assert len(set(expected)) == 5

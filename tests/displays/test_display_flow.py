@@ -45,8 +45,12 @@ def test_kiosk_ticket_called_at_terminal_shows_on_wall_and_window(hall, manager,
     expect(kiosk.locator("#t-queue")).to_have_text("综合受理")
 
     # A second ticket with applicant data (staff channel): full data only on the terminal.
-    manager.ok("issue_ticket", queue="A", channel="staff",
-               applicant={"name": "张三丰", "phone": "13812345678", "id_number": "110101199003071234"})
+    manager.ok(
+        "issue_ticket",
+        queue="A",
+        channel="staff",
+        applicant={"name": "张三丰", "phone": "13812345678", "id_number": "110101199003071234"},
+    )
 
     term = new_page(1366, 768)
     login_terminal(term, base, "w1", 1)

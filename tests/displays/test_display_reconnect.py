@@ -71,9 +71,12 @@ def test_a_gap_in_seq_asks_for_resync(hall, manager, new_page):
     }""")
     seq = wall.evaluate("hallClient.seq")
     # An event two ahead of the last one: something was missed.
-    wall.evaluate("""(seq) => hallClient._onMessage(JSON.stringify({type: 'event', seq: seq + 2,
+    wall.evaluate(
+        """(seq) => hallClient._onMessage(JSON.stringify({type: 'event', seq: seq + 2,
         event: {type: 'ticket_called', ticket: 'x', window: 1, at: '2026-01-01T00:00:00+08:00',
-                data: {number: 'Z999'}}}))""", seq)
+                data: {number: 'Z999'}}}))""",
+        seq,
+    )
     wall.wait_for_function("window.__sent.includes('resync')")
     assert "Z999" not in wall.locator("#now-ticket").inner_text()
     # The fresh snapshot arrives and later events apply again.

@@ -32,8 +32,9 @@ def demo_config():
     demo = load_hall_config(DEMO_HALL)
     always = load_hall_config(SMALL_HALL).hours
     never = WeeklyHours(days=((),) * 7)
-    queues = tuple(dataclasses.replace(q, hours=never if q.name == CLOSED_QUEUE_NAME else always)
-                   for q in demo.queues)
+    queues = tuple(
+        dataclasses.replace(q, hours=never if q.name == CLOSED_QUEUE_NAME else always) for q in demo.queues
+    )
     return dataclasses.replace(demo, hours=always, queues=queues)
 
 
@@ -48,9 +49,15 @@ def demo(tmp_path_factory, threaded_hall) -> Iterator[dict]:
     tokens = {}
     for i in range(46):
         code = open_codes[(i * 5) % len(open_codes)] if i % 3 else open_codes[0]
-        fields = {"queue": code, "channel": "staff",
-                  "applicant": {"name": NAMES[i % len(NAMES)], "phone": f"1381234{i:04d}",
-                                "id_number": f"11010119900307{i:04d}"}}
+        fields = {
+            "queue": code,
+            "channel": "staff",
+            "applicant": {
+                "name": NAMES[i % len(NAMES)],
+                "phone": f"1381234{i:04d}",
+                "id_number": f"11010119900307{i:04d}",
+            },
+        }
         if i % 7 == 3:
             fields["priority"] = "green"
         t = m.ok("issue_ticket", **fields)["ticket"]
@@ -67,8 +74,14 @@ def demo(tmp_path_factory, threaded_hall) -> Iterator[dict]:
     m.ok("pause_window", window=cfg.windows[12].number, reason="业务培训")
     kiosk = h.mint_token("kiosk", name="kiosk-demo")
     try:
-        yield {"hall": h, "manager": m, "called": called, "tokens": tokens, "kiosk": kiosk,
-               "paused": cfg.windows[12].number}
+        yield {
+            "hall": h,
+            "manager": m,
+            "called": called,
+            "tokens": tokens,
+            "kiosk": kiosk,
+            "paused": cfg.windows[12].number,
+        }
     finally:
         m.close()
         h.close()
@@ -86,11 +99,14 @@ def assert_fits(page, *, scroll: bool = False) -> None:
 
 def assert_not_clipped(page, selector: str) -> None:
     """Each matching element shows its whole text (no overflow cut-off) inside the viewport."""
-    bad = page.evaluate("""(sel) => Array.from(document.querySelectorAll(sel)).filter(el => el.offsetParent !== null)
+    bad = page.evaluate(
+        """(sel) => Array.from(document.querySelectorAll(sel)).filter(el => el.offsetParent !== null)
         .map(el => { const r = el.getBoundingClientRect();
                      return {text: el.textContent.trim(), sw: el.scrollWidth, cw: el.clientWidth,
                              right: r.right, bottom: r.bottom, vw: innerWidth, vh: innerHeight}; })
-        .filter(d => d.sw > d.cw + 1 || d.right > d.vw + 1 || d.bottom > d.vh + 1)""", selector)
+        .filter(d => d.sw > d.cw + 1 || d.right > d.vw + 1 || d.bottom > d.vh + 1)""",
+        selector,
+    )
     assert not bad, f"{selector} clipped: {bad}"
 
 
@@ -100,12 +116,16 @@ def test_wall_display(demo, new_page, shot, size):
     page.goto(demo["hall"].base + "/display/wall")
     _, last_ticket = demo["called"][-1]
     expect(page.locator("#now-ticket")).to_have_text(last_ticket)
-    expect(page.locator("#recent-list li:visible")).to_have_count(7)  # recent_calls 8: one large, seven listed
+    expect(page.locator("#recent-list li:visible")).to_have_count(
+        7
+    )  # recent_calls 8: one large, seven listed
     expect(page.locator("#queue-body .qrow").first).to_be_visible()
     page.wait_for_timeout(300)
     shot(page, "wall-landscape" if size[0] > size[1] else "wall-portrait")
     assert_fits(page)
-    assert_not_clipped(page, ".now-ticket, .now-window, .recent-list li, .qrow .cnt, .qrow .wait, .hall-name, .clock")
+    assert_not_clipped(
+        page, ".now-ticket, .now-window, .recent-list li, .qrow .cnt, .qrow .wait, .hall-name, .clock"
+    )
     # The closed queue says so.
     closed = page.locator(".qrow.closed")
     if closed.count():
@@ -149,7 +169,12 @@ def test_kiosk_screens(demo, new_page, shot):
     page = new_page(1080, 1920)
     page.goto(demo["hall"].base + f"/kiosk?token={demo['kiosk']}")
     expect(page.locator(".k-queue").first).to_be_visible()
-    assert page.locator(".k-group h2").all_inner_texts() == ["无差别综合受理", "分领域受理", "专窗服务", "出件 · 咨询导办"]
+    assert page.locator(".k-group h2").all_inner_texts() == [
+        "无差别综合受理",
+        "分领域受理",
+        "专窗服务",
+        "出件 · 咨询导办",
+    ]
     expect(page.locator(".k-queue.off")).to_have_count(1)
     shot(page, "kiosk-home")
     assert_fits(page)
@@ -167,7 +192,9 @@ def test_kiosk_screens(demo, new_page, shot):
     assert_fits(page)
     page.click("#opt-green")
     expect(page.locator("#done")).to_be_visible()
-    page.wait_for_function("document.getElementById('t-qr').complete && document.getElementById('t-qr').naturalWidth > 0")
+    page.wait_for_function(
+        "document.getElementById('t-qr').complete && document.getElementById('t-qr').naturalWidth > 0"
+    )
     shot(page, "kiosk-ticket")
     assert_fits(page)
 
@@ -222,8 +249,11 @@ def test_terminal(demo, new_page, shot):
 
 def test_status_page(demo, new_page, shot):
     h = demo["hall"]
-    waiting = [num for num, tok in demo["tokens"].items()
-               if num not in {t for _, t in demo["called"]} and num.startswith("A")]
+    waiting = [
+        num
+        for num, tok in demo["tokens"].items()
+        if num not in {t for _, t in demo["called"]} and num.startswith("A")
+    ]
     page = new_page(390, 844, mobile=True)
     page.goto(h.base + "/t/" + demo["tokens"][waiting[-1]])
     expect(page.locator("#state")).to_have_text("等候中")
@@ -266,8 +296,12 @@ PHRASE_START = "(（"
 
 
 def assert_no_break_inside_words(page, selector: str) -> None:
-    bad = [(d["text"], s) for d in page.evaluate(LINE_STARTS, selector) for s in d["starts"]
-           if not (s[0] in PHRASE_END or s[1] in PHRASE_START)]
+    bad = [
+        (d["text"], s)
+        for d in page.evaluate(LINE_STARTS, selector)
+        for s in d["starts"]
+        if not (s[0] in PHRASE_END or s[1] in PHRASE_START)
+    ]
     assert not bad, f"line breaks inside words: {bad}"
 
 
@@ -288,14 +322,18 @@ def test_kiosk_shows_every_queue_without_scrolling(demo, new_page, shot, size):
     assert_not_clipped(page, ".k-queue .name, .k-queue .meta")
     assert_no_break_inside_words(page, ".k-queue .name")
     # The buttons stay large enough to touch: at least 12 mm (about 45 px at 96 dpi) high.
-    assert min(page.evaluate("Array.from(document.querySelectorAll('.k-queue')).map(b => b.offsetHeight)")) >= 45
+    assert (
+        min(page.evaluate("Array.from(document.querySelectorAll('.k-queue')).map(b => b.offsetHeight)")) >= 45
+    )
     # The next steps fit this orientation too.
     page.click('.k-queue[data-queue="B"]')
     expect(page.locator("#choose")).to_be_visible()
     assert_fits(page)
     page.click("#opt-normal")
     expect(page.locator("#done")).to_be_visible()
-    page.wait_for_function("document.getElementById('t-qr').complete && document.getElementById('t-qr').naturalWidth > 0")
+    page.wait_for_function(
+        "document.getElementById('t-qr').complete && document.getElementById('t-qr').naturalWidth > 0"
+    )
     shot(page, "kiosk-ticket-" + ("landscape" if size[0] > size[1] else "portrait"))
     assert_fits(page)
 

@@ -47,10 +47,14 @@ def spoken(number: str, window: int) -> str:
     return f"请 {spelled} 号 到 {window} 号窗口 办理"
 
 
-@pytest.mark.parametrize(("query", "limits", "reason"), [
-    ("voice_max_pending=3&voice_max_age_s=20", [3, 20000], "pending"),
-    ("voice_max_pending=100&voice_max_age_s=1", [100, 1000], "age"),
-], ids=["too-many", "too-old"])
+@pytest.mark.parametrize(
+    ("query", "limits", "reason"),
+    [
+        ("voice_max_pending=3&voice_max_age_s=20", [3, 20000], "pending"),
+        ("voice_max_pending=100&voice_max_age_s=1", [100, 1000], "age"),
+    ],
+    ids=["too-many", "too-old"],
+)
 def test_backlog_bounded_and_panel_shows_the_newest_call(hall, manager, new_page, query, limits, reason):
     page = new_page(1920, 1080, speech=False)
     page.add_init_script(SLOW_SPEECH)

@@ -44,8 +44,10 @@ def test_committed_clip_set_matches_the_script_and_is_small():
 def test_a_call_gives_the_expected_clip_sequence(hall, new_page):
     page = new_page(800, 600)
     page.goto(hall.base + "/display/wall")
-    seq = lambda number, window, kind="call": page.evaluate(
-        "([n, w, k]) => VoiceClips.callClips(n, w, k)", [number, window, kind])
+
+    def seq(number, window, kind="call"):
+        return page.evaluate("([n, w, k]) => VoiceClips.callClips(n, w, k)", [number, window, kind])
+
     assert seq("A001", 15) == ["请", "A", "零", "零", "一", "号", "到", "十", "五", "号窗口", "办理"]
     assert seq("A001", 3) == ["请", "A", "零", "零", "一", "号", "到", "三", "号窗口", "办理"]
     assert seq("b120", 20) == ["请", "B", "一", "二", "零", "号", "到", "二", "十", "号窗口", "办理"]
@@ -77,8 +79,21 @@ def test_wall_plays_non_silent_clips_on_stock_chromium(hall, manager, new_page):
     manager.ok("open_window", window=1)
     manager.ok("call_next", window=1)
     expect(page.locator("#now-ticket")).to_have_text("A001")
-    page.wait_for_function("hallAnnouncer.history.length === 1 && hallAnnouncer.pending() === 0", timeout=15_000)
-    assert page.evaluate("hallAnnouncer.lastClips") == ["请", "A", "零", "零", "一", "号", "到", "一", "号窗口", "办理"]
+    page.wait_for_function(
+        "hallAnnouncer.history.length === 1 && hallAnnouncer.pending() === 0", timeout=15_000
+    )
+    assert page.evaluate("hallAnnouncer.lastClips") == [
+        "请",
+        "A",
+        "零",
+        "零",
+        "一",
+        "号",
+        "到",
+        "一",
+        "号窗口",
+        "办理",
+    ]
     meter = page.evaluate("hallAnnouncer.meter")
     # The clips went through the Web Audio graph and were measured on its analyser: a silent
     # or missing clip set, a suspended context or a broken graph gives peak 0.
@@ -100,6 +115,8 @@ def test_clips_preferred_over_a_system_voice_when_asked(hall, manager, new_page)
     manager.ok("issue_ticket", queue="A")
     manager.ok("open_window", window=1)
     manager.ok("call_next", window=1)
-    page.wait_for_function("hallAnnouncer.history.length === 1 && hallAnnouncer.pending() === 0", timeout=15_000)
+    page.wait_for_function(
+        "hallAnnouncer.history.length === 1 && hallAnnouncer.pending() === 0", timeout=15_000
+    )
     assert page.evaluate("window.__spoken") == []
     assert page.evaluate("hallAnnouncer.meter.peak") > 0.2

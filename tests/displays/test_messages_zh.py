@@ -27,19 +27,29 @@ def test_every_protocol_error_code_has_plain_chinese(hall, new_page):
     for context in (None, "kiosk", "status", "pad"):
         texts = page.evaluate(
             "([codes, ctx]) => codes.map(c => [c, HallMessages.text({code: c, message: 'K is not open now'}, ctx)])",
-            [codes, context])
+            [codes, context],
+        )
         for code, text in texts:
             assert re.search(r"[\u4e00-\u9fff]", text), (code, context, text)
             assert not re.search(r"[A-Za-z]{2,}", text), (code, context, text)  # never the English message
     # A code the table does not know gets the generic Chinese text, not the server's words.
-    assert page.evaluate("HallMessages.text({code: 'brand_new_code', message: 'Something broke'})") == \
-        page.evaluate("HallMessages.FALLBACK")
+    assert page.evaluate(
+        "HallMessages.text({code: 'brand_new_code', message: 'Something broke'})"
+    ) == page.evaluate("HallMessages.FALLBACK")
     # The shared client helper is the same table.
-    assert page.evaluate("HallClient.util.errorText({code: 'queue_closed', message: 'K is not open now'}, 'kiosk')") == \
-        "该业务当前不在办理时间,暂停取号"
+    assert (
+        page.evaluate(
+            "HallClient.util.errorText({code: 'queue_closed', message: 'K is not open now'}, 'kiosk')"
+        )
+        == "该业务当前不在办理时间,暂停取号"
+    )
     # Staff screens keep the server's detail after the Chinese text.
-    assert page.evaluate("HallClient.util.staffErrorText({code: 'illegal_transition', message: 'cannot recall A042: it is done'})") == \
-        "当前状态不允许此操作(cannot recall A042: it is done)"
+    assert (
+        page.evaluate(
+            "HallClient.util.staffErrorText({code: 'illegal_transition', message: 'cannot recall A042: it is done'})"
+        )
+        == "当前状态不允许此操作(cannot recall A042: it is done)"
+    )
 
 
 def test_every_page_loads_the_table_before_the_client():

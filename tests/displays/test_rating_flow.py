@@ -25,8 +25,13 @@ APPLICANT = {"name": "张三丰", "phone": "13812345678", "id_number": "11010119
 
 def config() -> HallConfig:
     cfg = load_hall_config(SMALL_HALL)
-    bo = StaffAccount(username="bo-tax", name="何俊", role=StaffRole.BACKOFFICE,
-                      password_hash=hash_password(PASSWORD), department="县税务局")
+    bo = StaffAccount(
+        username="bo-tax",
+        name="何俊",
+        role=StaffRole.BACKOFFICE,
+        password_hash=hash_password(PASSWORD),
+        department="县税务局",
+    )
     return dataclasses.replace(cfg, staff=(*cfg.staff, bo))
 
 
@@ -122,7 +127,8 @@ def test_a_bad_rating_on_the_pad_reaches_the_back_office_with_its_due_times(hall
     bo.fill('#form-fields textarea[name="note"]', "已电话联系群众")
     bo.click("#form-submit")
     bo.wait_for_function(
-        f"document.querySelector('tr[data-rect=\"{loop['id']}\"] .state').textContent.includes('已联系待整改')")
+        f"document.querySelector('tr[data-rect=\"{loop['id']}\"] .state').textContent.includes('已联系待整改')"
+    )
 
     # the case accepted in that service is on the 办件 tab, due at close of business
     bo.click("#tab-cases")

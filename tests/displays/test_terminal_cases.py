@@ -27,8 +27,12 @@ def _cases(hall) -> list[tuple[str, str]]:
 
 
 def _serve_one(hall, manager, new_page):
-    manager.ok("issue_ticket", queue="A", channel="staff",
-               applicant={"name": "张三丰", "phone": "13812345678", "id_number": ""})
+    manager.ok(
+        "issue_ticket",
+        queue="A",
+        channel="staff",
+        applicant={"name": "张三丰", "phone": "13812345678", "id_number": ""},
+    )
     term = new_page(1366, 768)
     login_terminal(term, hall.base, "w1", 1)
     term.keyboard.press("o")

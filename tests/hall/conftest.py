@@ -43,7 +43,9 @@ class Clock:
 
     def set(self, hour: int, minute: int = 0, *, day: int | None = None) -> datetime:
         """Jump to ``hour:minute`` local on the current day (or on 2026-11-``day``)."""
-        self.now = self.now.replace(day=day or self.now.day, hour=hour, minute=minute, second=0, microsecond=0)
+        self.now = self.now.replace(
+            day=day or self.now.day, hour=hour, minute=minute, second=0, microsecond=0
+        )
         return self.now
 
 

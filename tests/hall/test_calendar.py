@@ -329,9 +329,7 @@ def test_provisional_flag_follows_the_days_used() -> None:
     # Ends on the first December day: provisional (December can still move).
     assert CAL.deadline(at(2026, 11, 30), 1, CLOSE, SH).provisional
     # N = 0 on a provisional holiday.
-    assert CAL.deadline(at(2027, 1, 1), 0, CLOSE, SH) == Deadline(
-        at=cob(2027, 1, 4), provisional=True
-    )
+    assert CAL.deadline(at(2027, 1, 1), 0, CLOSE, SH) == Deadline(at=cob(2027, 1, 4), provisional=True)
 
 
 # --------------------------------------------------------------------------- purity

@@ -13,7 +13,9 @@ T = TicketState
 
 def _appointment(desk, slot_in_min: int, **kw):
     slot = desk.clock() + timedelta(minutes=slot_in_min)
-    return desk.issue("A", channel=Channel.APPOINTMENT, priority=Priority.APPOINTMENT, appointment_slot=slot, **kw)
+    return desk.issue(
+        "A", channel=Channel.APPOINTMENT, priority=Priority.APPOINTMENT, appointment_slot=slot, **kw
+    )
 
 
 def test_one_queue_is_called_in_arrival_order(desk, clock):
@@ -43,8 +45,11 @@ def test_two_windows_never_hold_the_same_ticket(desk):
     t = desk.issue("A")
     assert desk.call(1) is t
     desk.refused(c.CallNext(window=2), "queue_empty")
-    desk.refused(c.CallTicket(window=2, ticket="A001", reason="x"), "illegal_transition",
-                 "cannot call A001: it is called")
+    desk.refused(
+        c.CallTicket(window=2, ticket="A001", reason="x"),
+        "illegal_transition",
+        "cannot call A001: it is called",
+    )
     assert [w.current_ticket for w in desk.hall.windows.values()].count(t.id) == 1
 
 

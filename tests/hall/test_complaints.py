@@ -24,7 +24,9 @@ WHO = c.Applicant(name="张三丰", phone="13800001111")
 def receive(desk: Desk, **kw):
     kw.setdefault("channel", CH.ONSITE)
     kw.setdefault("content", "窗口人员态度生硬")
-    events = [e for e in desk.do(c.ReceiveComplaint(complainant=WHO, **kw), MANAGER) if e.type != "day_started"]
+    events = [
+        e for e in desk.do(c.ReceiveComplaint(complainant=WHO, **kw), MANAGER) if e.type != "day_started"
+    ]
     return events, desk.hall.complaints[events[0].complaint_id]
 
 
@@ -42,17 +44,24 @@ def test_free_text_waits_for_the_managements_triage() -> None:
     [received], k = receive(desk, content="说不清的问题")
     assert received.triage
     assert (k.state, k.owner_department, k.triage) == (CP.RECEIVED, MGMT, True)
-    desk.refused(c.AssignComplaint(complaint=k.id, responsible="department", department=TAX, scope=TAX),
-                 "not_your_department")
+    desk.refused(
+        c.AssignComplaint(complaint=k.id, responsible="department", department=TAX, scope=TAX),
+        "not_your_department",
+    )
     desk.do(c.AssignComplaint(complaint=k.id, responsible="department", department=TAX, scope=MGMT), BO_MGMT)
     k = desk.hall.complaints[k.id]
     assert (k.state, k.owner_department, k.triage, k.assigned_by) == (CP.ASSIGNED, TAX, False, "bo-mgmt")
 
 
-@pytest.mark.parametrize(("channel", "days_due"), [
-    (CH.ONSITE, cob(2026, 11, 30)), (CH.PHONE, cob(2026, 11, 30)), (CH.HOTLINE, cob(2026, 11, 26)),
-    (CH.UNRESOLVED, cob(2026, 11, 26)),
-])
+@pytest.mark.parametrize(
+    ("channel", "days_due"),
+    [
+        (CH.ONSITE, cob(2026, 11, 30)),
+        (CH.PHONE, cob(2026, 11, 30)),
+        (CH.HOTLINE, cob(2026, 11, 26)),
+        (CH.UNRESOLVED, cob(2026, 11, 26)),
+    ],
+)
 def test_each_channel_has_its_working_day_deadline(channel, days_due) -> None:
     desk = Desk()  # Monday 2026-11-23 09:00
     _, k = receive(desk, channel=channel, category="服务态度不好", hotline_ref="YT-12345-001")
@@ -61,14 +70,25 @@ def test_each_channel_has_its_working_day_deadline(channel, days_due) -> None:
 
 def test_a_12345_item_needs_its_work_order_and_may_bring_its_own_feedback_date() -> None:
     desk = Desk()
-    desk.refused(c.ReceiveComplaint(channel=CH.HOTLINE, content="x", category="服务态度不好"), "missing_field",
-                 actor=MANAGER)
-    _, k = receive(desk, channel=CH.HOTLINE, hotline_ref="YT-1", category="服务态度不好", hotline_due=date(2026, 11, 24))
+    desk.refused(
+        c.ReceiveComplaint(channel=CH.HOTLINE, content="x", category="服务态度不好"),
+        "missing_field",
+        actor=MANAGER,
+    )
+    _, k = receive(
+        desk, channel=CH.HOTLINE, hotline_ref="YT-1", category="服务态度不好", hotline_due=date(2026, 11, 24)
+    )
     assert (k.due_at, k.hotline_ref) == (cob(2026, 11, 24), "YT-1")
-    desk.refused(c.ReceiveComplaint(channel=CH.PHONE, content="x", hotline_due=date(2026, 11, 24)), "invalid_field",
-                 actor=MANAGER)
-    desk.refused(c.ReceiveComplaint(channel=CH.PHONE, content="x", category="不存在的类别"), "invalid_field",
-                 actor=MANAGER)
+    desk.refused(
+        c.ReceiveComplaint(channel=CH.PHONE, content="x", hotline_due=date(2026, 11, 24)),
+        "invalid_field",
+        actor=MANAGER,
+    )
+    desk.refused(
+        c.ReceiveComplaint(channel=CH.PHONE, content="x", category="不存在的类别"),
+        "invalid_field",
+        actor=MANAGER,
+    )
     desk.refused(c.ReceiveComplaint(channel=CH.PHONE, content="  "), "reason_required", actor=MANAGER)
 
 
@@ -90,10 +110,17 @@ def test_the_loop_runs_to_closed_with_satisfaction_and_on_time_reply() -> None:
 def test_reassignment_needs_a_reason_and_is_counted() -> None:
     desk = Desk()
     _, k = receive(desk, category="服务态度不好")
-    desk.refused(c.AssignComplaint(complaint=k.id, responsible="department", department=TAX, scope=MGMT),
-                 "reason_required", actor=BO_MGMT)
-    [e] = desk.do(c.AssignComplaint(complaint=k.id, responsible="department", department=TAX, reason="实为业务问题",
-                                    scope=MGMT), BO_MGMT)
+    desk.refused(
+        c.AssignComplaint(complaint=k.id, responsible="department", department=TAX, scope=MGMT),
+        "reason_required",
+        actor=BO_MGMT,
+    )
+    [e] = desk.do(
+        c.AssignComplaint(
+            complaint=k.id, responsible="department", department=TAX, reason="实为业务问题", scope=MGMT
+        ),
+        BO_MGMT,
+    )
     assert (e.previous_owner_department, e.owner_department) == (MGMT, TAX)
     k = desk.hall.complaints[k.id]
     assert (k.reassignments, k.reassign_reason, k.owner_department) == (1, "实为业务问题", TAX)

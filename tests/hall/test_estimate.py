@@ -211,18 +211,34 @@ def test_the_position_counts_priority_tickets_ahead(desk, clock):
     assert green.position == 1
     last = desk.do(c.IssueTicket(queue="A"))[-1]
     assert last.position == 4
-    appt = desk.do(c.IssueTicket(queue="A", channel=Channel.APPOINTMENT, priority=Priority.APPOINTMENT,
-                                 appointment_slot=clock() + timedelta(minutes=10)))[-1]
+    appt = desk.do(
+        c.IssueTicket(
+            queue="A",
+            channel=Channel.APPOINTMENT,
+            priority=Priority.APPOINTMENT,
+            appointment_slot=clock() + timedelta(minutes=10),
+        )
+    )[-1]
     assert appt.position == 1  # due within appointment_early_min: ahead of everyone
     assert [n for n, _ in sorted(_waits(desk).items(), key=lambda kv: kv[1][0])] == [
-        "A005", "A003", "A001", "A002", "A004",
+        "A005",
+        "A003",
+        "A001",
+        "A002",
+        "A004",
     ]
 
 
 def test_a_ticket_still_to_check_in_or_sent_to_a_window_has_no_place_in_the_line(desk, clock):
     desk.issue("A")
-    ev = desk.do(c.IssueTicket(queue="A", priority=Priority.APPOINTMENT,
-                               appointment_slot=clock() + timedelta(hours=1), checked_in=False))[-1]
+    ev = desk.do(
+        c.IssueTicket(
+            queue="A",
+            priority=Priority.APPOINTMENT,
+            appointment_slot=clock() + timedelta(hours=1),
+            checked_in=False,
+        )
+    )[-1]
     assert (ev.position, ev.estimated_wait_s) == (0, 0)
     desk.do(c.Transfer(ticket="A001", to_window=1))
     assert _waits(desk) == {}
@@ -244,6 +260,12 @@ def test_an_appointment_falling_due_before_a_call_pushes_it_one_release_later(de
     desk.issue("A")  # A002: at once and after one 300 s cycle, without appointments
     assert _waits(desk)["A002"][1] == 300.0
     # an appointment due (slot − appointment_early_min) within the next 300 s goes first
-    desk.do(c.IssueTicket(queue="A", channel=Channel.APPOINTMENT, priority=Priority.APPOINTMENT,
-                          appointment_slot=clock() + timedelta(minutes=desk.hall.config.rules.appointment_early_min + 2)))
+    desk.do(
+        c.IssueTicket(
+            queue="A",
+            channel=Channel.APPOINTMENT,
+            priority=Priority.APPOINTMENT,
+            appointment_slot=clock() + timedelta(minutes=desk.hall.config.rules.appointment_early_min + 2),
+        )
+    )
     assert _waits(desk)["A002"] == (2, 600.0)

@@ -11,8 +11,17 @@ import pytest
 
 from queue_server.hall import commands as c
 from queue_server.hall.events import (
-    CaseAccepted, CaseRejected, DayStarted, DeadlineRecomputed, Event, EventType, TicketIssued,
-    WindowClosed, event_class, event_classes, from_record,
+    CaseAccepted,
+    CaseRejected,
+    DayStarted,
+    DeadlineRecomputed,
+    Event,
+    EventType,
+    TicketIssued,
+    WindowClosed,
+    event_class,
+    event_classes,
+    from_record,
 )
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -38,11 +47,19 @@ def test_events_are_frozen_and_keyword_only():
 
 
 def test_the_record_nests_the_fields_under_data_as_json_values():
-    ev = DayStarted(at=AT, actor="system:hall", service_date=date(2026, 11, 23),
-                    previous_date=None, expired=("20261122-A001",))
+    ev = DayStarted(
+        at=AT,
+        actor="system:hall",
+        service_date=date(2026, 11, 23),
+        previous_date=None,
+        expired=("20261122-A001",),
+    )
     assert ev.to_record() == {
-        "type": "day_started", "at": "2026-11-23T09:30:00+08:00", "actor": "system:hall",
-        "ticket": None, "window": None,
+        "type": "day_started",
+        "at": "2026-11-23T09:30:00+08:00",
+        "actor": "system:hall",
+        "ticket": None,
+        "window": None,
         "data": {"service_date": "2026-11-23", "previous_date": None, "expired": ["20261122-A001"]},
     }
     assert from_record(ev.to_record()) == ev
@@ -51,18 +68,55 @@ def test_the_record_nests_the_fields_under_data_as_json_values():
 def test_a_type_with_two_shapes_leaves_out_the_other_shapes_keys():
     closed = WindowClosed(at=AT, actor="staff:w1", window=1, staff="w1")
     assert closed.payload() == {"staff": "w1"}
-    assert WindowClosed(at=AT, actor="staff:w1", window=1, staff="w1", reason="logout").payload() == \
-        {"staff": "w1", "reason": "logout"}
-    rect = DeadlineRecomputed(at=AT, actor="system:hall", provisional=False, rectification_id=3,
-                              contact_due=AT, rectify_due=AT, previous_contact_due=AT, previous_rectify_due=AT)
-    assert set(rect.payload()) == {"rectification_id", "contact_due", "rectify_due", "provisional",
-                                   "previous_contact_due", "previous_rectify_due"}
-    by_receipt = CaseRejected(at=AT, actor="staff:w3", receipt_no="SL-1", reason="r", ticket_number="B001", new=False)
-    assert by_receipt.payload() == {"receipt_no": "SL-1", "reason": "r", "ticket_number": "B001", "new": False}
-    resumed = CaseAccepted(at=AT, actor="staff:w3", receipt_no="SL-1", matter_code="M", matter_name="m",
-                           department="d", case_type="承诺件", ticket_number="B001", accepted_window_kind="分领域",
-                           staff="w3", staff_name="三", due_at=AT, provisional=False, deficiency_item="",
-                           deficiency_promised_date=None, after_materials=True)
+    assert WindowClosed(at=AT, actor="staff:w1", window=1, staff="w1", reason="logout").payload() == {
+        "staff": "w1",
+        "reason": "logout",
+    }
+    rect = DeadlineRecomputed(
+        at=AT,
+        actor="system:hall",
+        provisional=False,
+        rectification_id=3,
+        contact_due=AT,
+        rectify_due=AT,
+        previous_contact_due=AT,
+        previous_rectify_due=AT,
+    )
+    assert set(rect.payload()) == {
+        "rectification_id",
+        "contact_due",
+        "rectify_due",
+        "provisional",
+        "previous_contact_due",
+        "previous_rectify_due",
+    }
+    by_receipt = CaseRejected(
+        at=AT, actor="staff:w3", receipt_no="SL-1", reason="r", ticket_number="B001", new=False
+    )
+    assert by_receipt.payload() == {
+        "receipt_no": "SL-1",
+        "reason": "r",
+        "ticket_number": "B001",
+        "new": False,
+    }
+    resumed = CaseAccepted(
+        at=AT,
+        actor="staff:w3",
+        receipt_no="SL-1",
+        matter_code="M",
+        matter_name="m",
+        department="d",
+        case_type="承诺件",
+        ticket_number="B001",
+        accepted_window_kind="分领域",
+        staff="w3",
+        staff_name="三",
+        due_at=AT,
+        provisional=False,
+        deficiency_item="",
+        deficiency_promised_date=None,
+        after_materials=True,
+    )
     assert "seq" not in resumed.payload() and "applicant_name" not in resumed.payload()
     for ev in (closed, rect, by_receipt, resumed):
         assert from_record(ev.to_record()) == ev

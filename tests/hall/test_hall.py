@@ -14,8 +14,13 @@ from queue_server.hall.events import PRIVATE_FIELDS
 
 
 def command_classes() -> set[type]:
-    return {obj for _, obj in inspect.getmembers(c, inspect.isclass)
-            if dataclasses.is_dataclass(obj) and obj.__module__ == c.__name__ and obj not in (c.Actor, c.Applicant)}
+    return {
+        obj
+        for _, obj in inspect.getmembers(c, inspect.isclass)
+        if dataclasses.is_dataclass(obj)
+        and obj.__module__ == c.__name__
+        and obj not in (c.Actor, c.Applicant)
+    }
 
 
 def test_every_command_class_has_exactly_one_handler(hall):
@@ -25,8 +30,16 @@ def test_every_command_class_has_exactly_one_handler(hall):
 
 def test_replaying_the_events_of_a_day_gives_the_same_hall(desk, config, state_of):
     log = []
-    for cmd in (c.OpenWindow(window=1), c.OpenWindow(window=2), c.IssueTicket(queue="A"), c.IssueTicket(queue="B"), c.CallNext(window=1), c.StartService(window=1),
-                c.FinishService(window=1), c.PauseWindow(window=2, reason="休息")):
+    for cmd in (
+        c.OpenWindow(window=1),
+        c.OpenWindow(window=2),
+        c.IssueTicket(queue="A"),
+        c.IssueTicket(queue="B"),
+        c.CallNext(window=1),
+        c.StartService(window=1),
+        c.FinishService(window=1),
+        c.PauseWindow(window=2, reason="休息"),
+    ):
         log += desk.do(cmd)
         desk.clock.advance(minutes=3)
     replayed = Hall(config)
@@ -63,8 +76,12 @@ def test_the_change_set_names_every_row_a_command_touched(desk):
 
 
 def test_describe_never_shows_private_fields_and_marks_staff_events(desk):
-    [issued] = desk.do(c.IssueTicket(queue="A", applicant=c.Applicant(name="张三丰", phone="13812345678",
-                                                                     id_number="110101199003071234")))[-1:]
+    [issued] = desk.do(
+        c.IssueTicket(
+            queue="A",
+            applicant=c.Applicant(name="张三丰", phone="13812345678", id_number="110101199003071234"),
+        )
+    )[-1:]
     rec = desk.hall.describe(issued, desk.clock())
     assert not PRIVATE_FIELDS & set(rec["data"]) and "audience" not in rec
     assert rec["ticket_view"]["applicant"] == "张*丰" and rec["data"]["position"] == 1

@@ -18,34 +18,43 @@ from queue_server.hall.masking import mask_id_number, mask_name, mask_phone
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
-@pytest.mark.parametrize(("name", "masked"), [
-    ("张三", "张*"),
-    ("张三丰", "张*丰"),
-    ("欧阳娜娜", "欧**娜"),
-    ("王", "*"),
-    ("  李四 ", "李*"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("张三", "张*"),
+        ("张三丰", "张*丰"),
+        ("欧阳娜娜", "欧**娜"),
+        ("王", "*"),
+        ("  李四 ", "李*"),
+        ("", ""),
+    ],
+)
 def test_mask_name(name, masked):
     assert mask_name(name) == masked
 
 
-@pytest.mark.parametrize(("phone", "masked"), [
-    ("13812345678", "138****5678"),
-    ("02112345678", "021****5678"),
-    ("123456", "******"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    ("phone", "masked"),
+    [
+        ("13812345678", "138****5678"),
+        ("02112345678", "021****5678"),
+        ("123456", "******"),
+        ("", ""),
+    ],
+)
 def test_mask_phone(phone, masked):
     assert mask_phone(phone) == masked
 
 
-@pytest.mark.parametrize(("id_number", "masked"), [
-    ("110101199003071234", "110***********1234"),
-    ("11010119900307123X", "110***********123X"),
-    ("1234567", "*******"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    ("id_number", "masked"),
+    [
+        ("110101199003071234", "110***********1234"),
+        ("11010119900307123X", "110***********123X"),
+        ("1234567", "*******"),
+        ("", ""),
+    ],
+)
 def test_mask_id_number(id_number, masked):
     assert mask_id_number(id_number) == masked
 

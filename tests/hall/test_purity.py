@@ -19,10 +19,24 @@ import queue_server.hall
 HALL_DIR = Path(queue_server.hall.__file__).resolve().parent
 MODULES = sorted(HALL_DIR.rglob("*.py"))
 
-FORBIDDEN_IMPORTS = frozenset({
-    "asyncio", "websockets", "aiosqlite", "sqlite3", "socket", "os", "pathlib", "io", "time",
-    "random", "subprocess", "urllib", "http", "requests",
-})
+FORBIDDEN_IMPORTS = frozenset(
+    {
+        "asyncio",
+        "websockets",
+        "aiosqlite",
+        "sqlite3",
+        "socket",
+        "os",
+        "pathlib",
+        "io",
+        "time",
+        "random",
+        "subprocess",
+        "urllib",
+        "http",
+        "requests",
+    }
+)
 
 # calls that read a clock or the file system, looked for in the source text
 FORBIDDEN_CALLS = {
@@ -49,8 +63,12 @@ def problems(source: str, name: str = "<module>") -> list[str]:
             f = node.func
             if isinstance(f, ast.Name) and f.id in ("open", "__import__"):
                 found.append(f"{name}:{node.lineno}: calls {f.id}()")
-            if isinstance(f, ast.Attribute) and f.attr in ("now", "utcnow", "today") and isinstance(f.value, ast.Name) \
-                    and f.value.id in ("datetime", "date"):
+            if (
+                isinstance(f, ast.Attribute)
+                and f.attr in ("now", "utcnow", "today")
+                and isinstance(f.value, ast.Name)
+                and f.value.id in ("datetime", "date")
+            ):
                 found.append(f"{name}:{node.lineno}: calls {f.value.id}.{f.attr}()")
             if isinstance(f, ast.Attribute) and f.attr == "import_module":
                 found.append(f"{name}:{node.lineno}: imports dynamically")
@@ -63,7 +81,17 @@ def problems(source: str, name: str = "<module>") -> list[str]:
 
 def test_the_package_has_the_core_modules():
     names = {p.stem for p in MODULES} | {p.parent.name for p in MODULES if p.stem == "__init__"}
-    assert {"commands", "events", "hall", "scheduling", "estimate", "states", "model", "config", "masking"} <= names
+    assert {
+        "commands",
+        "events",
+        "hall",
+        "scheduling",
+        "estimate",
+        "states",
+        "model",
+        "config",
+        "masking",
+    } <= names
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
@@ -72,20 +100,22 @@ def test_module_is_pure(path):
 
 
 def test_the_checker_catches_every_kind_of_impurity():
-    bad = "\n".join([
-        "import asyncio",
-        "import os.path",
-        "from pathlib import Path",
-        "from time import sleep",
-        "import random as rnd",
-        "from urllib.request import urlopen",
-        "import http.client, requests, websockets, aiosqlite, sqlite3, socket, io, subprocess",
-        "from datetime import datetime, date",
-        "x = datetime.now()",
-        "y = date.today()",
-        "z = time.time()",
-        "f = open('x')",
-    ])
+    bad = "\n".join(
+        [
+            "import asyncio",
+            "import os.path",
+            "from pathlib import Path",
+            "from time import sleep",
+            "import random as rnd",
+            "from urllib.request import urlopen",
+            "import http.client, requests, websockets, aiosqlite, sqlite3, socket, io, subprocess",
+            "from datetime import datetime, date",
+            "x = datetime.now()",
+            "y = date.today()",
+            "z = time.time()",
+            "f = open('x')",
+        ]
+    )
     found = "\n".join(problems(bad))
     for mod in FORBIDDEN_IMPORTS:
         assert f"imports {mod}" in found, mod
@@ -94,12 +124,14 @@ def test_the_checker_catches_every_kind_of_impurity():
 
 
 def test_the_checker_lets_pure_code_through():
-    ok = "\n".join([
-        "from datetime import datetime, timedelta",
-        "from zoneinfo import ZoneInfo",
-        "def _open(h): return h.is_open(1) or _queue_open(2)",
-        "def f(now: datetime): return now + timedelta(minutes=1)",
-    ])
+    ok = "\n".join(
+        [
+            "from datetime import datetime, timedelta",
+            "from zoneinfo import ZoneInfo",
+            "def _open(h): return h.is_open(1) or _queue_open(2)",
+            "def f(now: datetime): return now + timedelta(minutes=1)",
+        ]
+    )
     assert problems(ok) == []
 
 
@@ -110,6 +142,7 @@ def test_importing_the_core_loads_no_io_framework():
         "print(' '.join(sorted(n for n in ('asyncio', 'websockets', 'aiosqlite', 'sqlite3', 'requests')"
         " if n in sys.modules)))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=HALL_DIR.parents[1])
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=HALL_DIR.parents[1]
+    )
     assert out.stdout.strip() == ""

@@ -8,11 +8,12 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
-from test_cases import CAL, FIXTURE_2027, TZ, W3, Desk, at, cob  # noqa: F401  (the shared desk)
+from test_cases import CAL, FIXTURE_2027, TZ, W3, Desk, at, cob
 
 from queue_server.calendar_data import read_year_file
 from queue_server.hall import commands as c
-from queue_server.hall.states import RECTIFICATION_TRANSITIONS, RectificationState as RS
+from queue_server.hall.states import RECTIFICATION_TRANSITIONS
+from queue_server.hall.states import RectificationState as RS
 
 PAD_3 = c.Actor(kind="device", id="rating-pad-3")
 PAD_2 = c.Actor(kind="device", id="rating-pad-2")
@@ -59,7 +60,9 @@ def test_the_pad_rates_the_service_just_finished_once(desk: Desk) -> None:
     assert (r.score, r.channel, r.staff, r.staff_name, r.department) == (5, "pad", "w3", "窗口三", TAX)
     assert (r.matter_code, r.receipt_no, r.excluded) == ("SW-003", "SL-20261123-0001", False)
     assert desk.hall.rectifications == {}  # 好评: no loop
-    desk.refused(c.RateService(score=1, reasons=("x",), window=3, ticket=t.id), "already_rated", "一次一评", PAD_3)
+    desk.refused(
+        c.RateService(score=1, reasons=("x",), window=3, ticket=t.id), "already_rated", "一次一评", PAD_3
+    )
     desk.refused(c.RateService(score=4, status_token=t.status_token), "already_rated", actor=CITIZEN)
 
 
@@ -67,8 +70,12 @@ def test_the_pad_shows_who_served_and_which_matter(desk: Desk) -> None:
     t = finish(desk, matter="SW-003")
     shown = desk.hall.rateable_service(3, desk.now)
     assert shown is not None
-    assert (shown["ticket"], shown["staff_name"], shown["matter_name"], shown["rated"]) == \
-        (t.id, "窗口三", "增值税专用发票（增值税税控系统）最高开票限额审批", False)
+    assert (shown["ticket"], shown["staff_name"], shown["matter_name"], shown["rated"]) == (
+        t.id,
+        "窗口三",
+        "增值税专用发票（增值税税控系统）最高开票限额审批",
+        False,
+    )
     assert shown["rateable_until"] == datetime(2026, 11, 23, 9, 14, tzinfo=TZ).isoformat()
     desk.later(minutes=11)
     assert desk.hall.rateable_service(3, desk.now) is None
@@ -114,14 +121,18 @@ def test_a_bad_rating_must_say_what_was_wrong(desk: Desk) -> None:
     assert events[0].bad is True and events[1].type == "rectification_opened"
 
 
-@pytest.mark.parametrize(("rated", "contact_due", "rectify_due"), [
-    (at(2026, 11, 23, 10, 0), cob(2026, 11, 24), cob(2026, 11, 25)),  # Monday
-    (at(2026, 11, 27, 16, 0), cob(2026, 11, 30), cob(2026, 12, 1)),  # Friday: over the weekend
-    (at(2026, 9, 30, 11, 0), cob(2026, 10, 8), cob(2026, 10, 9)),  # before 国庆 10/1-7
-    (at(2026, 10, 9, 18, 0), cob(2026, 10, 10), cob(2026, 10, 12)),  # after hours; Sat 10/10 is on
-])
-def test_a_bad_rating_opens_a_rectification_due_in_working_days(rated: datetime, contact_due: datetime,
-                                                                 rectify_due: datetime) -> None:
+@pytest.mark.parametrize(
+    ("rated", "contact_due", "rectify_due"),
+    [
+        (at(2026, 11, 23, 10, 0), cob(2026, 11, 24), cob(2026, 11, 25)),  # Monday
+        (at(2026, 11, 27, 16, 0), cob(2026, 11, 30), cob(2026, 12, 1)),  # Friday: over the weekend
+        (at(2026, 9, 30, 11, 0), cob(2026, 10, 8), cob(2026, 10, 9)),  # before 国庆 10/1-7
+        (at(2026, 10, 9, 18, 0), cob(2026, 10, 10), cob(2026, 10, 12)),  # after hours; Sat 10/10 is on
+    ],
+)
+def test_a_bad_rating_opens_a_rectification_due_in_working_days(
+    rated: datetime, contact_due: datetime, rectify_due: datetime
+) -> None:
     desk = Desk(rated - timedelta(minutes=4))  # the service finishes 4 minutes later, then the rating
     rid = bad(desk)
     r = desk.hall.rectifications[rid]
@@ -129,8 +140,10 @@ def test_a_bad_rating_opens_a_rectification_due_in_working_days(rated: datetime,
     assert r.opened_at == desk.now == rated
     assert (r.contact_due, r.rectify_due) == (contact_due, rectify_due)
     rules = desk.config.rules  # the same, computed with the calendar from the rules
-    assert [r.contact_due, r.rectify_due] == [CAL.deadline(rated, n, time(17, 30), TZ).at
-                                              for n in (rules.contact_due_working_days, rules.rectify_due_working_days)]
+    assert [r.contact_due, r.rectify_due] == [
+        CAL.deadline(rated, n, time(17, 30), TZ).at
+        for n in (rules.contact_due_working_days, rules.rectify_due_working_days)
+    ]
 
 
 def test_resolved_on_the_spot(desk: Desk) -> None:
@@ -138,10 +151,18 @@ def test_resolved_on_the_spot(desk: Desk) -> None:
     desk.refused(c.ResolveOnTheSpot(rectification=rid, note=" "), "reason_required")
     [ev] = desk.do(c.ResolveOnTheSpot(rectification=rid, note="当场重新讲解并办结"), W3)
     r = desk.hall.rectifications[rid]
-    assert (ev.type, r.state, r.outcome, r.closed_at) == ("resolved_on_the_spot", RS.CLOSED, "on_the_spot", desk.now)
+    assert (ev.type, r.state, r.outcome, r.closed_at) == (
+        "resolved_on_the_spot",
+        RS.CLOSED,
+        "on_the_spot",
+        desk.now,
+    )
     assert (r.contact_on_time, r.rectify_on_time) == (True, True)
-    desk.refused(c.ContactRater(rectification=rid, note="x"), "illegal_transition",
-                 f"cannot record contact for rectification {rid}: it is closed")
+    desk.refused(
+        c.ContactRater(rectification=rid, note="x"),
+        "illegal_transition",
+        f"cannot record contact for rectification {rid}: it is closed",
+    )
 
 
 def test_explained_when_the_demand_has_no_legal_basis(desk: Desk) -> None:
@@ -150,8 +171,13 @@ def test_explained_when_the_demand_has_no_legal_basis(desk: Desk) -> None:
     desk.do(c.ContactRater(rectification=rid, note="电话沟通", scope=TAX), BO_TAX)
     desk.do(c.ExplainRating(rectification=rid, explanation="该事项依法须本人到场办理", scope=TAX), BO_TAX)
     r = desk.hall.rectifications[rid]
-    assert (r.state, r.outcome, r.explanation, r.contact_on_time, r.rectify_on_time) == \
-        (RS.CLOSED, "explained", "该事项依法须本人到场办理", True, True)
+    assert (r.state, r.outcome, r.explanation, r.contact_on_time, r.rectify_on_time) == (
+        RS.CLOSED,
+        "explained",
+        "该事项依法须本人到场办理",
+        True,
+        True,
+    )
 
 
 def test_contacted_rectified_revisited_closed_with_on_time_flags(desk: Desk) -> None:
@@ -193,8 +219,15 @@ def test_appeal_upheld_keeps_the_rating_but_excludes_it(desk: Desk) -> None:
     desk.do(c.AppealRating(rectification=rid, reason="评价人误操作", staff="w3"), W3)
     assert (r.state, r.appeal_from_state, r.appealed_by) == (RS.APPEALED, "open", "w3")
     desk.refused(c.ContactRater(rectification=rid, note="x"), "illegal_transition", "it is appealed")
-    [ev] = desk.do(c.DecideAppeal(rectification=rid, decision=c.AppealDecision.UPHELD, note="经核实属误评"), MANAGER)
-    assert (ev.type, r.state, r.outcome, r.appeal_decision) == ("appeal_decided", RS.CLOSED, "appeal_upheld", "upheld")
+    [ev] = desk.do(
+        c.DecideAppeal(rectification=rid, decision=c.AppealDecision.UPHELD, note="经核实属误评"), MANAGER
+    )
+    assert (ev.type, r.state, r.outcome, r.appeal_decision) == (
+        "appeal_decided",
+        RS.CLOSED,
+        "appeal_upheld",
+        "upheld",
+    )
     assert rating.excluded is True and rating.id in desk.hall.ratings  # never deleted
     assert desk.hall.take_changes().ratings[rating.id].to_row()["excluded"] == 1
 
@@ -206,7 +239,11 @@ def test_appeal_rejected_continues_the_loop_where_it_was(desk: Desk) -> None:
     desk.do(c.AppealRating(rectification=rid, reason="恶意差评", scope=TAX), BO_TAX)
     desk.refused(c.DecideAppeal(rectification=rid, decision=c.AppealDecision.REJECTED), "reason_required")
     desk.do(c.DecideAppeal(rectification=rid, decision=c.AppealDecision.REJECTED, note="证据不足"), MANAGER)
-    assert (r.state, r.appeal_decision, desk.hall.ratings[r.rating_id].excluded) == (RS.CONTACTED, "rejected", False)
+    assert (r.state, r.appeal_decision, desk.hall.ratings[r.rating_id].excluded) == (
+        RS.CONTACTED,
+        "rejected",
+        False,
+    )
     desk.refused(c.AppealRating(rectification=rid, reason="再次申诉"), "appeal_used")
     desk.do(c.Rectify(rectification=rid, measures="整改"), BO_TAX)
     assert r.state is RS.RECTIFIED
@@ -226,7 +263,12 @@ def test_one_follow_up_after_rectification(desk: Desk) -> None:
     assert desk.hall.rating_of_ticket(t.id).id == r.rating_id  # the first rating stays the service's rating
     desk.refused(c.FollowUpRating(status_token=t.status_token, score=5), "follow_up_used", actor=CITIZEN)
     status = desk.hall.rating_status(t.status_token)
-    assert (status["rated"], status["score"], status["follow_up_score"], status["follow_up_allowed"]) == (True, 1, 4, False)
+    assert (status["rated"], status["score"], status["follow_up_score"], status["follow_up_allowed"]) == (
+        True,
+        1,
+        4,
+        False,
+    )
 
 
 def test_a_follow_up_only_for_a_bad_rating_and_by_its_ticket(desk: Desk) -> None:
@@ -279,8 +321,9 @@ def test_every_illegal_step_of_the_loop_is_named_by_the_table(desk: Desk) -> Non
         "explain": lambda r: c.ExplainRating(rectification=r, explanation="e"),
         "appeal": lambda r: c.AppealRating(rectification=r, reason="r"),
         "uphold the appeal of": lambda r: c.DecideAppeal(rectification=r, decision=c.AppealDecision.UPHELD),
-        "reject the appeal of": lambda r: c.DecideAppeal(rectification=r, decision=c.AppealDecision.REJECTED,
-                                                         note="n"),
+        "reject the appeal of": lambda r: c.DecideAppeal(
+            rectification=r, decision=c.AppealDecision.REJECTED, note="n"
+        ),
     }
     loops = {RS.OPEN: bad(desk)}
     loops[RS.CONTACTED] = bad(desk)
@@ -295,7 +338,9 @@ def test_every_illegal_step_of_the_loop_is_named_by_the_table(desk: Desk) -> Non
         for state, rid in loops.items():
             if state in RECTIFICATION_TRANSITIONS[action]:
                 continue
-            desk.refused(make(rid), "illegal_transition", f"cannot {action} rectification {rid}: it is {state.value}")
+            desk.refused(
+                make(rid), "illegal_transition", f"cannot {action} rectification {rid}: it is {state.value}"
+            )
             checked += 1
     assert checked >= 12
 
@@ -308,14 +353,20 @@ def test_a_provisional_rectification_due_is_recomputed_with_new_calendar_data() 
     desk.hall.calendar = CAL.with_years([read_year_file(FIXTURE_2027)])
     [ev] = [e for e in desk.do(c.RecomputeDeadlines()) if getattr(e, "rectification_id", None) is not None]
     # the (test) notice: 1/1-3 off, so the same days, now official
-    assert (ev.type, r.contact_due, r.rectify_due, r.provisional) == \
-        ("deadline_recomputed", cob(2027, 1, 4), cob(2027, 1, 5), False)
+    assert (ev.type, r.contact_due, r.rectify_due, r.provisional) == (
+        "deadline_recomputed",
+        cob(2027, 1, 4),
+        cob(2027, 1, 5),
+        False,
+    )
 
 
 def test_the_rules_can_change_the_loop_deadlines() -> None:
     desk = Desk()
-    desk.config = dataclasses.replace(desk.config, rules=dataclasses.replace(
-        desk.config.rules, contact_due_working_days=1, rectify_due_working_days=5))  # e.g. 德州
+    desk.config = dataclasses.replace(
+        desk.config,
+        rules=dataclasses.replace(desk.config.rules, contact_due_working_days=1, rectify_due_working_days=5),
+    )  # e.g. 德州
     desk.hall = type(desk.hall)(desk.config, matters=desk.hall.matters, calendar=CAL)
     rid = bad(desk)
     assert desk.hall.rectifications[rid].rectify_due == cob(2026, 11, 30)

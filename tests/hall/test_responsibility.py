@@ -16,8 +16,15 @@ PAD_1 = c.Actor(kind="device", id="rating-pad-1")
 BO_MGMT = c.Actor(kind="staff", id="bo-mgmt", name="管委会")
 
 
-def opened(desk: Desk, *reasons: str, text: str = "", window: int = 3, queue: str = "B", matter: str = "SW-003",
-           pad: c.Actor = PAD_3):
+def opened(
+    desk: Desk,
+    *reasons: str,
+    text: str = "",
+    window: int = 3,
+    queue: str = "B",
+    matter: str = "SW-003",
+    pad: c.Actor = PAD_3,
+):
     t = finish(desk, window=window, queue=queue, matter=matter)
     events = desk.do(c.RateService(score=1, window=window, ticket=t.id, reasons=reasons, text=text), pad)
     assert events[-1].type == "rectification_opened"
@@ -47,27 +54,60 @@ def test_mixed_reasons_the_department_leads_and_the_management_coordinates() -> 
     assert (r.responsible, r.owner_department, r.coordinator) == ("department", TAX, MGMT)
     view = desk.hall.list_rectifications(desk.now, department=MGMT)  # the co-ordinator sees it
     assert [v["id"] for v in view] == [r.id] and view[0]["responsible"] == "department"
-    desk.refused(c.ContactRater(rectification=r.id, note="x", scope=MGMT), "not_your_department")  # but TAX acts
+    desk.refused(
+        c.ContactRater(rectification=r.id, note="x", scope=MGMT), "not_your_department"
+    )  # but TAX acts
 
 
 def test_free_text_alone_goes_to_the_management_to_triage_and_it_reassigns() -> None:
     desk = Desk()
     r = opened(desk, text="说不清楚")
     assert (r.responsible, r.owner_department, r.triage) == ("management", MGMT, True)
-    desk.refused(c.ReassignRectification(rectification=r.id, responsible="department", department=TAX,
-                                         reason="x", scope=TAX), "not_your_department")
-    desk.refused(c.ReassignRectification(rectification=r.id, responsible="department", reason="审批问题",
-                                         scope=MGMT), "missing_field")
-    desk.refused(c.ReassignRectification(rectification=r.id, responsible="department", department=TAX,
-                                         reason=" ", scope=MGMT), "reason_required")
-    desk.refused(c.ReassignRectification(rectification=r.id, responsible="nobody", department=TAX,
-                                         reason="x", scope=MGMT), "invalid_field")
-    [e] = desk.do(c.ReassignRectification(rectification=r.id, responsible="department", department=TAX,
-                                          reason="核实为审批时限问题", scope=MGMT), BO_MGMT)
-    assert (e.type, e.previous_owner_department, e.owner_department, e.reason) == \
-        ("rectification_reassigned", MGMT, TAX, "核实为审批时限问题")
+    desk.refused(
+        c.ReassignRectification(
+            rectification=r.id, responsible="department", department=TAX, reason="x", scope=TAX
+        ),
+        "not_your_department",
+    )
+    desk.refused(
+        c.ReassignRectification(rectification=r.id, responsible="department", reason="审批问题", scope=MGMT),
+        "missing_field",
+    )
+    desk.refused(
+        c.ReassignRectification(
+            rectification=r.id, responsible="department", department=TAX, reason=" ", scope=MGMT
+        ),
+        "reason_required",
+    )
+    desk.refused(
+        c.ReassignRectification(
+            rectification=r.id, responsible="nobody", department=TAX, reason="x", scope=MGMT
+        ),
+        "invalid_field",
+    )
+    [e] = desk.do(
+        c.ReassignRectification(
+            rectification=r.id,
+            responsible="department",
+            department=TAX,
+            reason="核实为审批时限问题",
+            scope=MGMT,
+        ),
+        BO_MGMT,
+    )
+    assert (e.type, e.previous_owner_department, e.owner_department, e.reason) == (
+        "rectification_reassigned",
+        MGMT,
+        TAX,
+        "核实为审批时限问题",
+    )
     r = desk.hall.rectifications[r.id]
-    assert (r.responsible, r.owner_department, r.triage, r.reassigned_by) == ("department", TAX, False, "bo-mgmt")
+    assert (r.responsible, r.owner_department, r.triage, r.reassigned_by) == (
+        "department",
+        TAX,
+        False,
+        "bo-mgmt",
+    )
     desk.do(c.ContactRater(rectification=r.id, note="已联系", scope=TAX))  # the new owner acts
     desk.restart()
     assert desk.hall.rectifications[r.id].reassign_reason == "核实为审批时限问题"

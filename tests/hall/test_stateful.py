@@ -39,8 +39,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from queue_server.hall import Applicant, Hall, HallError, Priority, Ticket, TicketState, WindowState
 from queue_server.hall import commands as c
 from queue_server.hall.config import Interval, WeeklyHours
+from queue_server.hall.states import CaseState as CS
 from queue_server.hall.states import ComplaintState as CP
-from queue_server.hall.states import CaseState as CS, RectificationState as RS
+from queue_server.hall.states import RectificationState as RS
 from queue_server.matters import load_matters
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -51,9 +52,14 @@ WINDOWS = (1, 2, 3, 9)
 FINAL_OR_GONE = (T.DONE, T.CANCELLED, T.NO_SHOW)
 # the ticket state each event leaves behind
 STATE_AFTER = {
-    "ticket_issued": T.WAITING, "ticket_called": T.CALLED, "service_started": T.SERVING,
-    "service_finished": T.DONE, "ticket_no_show": T.NO_SHOW, "ticket_reactivated": T.WAITING,
-    "ticket_transferred": T.WAITING, "ticket_cancelled": T.CANCELLED,
+    "ticket_issued": T.WAITING,
+    "ticket_called": T.CALLED,
+    "service_started": T.SERVING,
+    "service_finished": T.DONE,
+    "ticket_no_show": T.NO_SHOW,
+    "ticket_reactivated": T.WAITING,
+    "ticket_transferred": T.WAITING,
+    "ticket_cancelled": T.CANCELLED,
 }
 ORDERED_CLASSES = (Priority.NORMAL.value, Priority.GREEN.value)
 MATTERS = {m.code: m for m in load_matters()}
@@ -120,9 +126,10 @@ class HallMachine(RuleBasedStateMachine):
         if office_hours_for_a:  # A opens 08:30-17:30 on weekdays only: queue_closed happens
             day = (Interval(start_min=8 * 60 + 30, end_min=17 * 60 + 30),)
             hours = WeeklyHours(days=(day,) * 5 + ((),) * 2)
-            cfg = dataclasses.replace(cfg, queues=tuple(
-                dataclasses.replace(q, hours=hours) if q.code == "A" else q for q in cfg.queues
-            ))
+            cfg = dataclasses.replace(
+                cfg,
+                queues=tuple(dataclasses.replace(q, hours=hours) if q.code == "A" else q for q in cfg.queues),
+            )
         self.hall = Hall(cfg, matters=MATTERS)
         self.now = datetime(2026, 11, 23, *start, tzinfo=TZ)  # a Monday
         self.ids: list[str] = []  # every ticket id ever issued, any day
@@ -151,7 +158,8 @@ class HallMachine(RuleBasedStateMachine):
         pre_windows = {n: w.state for n, w in hall.windows.items()}
         pre_waiting = (
             {t.id: copy.copy(t) for t in hall.tickets.values() if t.state is T.WAITING}
-            if isinstance(cmd, c.CallNext) else {}
+            if isinstance(cmd, c.CallNext)
+            else {}
         )
         rolls = hall.service_date != self.now.date()
         pending = {t.id for t in hall.tickets.values() if t.state not in FINAL_OR_GONE}
@@ -185,7 +193,9 @@ class HallMachine(RuleBasedStateMachine):
             elif ev.type == "ticket_issued":
                 self.observe_issue(ev)
             elif ev.type == "ticket_called":
-                assert pre_windows[ev.window] is W.OPEN, f"called at window {ev.window} while {pre_windows[ev.window]}"
+                assert pre_windows[ev.window] is W.OPEN, (
+                    f"called at window {ev.window} while {pre_windows[ev.window]}"
+                )
                 t = self.hall.tickets[ev.ticket]
                 assert (t.state, t.window, t.called_at) == (T.CALLED, ev.window, self.now)
                 if isinstance(cmd, c.CallNext):
@@ -194,8 +204,11 @@ class HallMachine(RuleBasedStateMachine):
                 self.reactivated.add(ev.ticket)
             elif ev.type == "ticket_checked_in":  # arrives now: may tie with one issued now
                 self.checked_in_late.add(ev.ticket)
-            elif ev.type in CASE_CREATED and (ev.type != "case_rejected" or ev.new) and \
-                    (ev.type != "case_accepted" or not ev.after_materials):
+            elif (
+                ev.type in CASE_CREATED
+                and (ev.type != "case_rejected" or ev.new)
+                and (ev.type != "case_accepted" or not ev.after_materials)
+            ):
                 created = self.receipts.setdefault(ev.at.date(), [])
                 assert ev.seq == len(created) + 1 and ev.receipt_no not in created
                 created.append(ev.receipt_no)
@@ -229,18 +242,34 @@ class HallMachine(RuleBasedStateMachine):
             return
         key = (called.arrived_at, called.seq)
         for u in pre_waiting.values():
-            if (u.id != called.id and u.queue == called.queue and u.priority == called.priority
-                    and u.target_window is None and u.checked_in):
+            if (
+                u.id != called.id
+                and u.queue == called.queue
+                and u.priority == called.priority
+                and u.target_window is None
+                and u.checked_in
+            ):
                 # equal keys only between tickets issued in different queues: either may go
-                assert not (u.arrived_at, u.seq) < key, f"{called.number} called before {u.number}, which arrived first"
-        if called.transfers == 0 and called.id not in self.reactivated and called.id not in self.checked_in_late:
+                assert not (u.arrived_at, u.seq) < key, (
+                    f"{called.number} called before {u.number}, which arrived first"
+                )
+        if (
+            called.transfers == 0
+            and called.id not in self.reactivated
+            and called.id not in self.checked_in_late
+        ):
             cls = (called.service_date, called.queue, called.priority)
             last = self.last_call.get(cls)
             assert last is None or last < key, f"{called.number} called after a later {cls} ticket"
             self.last_call[cls] = key
 
-    def pick(self, i: int, by_number: bool, today_only: bool = True,
-             wanted: Callable[[Ticket], bool] = lambda t: True) -> str:
+    def pick(
+        self,
+        i: int,
+        by_number: bool,
+        today_only: bool = True,
+        wanted: Callable[[Ticket], bool] = lambda t: True,
+    ) -> str:
         """One of today's tickets (a ``wanted`` one when there is one), or, when not
         ``today_only``, any ticket ever issued."""
         today = list(self.hall.tickets.values())
@@ -260,7 +289,9 @@ class HallMachine(RuleBasedStateMachine):
 
     def free_window(self, i: int, window: int, prefer: bool) -> int:
         """An open window with nobody at the counter, when there is one and ``prefer``."""
-        free = [w.number for w in self.hall.windows.values() if w.state is W.OPEN and w.current_ticket is None]
+        free = [
+            w.number for w in self.hall.windows.values() if w.state is W.OPEN and w.current_ticket is None
+        ]
         return free[i % len(free)] if free and prefer else window
 
     # Few rules with a kind each: Hypothesis switches whole rules off per example (swarm
@@ -278,9 +309,18 @@ class HallMachine(RuleBasedStateMachine):
     )
     def issue(self, queue, priority, slot_in, checked_in, named) -> None:
         slot = None if slot_in is None else self.now + timedelta(minutes=slot_in)
-        applicant = Applicant(name="张三丰", phone="13812345678", id_number="110101199003071234") if named else None
-        self.run(c.IssueTicket(queue=queue, priority=priority, appointment_slot=slot,
-                               checked_in=checked_in, applicant=applicant))
+        applicant = (
+            Applicant(name="张三丰", phone="13812345678", id_number="110101199003071234") if named else None
+        )
+        self.run(
+            c.IssueTicket(
+                queue=queue,
+                priority=priority,
+                appointment_slot=slot,
+                checked_in=checked_in,
+                applicant=applicant,
+            )
+        )
 
     @rule(window=windows, i=picks, prefer=mostly, in_order=mostly, reason=reasons)
     def call(self, window, i, prefer, in_order, reason) -> None:
@@ -291,8 +331,12 @@ class HallMachine(RuleBasedStateMachine):
         else:
             self.run(c.CallNext(window=window))
 
-    @rule(window=windows, i=picks, prefer=mostly,
-          kind=st.sampled_from(["recall", "start", "start", "finish", "finish", "no_show"]))
+    @rule(
+        window=windows,
+        i=picks,
+        prefer=mostly,
+        kind=st.sampled_from(["recall", "start", "start", "finish", "finish", "no_show"]),
+    )
     def at_the_counter(self, window, i, prefer, kind) -> None:
         window = self.busy_window(i, window, prefer)
         held = self.hall.windows.get(window)
@@ -302,7 +346,9 @@ class HallMachine(RuleBasedStateMachine):
                 kind = "start"
             elif state is T.SERVING and kind != "finish":
                 kind = "finish"
-        cmd = {"recall": c.Recall, "start": c.StartService, "finish": c.FinishService, "no_show": c.NoShow}[kind]
+        cmd = {"recall": c.Recall, "start": c.StartService, "finish": c.FinishService, "no_show": c.NoShow}[
+            kind
+        ]
         self.run(cmd(window=window))
 
     @rule(
@@ -335,8 +381,11 @@ class HallMachine(RuleBasedStateMachine):
     def serving_window(self, i: int, window: int, prefer: bool) -> int:
         """A window serving a ticket, when ``prefer``: one serving now, or window 3 after it
         calls a new ticket and starts (the next citizen sits down)."""
-        serving = [w.number for w in self.hall.windows.values() if w.current_ticket is not None
-                   and self.hall.tickets[w.current_ticket].state is T.SERVING]
+        serving = [
+            w.number
+            for w in self.hall.windows.values()
+            if w.current_ticket is not None and self.hall.tickets[w.current_ticket].state is T.SERVING
+        ]
         if serving or not prefer:
             return serving[i % len(serving)] if serving and prefer else window
         self.run(c.OpenWindow(window=3))
@@ -351,17 +400,39 @@ class HallMachine(RuleBasedStateMachine):
         fitting = [k for k in cases if wanted(k)] or cases
         return fitting[i % len(fitting)].receipt_no if fitting else "SL-20261123-0001"
 
-    @rule(window=windows, i=picks, prefer=mostly, matter=st.sampled_from(CASE_MATTERS),
-          kind=st.sampled_from(["accept", "accept", "deficient", "materials", "reject", "resume", "reject_receipt",
-                                "decide_here", "deliver_here"]))
+    @rule(
+        window=windows,
+        i=picks,
+        prefer=mostly,
+        matter=st.sampled_from(CASE_MATTERS),
+        kind=st.sampled_from(
+            [
+                "accept",
+                "accept",
+                "deficient",
+                "materials",
+                "reject",
+                "resume",
+                "reject_receipt",
+                "decide_here",
+                "deliver_here",
+            ]
+        ),
+    )
     def case_desk(self, window, i, prefer, matter, kind) -> None:
         """At a window serving a ticket: 受理 (or 容缺), a 补正 notice, 不予受理, a 补正 case
         resumed or rejected, a 即办件 decided and handed out on the spot."""
         window = self.serving_window(i, window, prefer)
         if kind in ("accept", "deficient"):
             deficient = kind == "deficient"
-            self.run(c.AcceptCase(window=window, matter=matter, deficiency_item="身份证复印件" if deficient else "",
-                                  deficiency_promised_date=self.now.date() + timedelta(days=2) if deficient else None))
+            self.run(
+                c.AcceptCase(
+                    window=window,
+                    matter=matter,
+                    deficiency_item="身份证复印件" if deficient else "",
+                    deficiency_promised_date=self.now.date() + timedelta(days=2) if deficient else None,
+                )
+            )
         elif kind == "materials":
             self.run(c.RequestMaterials(window=window, matter=matter, missing_materials=("营业执照副本",)))
         elif kind == "reject":
@@ -379,20 +450,46 @@ class HallMachine(RuleBasedStateMachine):
             receipt = self.pick_case(i // 3, lambda k: k.state is CS.DECIDED)
             self.run(c.DeliverCase(receipt_no=receipt, method=c.DeliveryMethod.WINDOW, window=window))
 
-    @rule(i=picks, kind=st.sampled_from(["review", "review", "suspend", "resume", "extend", "decide", "decide",
-                                         "post", "supply", "recompute"]),
-          approve=st.booleans())
+    @rule(
+        i=picks,
+        kind=st.sampled_from(
+            [
+                "review",
+                "review",
+                "suspend",
+                "resume",
+                "extend",
+                "decide",
+                "decide",
+                "post",
+                "supply",
+                "recompute",
+            ]
+        ),
+        approve=st.booleans(),
+    )
     def back_office(self, i, kind, approve) -> None:
-        wanted = {"review": CS.ACCEPTED, "suspend": CS.IN_REVIEW, "resume": CS.SUSPENDED, "extend": CS.IN_REVIEW,
-                  "decide": CS.IN_REVIEW, "post": CS.DECIDED, "supply": CS.ACCEPTED, "recompute": CS.ACCEPTED}
+        wanted = {
+            "review": CS.ACCEPTED,
+            "suspend": CS.IN_REVIEW,
+            "resume": CS.SUSPENDED,
+            "extend": CS.IN_REVIEW,
+            "decide": CS.IN_REVIEW,
+            "post": CS.DECIDED,
+            "supply": CS.ACCEPTED,
+            "recompute": CS.ACCEPTED,
+        }
         receipt = self.pick_case(i, lambda k: k.state is wanted[kind])
         cmd: Any = {
             "review": lambda: c.StartReview(receipt_no=receipt),
             "suspend": lambda: c.SuspendCase(receipt_no=receipt, reason="鉴定", expected_working_days=2),
             "resume": lambda: c.ResumeReview(receipt_no=receipt),
             "extend": lambda: c.ExtendCase(receipt_no=receipt, working_days=3, reason="需现场核查"),
-            "decide": lambda: c.DecideCase(receipt_no=receipt, note="不符合条件",
-                                           decision=c.Decision.APPROVED if approve else c.Decision.DISAPPROVED),
+            "decide": lambda: c.DecideCase(
+                receipt_no=receipt,
+                note="不符合条件",
+                decision=c.Decision.APPROVED if approve else c.Decision.DISAPPROVED,
+            ),
             "post": lambda: c.DeliverCase(receipt_no=receipt, method=c.DeliveryMethod.POST, note="EMS"),
             "supply": lambda: c.SupplyMaterials(receipt_no=receipt),
             "recompute": lambda: c.RecomputeDeadlines(),
@@ -411,24 +508,49 @@ class HallMachine(RuleBasedStateMachine):
         reasons = ("办理时间过长",) if score <= 2 else ()
         if follow_up and self.bad_ratings:
             rating = self.hall.ratings.get(self.bad_ratings[i % len(self.bad_ratings)])
-            token = next((x.status_token for x in self.hall.tickets.values()
-                          if rating is not None and x.id == rating.ticket), "nobody")
-            self.run(c.FollowUpRating(status_token=token, score=score, reasons=reasons), c.Actor(kind="anonymous", id="-"))
+            token = next(
+                (
+                    x.status_token
+                    for x in self.hall.tickets.values()
+                    if rating is not None and x.id == rating.ticket
+                ),
+                "nobody",
+            )
+            self.run(
+                c.FollowUpRating(status_token=token, score=score, reasons=reasons),
+                c.Actor(kind="anonymous", id="-"),
+            )
         elif t is None:
             self.run(c.RateService(score=score, window=1, ticket="A001", reasons=reasons))
         elif by_pad:
-            self.run(c.RateService(score=score, window=t.window, ticket=t.id, reasons=reasons),
-                     c.Actor(kind="device", id=f"pad-{t.window}"))
+            self.run(
+                c.RateService(score=score, window=t.window, ticket=t.id, reasons=reasons),
+                c.Actor(kind="device", id=f"pad-{t.window}"),
+            )
         else:
-            self.run(c.RateService(score=score, status_token=t.status_token, reasons=reasons),
-                     c.Actor(kind="anonymous", id="-"))
+            self.run(
+                c.RateService(score=score, status_token=t.status_token, reasons=reasons),
+                c.Actor(kind="anonymous", id="-"),
+            )
 
-    @rule(i=picks, kind=st.sampled_from(["contact", "rectify", "revisit", "spot", "explain", "appeal",
-                                         "uphold", "reject"]))
+    @rule(
+        i=picks,
+        kind=st.sampled_from(
+            ["contact", "rectify", "revisit", "spot", "explain", "appeal", "uphold", "reject"]
+        ),
+    )
     def loop(self, i, kind) -> None:
         """A step of a 差评's closed loop (核实 → 整改 → 回访, or on the spot, explained, appealed)."""
-        wanted = {"contact": RS.OPEN, "rectify": RS.CONTACTED, "revisit": RS.RECTIFIED, "spot": RS.OPEN,
-                  "explain": RS.OPEN, "appeal": RS.CONTACTED, "uphold": RS.APPEALED, "reject": RS.APPEALED}
+        wanted = {
+            "contact": RS.OPEN,
+            "rectify": RS.CONTACTED,
+            "revisit": RS.RECTIFIED,
+            "spot": RS.OPEN,
+            "explain": RS.OPEN,
+            "appeal": RS.CONTACTED,
+            "uphold": RS.APPEALED,
+            "reject": RS.APPEALED,
+        }
         rects = sorted(self.hall.rectifications.values(), key=lambda r: r.id)
         fitting = [r for r in rects if r.state is wanted[kind]] or rects
         rid = fitting[i % len(fitting)].id if fitting else 1
@@ -440,29 +562,53 @@ class HallMachine(RuleBasedStateMachine):
             "explain": lambda: c.ExplainRating(rectification=rid, explanation="无法律依据"),
             "appeal": lambda: c.AppealRating(rectification=rid, reason="不实"),
             "uphold": lambda: c.DecideAppeal(rectification=rid, decision=c.AppealDecision.UPHELD),
-            "reject": lambda: c.DecideAppeal(rectification=rid, decision=c.AppealDecision.REJECTED, note="继续整改"),
+            "reject": lambda: c.DecideAppeal(
+                rectification=rid, decision=c.AppealDecision.REJECTED, note="继续整改"
+            ),
         }[kind]()
         self.run(cmd, STAFF)
 
-    @rule(i=picks, kind=st.sampled_from(["receive", "receive", "assign", "reassign", "handle", "reply", "close",
-                                         "remind"]),
-          channel=st.sampled_from(list(c.ComplaintChannel)), category=st.sampled_from(["", "服务态度不好",
-                                                                                      "办理时间过长", "材料要求过多"]))
+    @rule(
+        i=picks,
+        kind=st.sampled_from(
+            ["receive", "receive", "assign", "reassign", "handle", "reply", "close", "remind"]
+        ),
+        channel=st.sampled_from(list(c.ComplaintChannel)),
+        category=st.sampled_from(["", "服务态度不好", "办理时间过长", "材料要求过多"]),
+    )
     def complaint(self, i, kind, channel, category) -> None:
         """A complaint (投诉/纠纷) step: received by any channel, 分办, reassigned, handled,
         replied, closed, or a 督办; refused ones change nothing (``run``)."""
-        wanted = {"assign": CP.RECEIVED, "reassign": CP.ASSIGNED, "handle": CP.ASSIGNED, "reply": CP.HANDLED,
-                  "close": CP.REPLIED, "remind": CP.ASSIGNED, "receive": CP.RECEIVED}
+        wanted = {
+            "assign": CP.RECEIVED,
+            "reassign": CP.ASSIGNED,
+            "handle": CP.ASSIGNED,
+            "reply": CP.HANDLED,
+            "close": CP.REPLIED,
+            "remind": CP.ASSIGNED,
+            "receive": CP.RECEIVED,
+        }
         ks = sorted(self.hall.complaints.values(), key=lambda k: k.id)
         fitting = [k for k in ks if k.state is wanted[kind]] or ks
         cid = fitting[i % len(fitting)].id if fitting else 1
         cmd: Any = {
             "receive": lambda: c.ReceiveComplaint(
-                channel=channel, content="投诉内容", category=category, matter_code="SW-003" if i % 2 else "",
-                hotline_ref="YT-1" if i % 3 else "", rating_id=(self.rating_ids or [None])[-1] if i % 2 else None),
-            "assign": lambda: c.AssignComplaint(complaint=cid, responsible="department", department="县税务局"),
-            "reassign": lambda: c.AssignComplaint(complaint=cid, responsible=["management", "department"][i % 2],
-                                                  department="县公安局", reason="改派"),
+                channel=channel,
+                content="投诉内容",
+                category=category,
+                matter_code="SW-003" if i % 2 else "",
+                hotline_ref="YT-1" if i % 3 else "",
+                rating_id=(self.rating_ids or [None])[-1] if i % 2 else None,
+            ),
+            "assign": lambda: c.AssignComplaint(
+                complaint=cid, responsible="department", department="县税务局"
+            ),
+            "reassign": lambda: c.AssignComplaint(
+                complaint=cid,
+                responsible=["management", "department"][i % 2],
+                department="县公安局",
+                reason="改派",
+            ),
             "handle": lambda: c.HandleComplaint(complaint=cid, handling="已处理"),
             "reply": lambda: c.ReplyComplaint(complaint=cid, reply="已回复"),
             "close": lambda: c.CloseComplaint(complaint=cid, satisfaction=1 + i % 5),
@@ -483,8 +629,11 @@ class HallMachine(RuleBasedStateMachine):
         else:
             self.run(c.CloseWindow(window=window))
 
-    @rule(window=windows, kind=st.sampled_from(["own", "own", "own", "other", "logout"]),
-          other=st.sampled_from(["w1", "w2", "w3"]))
+    @rule(
+        window=windows,
+        kind=st.sampled_from(["own", "own", "own", "other", "logout"]),
+        other=st.sampled_from(["w1", "w2", "w3"]),
+    )
     def staff(self, window, kind, other) -> None:
         """Mostly each window's own staff member logging in again; sometimes another one
         (who moves, closing the window left), sometimes a logout."""
@@ -515,7 +664,9 @@ class HallMachine(RuleBasedStateMachine):
         for w in hall.windows.values():
             if w.current_ticket is None:
                 continue
-            assert w.current_ticket not in held, f"{w.current_ticket} at window {held[w.current_ticket]} and {w.number}"
+            assert w.current_ticket not in held, (
+                f"{w.current_ticket} at window {held[w.current_ticket]} and {w.number}"
+            )
             held[w.current_ticket] = w.number
             t = hall.tickets[w.current_ticket]
             assert t.state in (T.CALLED, T.SERVING) and t.window == w.number, (w, t)
@@ -548,7 +699,6 @@ class HallMachine(RuleBasedStateMachine):
                 assert t.served_at is not None and t.called_at is not None
             if t.state is T.WAITING:
                 assert t.target_window is None or t.target_window in WINDOWS
-
 
     @invariant()
     def a_case_is_never_both_decided_and_open(self) -> None:
@@ -585,11 +735,12 @@ class HallMachine(RuleBasedStateMachine):
             assert rating.is_bad and rating.follow_up_of is None
             assert (r.state is RS.CLOSED) == (r.closed_at is not None), r
 
-
     @invariant()
     def a_complaint_has_one_owner_and_is_never_closed_and_overdue(self) -> None:
         hall = self.hall
-        assert hall.last_complaint_id == len(self.complaint_ids) and set(hall.complaints) <= set(self.complaint_ids)
+        assert hall.last_complaint_id == len(self.complaint_ids) and set(hall.complaints) <= set(
+            self.complaint_ids
+        )
         for k in hall.complaints.values():
             assert k.owner_department and k.responsible in ("management", "department"), k
             assert (k.responsible == "management") == (k.owner_department == hall.config.management), k

@@ -6,21 +6,25 @@ from __future__ import annotations
 import pytest
 
 from queue_server.hall import HallError, TicketState, WindowState
-from queue_server.hall.config import Rules
 from queue_server.hall import commands as c
+from queue_server.hall.config import Rules
 from queue_server.hall.states import (
     CASE_CREATION,
     CASE_TRANSITIONS,
     PREVIOUS,
     RECTIFICATION_TRANSITIONS,
-    CaseState as CS,
-    RectificationState as RS,
-    case_transition,
-    rectification_transition,
     TICKET_TRANSITIONS,
     WINDOW_TRANSITIONS,
+    case_transition,
+    rectification_transition,
     ticket_transition,
     window_transition,
+)
+from queue_server.hall.states import (
+    CaseState as CS,
+)
+from queue_server.hall.states import (
+    RectificationState as RS,
 )
 
 T = TicketState
@@ -96,7 +100,10 @@ def test_every_case_pair_moves_by_the_table_or_is_one_error(action, state):
         return
     with pytest.raises(HallError) as info:
         case_transition(action, "SL-1", state)
-    assert (info.value.code, info.value.message) == ("illegal_transition", f"cannot {action} case SL-1: it is {state.value}")
+    assert (info.value.code, info.value.message) == (
+        "illegal_transition",
+        f"cannot {action} case SL-1: it is {state.value}",
+    )
 
 
 @pytest.mark.parametrize("action", sorted(RECTIFICATION_TRANSITIONS))
@@ -110,7 +117,9 @@ def test_every_rectification_pair_moves_by_the_table_or_is_one_error(action, sta
     with pytest.raises(HallError) as info:
         rectification_transition(action, 7, state, RS.CONTACTED)
     assert (info.value.code, info.value.message) == (
-        "illegal_transition", f"cannot {action} rectification 7: it is {state.value}")
+        "illegal_transition",
+        f"cannot {action} rectification 7: it is {state.value}",
+    )
 
 
 def test_a_rejected_appeal_goes_back_to_where_the_loop_was():
@@ -124,9 +133,14 @@ def test_a_rejected_appeal_goes_back_to_where_the_loop_was():
 
 
 def test_a_case_is_created_in_the_tables_start_states():
-    assert CASE_CREATION == {"accept": CS.ACCEPTED, "request materials for": CS.MATERIALS_REQUESTED,
-                             "reject": CS.REJECTED, "open a part of": CS.ACCEPTED,
-                             "open a waiting part of": CS.WAITING, "submit for": CS.ACCEPTED}
+    assert CASE_CREATION == {
+        "accept": CS.ACCEPTED,
+        "request materials for": CS.MATERIALS_REQUESTED,
+        "reject": CS.REJECTED,
+        "open a part of": CS.ACCEPTED,
+        "open a waiting part of": CS.WAITING,
+        "submit for": CS.ACCEPTED,
+    }
 
 
 def test_the_rule_defaults_are_the_issues():

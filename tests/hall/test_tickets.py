@@ -4,7 +4,7 @@ reactivation, transfer, cancellation and check-in (queue_server/hall/hall.py).""
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -59,7 +59,7 @@ def test_numbering_restarts_at_local_midnight_and_leftovers_are_closed(desk, clo
 
 def test_midnight_is_the_halls_local_midnight_not_utc(desk):
     def issue_at(hour: int, minute: int, day: int) -> str:
-        desk.clock.now = datetime(2026, 11, day, hour, minute, tzinfo=timezone.utc)
+        desk.clock.now = datetime(2026, 11, day, hour, minute, tzinfo=UTC)
         return desk.issue("A").id
 
     assert issue_at(15, 59, 23) == "20261123-A001"  # 23:59 in Shanghai
@@ -162,7 +162,9 @@ def test_a_queue_at_its_daily_cap_refuses_with_queue_full(desk, clock):
     for n in ("B001", "B002", "B003"):
         assert desk.issue("B").number == n
     desk.do(c.CancelTicket(ticket="B002"))  # a cancelled number stays used
-    err = desk.refused(c.IssueTicket(queue="B"), "queue_full", r"税务 \(B\) has issued all 3 tickets for today")
+    err = desk.refused(
+        c.IssueTicket(queue="B"), "queue_full", r"税务 \(B\) has issued all 3 tickets for today"
+    )
     assert "3" in err.message
 
     desk.restart()
@@ -226,7 +228,11 @@ def test_issue_records_channel_priority_and_the_full_applicant(desk):
     ap = Applicant(name="张三丰", phone="13812345678", id_number="110101199003071234")
     t = desk.issue("A", channel=Channel.MOBILE, priority=Priority.GREEN, applicant=ap, status_token="tok-1")
     assert (t.channel, t.priority, t.status_token) == ("mobile", "green", "tok-1")
-    assert (t.applicant_name, t.applicant_phone, t.applicant_id) == ("张三丰", "13812345678", "110101199003071234")
+    assert (t.applicant_name, t.applicant_phone, t.applicant_id) == (
+        "张三丰",
+        "13812345678",
+        "110101199003071234",
+    )
     assert t.state is T.WAITING and t.arrived_at == t.issued_at == desk.clock()
     assert desk.hall.ticket_by_token("tok-1") is t
     assert desk.issue("A").status_token  # the core derives one when the shell gave none
@@ -289,7 +295,9 @@ def test_recall_past_the_limit_is_refused_without_auto_no_show(make_config, make
 
 def test_recall_and_no_show_need_a_called_ticket(desk):
     desk.open(1)
-    desk.refused(c.Recall(window=1), "no_current_ticket", "cannot recall: window 1 has no ticket at the counter")
+    desk.refused(
+        c.Recall(window=1), "no_current_ticket", "cannot recall: window 1 has no ticket at the counter"
+    )
     desk.issue("A")
     desk.call(1)
     desk.do(c.StartService(window=1))
@@ -315,13 +323,19 @@ def test_call_ticket_only_from_queues_the_window_serves(desk):
     desk.open(1, 3)
     desk.issue("A")
     desk.issue("B")
-    desk.refused(c.CallTicket(window=3, ticket="A001", reason="x"), "not_served_here",
-                 "window 3 does not serve queue A")
+    desk.refused(
+        c.CallTicket(window=3, ticket="A001", reason="x"),
+        "not_served_here",
+        "window 3 does not serve queue A",
+    )
     desk.refused(c.CallTicket(window=1, ticket="A404", reason="x"), "unknown_ticket")
     desk.refused(c.CallTicket(window=2, ticket="A001", reason="x"), "window_not_open", "window 2 is closed")
     desk.do(c.CallTicket(window=1, ticket="A001", reason="x"))
-    desk.refused(c.CallTicket(window=3, ticket="A001", reason="x"), "illegal_transition",
-                 "cannot call A001: it is called")
+    desk.refused(
+        c.CallTicket(window=3, ticket="A001", reason="x"),
+        "illegal_transition",
+        "cannot call A001: it is called",
+    )
     desk.refused(c.CallTicket(window=1, ticket="B001", reason="x"), "window_busy", "window 1 still has A001")
 
 
@@ -372,8 +386,11 @@ def test_reactivation_on_another_day_is_refused(desk, clock, config):
 
     # a store that handed yesterday's row back after a restart: still refused
     desk.hall = Hall(config, tickets=[Ticket.from_row(yesterday)], service_date=clock().date())
-    desk.refused(c.Reactivate(ticket="20261123-A001"), "illegal_transition",
-                 "cannot reactivate A001: it was issued on another day")
+    desk.refused(
+        c.Reactivate(ticket="20261123-A001"),
+        "illegal_transition",
+        "cannot reactivate A001: it was issued on another day",
+    )
 
 
 def test_transfer_keeps_the_original_arrival_time(desk, clock):
@@ -420,7 +437,9 @@ def test_transfer_refusals(desk):
     desk.refused(c.Transfer(ticket="A001", to_window=1), "invalid_field", "already at window 1")
     desk.do(c.StartService(window=1))
     desk.do(c.FinishService(window=1))
-    desk.refused(c.Transfer(ticket="A001", to_queue="B"), "illegal_transition", "cannot transfer A001: it is done")
+    desk.refused(
+        c.Transfer(ticket="A001", to_queue="B"), "illegal_transition", "cannot transfer A001: it is done"
+    )
 
 
 def test_a_serving_ticket_can_be_transferred_and_frees_the_window(desk):
@@ -451,8 +470,13 @@ def test_cancel(desk):
 def test_an_appointment_is_not_called_until_it_checks_in(desk, clock):
     desk.open(1)
     slot = clock() + timedelta(minutes=30)
-    appt = desk.issue("A", channel=Channel.APPOINTMENT, priority=Priority.APPOINTMENT,
-                      appointment_slot=slot, checked_in=False)
+    appt = desk.issue(
+        "A",
+        channel=Channel.APPOINTMENT,
+        priority=Priority.APPOINTMENT,
+        appointment_slot=slot,
+        checked_in=False,
+    )
     desk.refused(c.CallNext(window=1), "queue_empty", "nobody is waiting for window 1")
     clock.advance(minutes=20)
     [ev] = desk.do(c.CheckIn(ticket=appt.number))

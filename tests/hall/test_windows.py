@@ -41,14 +41,18 @@ def test_pausing_needs_a_reason(desk):
 
 def test_illegal_window_moves_are_refused_with_the_table_message(desk):
     desk.do(c.Tick())
-    desk.refused(c.PauseWindow(window=1, reason="x"), "illegal_transition", "^cannot pause window 1: it is closed$")
+    desk.refused(
+        c.PauseWindow(window=1, reason="x"), "illegal_transition", "^cannot pause window 1: it is closed$"
+    )
     desk.refused(c.ResumeWindow(window=1), "illegal_transition", "^cannot resume window 1: it is closed$")
     desk.refused(c.CloseWindow(window=1), "illegal_transition", "^cannot close window 1: it is closed$")
     desk.open(1)
     desk.refused(c.OpenWindow(window=1), "illegal_transition", "^cannot open window 1: it is open$")
     desk.refused(c.ResumeWindow(window=1), "illegal_transition", "^cannot resume window 1: it is open$")
     desk.do(c.PauseWindow(window=1, reason="x"))
-    desk.refused(c.PauseWindow(window=1, reason="x"), "illegal_transition", "^cannot pause window 1: it is paused$")
+    desk.refused(
+        c.PauseWindow(window=1, reason="x"), "illegal_transition", "^cannot pause window 1: it is paused$"
+    )
     desk.refused(c.OpenWindow(window=1), "illegal_transition", "^cannot open window 1: it is paused$")
     desk.refused(c.OpenWindow(window=8), "unknown_window", "no window 8 in this hall")
 
@@ -95,7 +99,9 @@ def test_staff_login_and_logout(desk):
     assert _types(events) == [("window_closed", 1), ("staff_logged_out", 1)]
     assert events[0].reason == "logout"
     assert (win.staff, win.staff_name, win.state) == (None, "", W.CLOSED)
-    desk.refused(c.StaffLogout(window=1), "illegal_transition", "cannot log out of window 1: nobody is logged in")
+    desk.refused(
+        c.StaffLogout(window=1), "illegal_transition", "cannot log out of window 1: nobody is logged in"
+    )
 
 
 def test_logout_of_a_closed_window_only_logs_out(desk):
@@ -129,11 +135,19 @@ def test_login_and_logout_refused_while_a_ticket_is_at_the_counter(desk):
     desk.open(1)
     desk.issue("A")
     desk.call(1)
-    desk.refused(c.StaffLogout(window=1), "window_busy", "cannot log out of window 1: A001 is still called there")
-    desk.refused(c.StaffLogin(window=2, username="w1", name="窗口一"), "window_busy",
-                 "w1 is serving a ticket at window 1")
-    desk.refused(c.StaffLogin(window=1, username="w2", name="窗口二"), "window_busy",
-                 "window 1: 窗口一 is serving a ticket there")
+    desk.refused(
+        c.StaffLogout(window=1), "window_busy", "cannot log out of window 1: A001 is still called there"
+    )
+    desk.refused(
+        c.StaffLogin(window=2, username="w1", name="窗口一"),
+        "window_busy",
+        "w1 is serving a ticket at window 1",
+    )
+    desk.refused(
+        c.StaffLogin(window=1, username="w2", name="窗口二"),
+        "window_busy",
+        "window 1: 窗口一 is serving a ticket there",
+    )
     desk.do(c.StartService(window=1))
     desk.do(c.FinishService(window=1))
     desk.do(c.StaffLogout(window=1))

@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from _support import SMALL_HALL, STAFF_PASSWORD, Client
 from websockets.exceptions import ConnectionClosed
 
 from queue_server.config_file import load_hall_config
@@ -27,6 +26,8 @@ from queue_server.server.auth import hash_token, new_token
 from queue_server.server.protocol import ERROR_CODES, MAX_MESSAGE_BYTES
 from queue_server.store import SqliteStore
 from queue_server.store.base import DeviceToken
+
+from _support import SMALL_HALL, STAFF_PASSWORD, Client
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -42,8 +43,9 @@ class Prepared:
 
 async def mint(server: HallServer, role: str, window: int | None = None) -> str:
     token = new_token()
-    await server.store.add_token(hash_token(token), DeviceToken(role=role, window=window, name=f"{role}-t"),
-                                 server.now().isoformat())
+    await server.store.add_token(
+        hash_token(token), DeviceToken(role=role, window=window, name=f"{role}-t"), server.now().isoformat()
+    )
     return token
 
 
@@ -94,12 +96,23 @@ async def hall(tmp_path_factory) -> AsyncIterator[Prepared]:
     server = HallServer(load_hall_config(SMALL_HALL), SqliteStore(db), host="127.0.0.1", port=0)
     await server.start()
     try:
-        tokens = {"anon": None, "kiosk": await mint(server, "kiosk"), "display": await mint(server, "display"),
-                  "button1": await mint(server, "window", 1)}
-        async with session(server, None) as mgr, session(server, None) as w1, \
-                session(server, tokens["kiosk"]) as kiosk:
-            tokens["manager"] = ok(await mgr.request("login", rid=1, username="manager", password=STAFF_PASSWORD))["token"]
-            tokens["w1"] = ok(await w1.request("login", rid=1, username="w1", password=STAFF_PASSWORD, window=1))["token"]
+        tokens = {
+            "anon": None,
+            "kiosk": await mint(server, "kiosk"),
+            "display": await mint(server, "display"),
+            "button1": await mint(server, "window", 1),
+        }
+        async with (
+            session(server, None) as mgr,
+            session(server, None) as w1,
+            session(server, tokens["kiosk"]) as kiosk,
+        ):
+            tokens["manager"] = ok(
+                await mgr.request("login", rid=1, username="manager", password=STAFF_PASSWORD)
+            )["token"]
+            tokens["w1"] = ok(
+                await w1.request("login", rid=1, username="w1", password=STAFF_PASSWORD, window=1)
+            )["token"]
             ok(await w1.request("open_window", rid=2, window=1))
             for n, queue in enumerate("AABBB"):
                 ok(await kiosk.request("issue_ticket", rid=n, queue=queue))
@@ -157,55 +170,185 @@ CASES = [
     case("anon", {**M, "type": 5}, "missing_type", "number"),
     case("anon", {**M, "type": None}, "missing_type", "null"),
     case("anon", {**M, "type": ["ping"]}, "missing_type", "list"),
-    *(case("manager", {**M, "type": t}, "unknown_type", t) for t in (
-        "pong", "PING", " ping", "snapshot", "event", "ok", "error", "issue-ticket", "_window_command",
-        "__class__", "tick", "staff_login")),
+    *(
+        case("manager", {**M, "type": t}, "unknown_type", t)
+        for t in (
+            "pong",
+            "PING",
+            " ping",
+            "snapshot",
+            "event",
+            "ok",
+            "error",
+            "issue-ticket",
+            "_window_command",
+            "__class__",
+            "tick",
+            "staff_login",
+        )
+    ),
     # ------------------------------------------------------------------ fields
     case("anon", {**M, "type": "ping", "x": 1}, "unknown_field", "ping-x"),
-    case("kiosk", {**M, "type": "issue_ticket", "queue": "A", "number": "A001"}, "unknown_field", "issue-number"),
-    case("manager", {**M, "type": "call_next", "window": 1, "queue": "A"}, "unknown_field", "call-next-queue"),
+    case(
+        "kiosk",
+        {**M, "type": "issue_ticket", "queue": "A", "number": "A001"},
+        "unknown_field",
+        "issue-number",
+    ),
+    case(
+        "manager", {**M, "type": "call_next", "window": 1, "queue": "A"}, "unknown_field", "call-next-queue"
+    ),
     case("anon", {**M, "type": "subscribe", "zones": ["A区"]}, "unknown_field", "subscribe-zones"),
     case("anon", {**M, "type": "auth", "token": "x", "password": "y"}, "unknown_field", "auth-password"),
     case("anon", {**M, "type": "login", "username": "w1"}, "missing_field", "login-password"),
     case("anon", {**M, "type": "auth"}, "missing_field", "auth-token"),
-    case("anon", {**M, "type": "login", "username": "w2", "password": STAFF_PASSWORD}, "missing_field",
-         "window-staff-without-window"),
+    case(
+        "anon",
+        {**M, "type": "login", "username": "w2", "password": STAFF_PASSWORD},
+        "missing_field",
+        "window-staff-without-window",
+    ),
     case("manager", {**M, "type": "call_next"}, "missing_field", "call-next-window"),
     case("manager", {**M, "type": "call_next", "window": None}, "missing_field", "window-null"),
     case("manager", {**M, "type": "pause_window", "window": 1}, "missing_field", "pause-reason"),
-    case("manager", {**M, "type": "call_ticket", "window": 9, "ticket": "A002"}, "missing_field", "call-ticket-reason"),
+    case(
+        "manager",
+        {**M, "type": "call_ticket", "window": 9, "ticket": "A002"},
+        "missing_field",
+        "call-ticket-reason",
+    ),
     case("manager", {**M, "type": "cancel_ticket"}, "missing_field", "cancel-ticket"),
     case("kiosk", {**M, "type": "issue_ticket"}, "missing_field", "issue-queue"),
-    *(case("manager", {**M, "type": "call_next", "window": w}, "invalid_field", f"window-{name}") for w, name in (
-        ("1", "string"), (True, "true"), (False, "false"), (-1, "negative"), (0, "zero"), (1.0, "float"),
-        (100_000, "huge"), (10**30, "bignum"), ([1], "list"), ({"n": 1}, "object"))),
+    *(
+        case("manager", {**M, "type": "call_next", "window": w}, "invalid_field", f"window-{name}")
+        for w, name in (
+            ("1", "string"),
+            (True, "true"),
+            (False, "false"),
+            (-1, "negative"),
+            (0, "zero"),
+            (1.0, "float"),
+            (100_000, "huge"),
+            (10**30, "bignum"),
+            ([1], "list"),
+            ({"n": 1}, "object"),
+        )
+    ),
     case("w1", {**M, "type": "call_next", "window": True}, "invalid_field", "own-window-as-bool"),
     case("manager", '{"id":7,"type":"call_next","window":NaN}', "invalid_field", "window-nan"),
-    case("manager", {**M, "type": "transfer", "ticket": "A002", "to_window": -3}, "invalid_field", "to-window-negative"),
+    case(
+        "manager",
+        {**M, "type": "transfer", "ticket": "A002", "to_window": -3},
+        "invalid_field",
+        "to-window-negative",
+    ),
     case("kiosk", {**M, "type": "issue_ticket", "queue": 5}, "invalid_field", "queue-number"),
     case("kiosk", {**M, "type": "issue_ticket", "queue": "AAAAA"}, "invalid_field", "queue-too-long"),
-    case("kiosk", {**M, "type": "issue_ticket", "queue": "A", "priority": "vip"}, "invalid_field", "priority-enum"),
-    case("kiosk", {**M, "type": "issue_ticket", "queue": "A", "priority": "NORMAL"}, "invalid_field", "priority-case"),
-    case("kiosk", {**M, "type": "issue_ticket", "queue": "A", "channel": "fax"}, "invalid_field", "channel-enum"),
-    case("kiosk", {**M, "type": "issue_ticket", "queue": "A", "channel": 1}, "invalid_field", "channel-number"),
-    case("kiosk", {**M, "type": "issue_ticket", "queue": "A", "priority": "appointment", "appointment_slot": "tomorrow"},
-         "invalid_field", "slot-not-iso"),
-    case("kiosk", {**M, "type": "issue_ticket", "queue": "A", "priority": "appointment",
-                   "appointment_slot": "2026-13-45T10:00:00+08:00"}, "invalid_field", "slot-bad-date"),
-    case("kiosk", {**M, "type": "issue_ticket", "queue": "A", "priority": "appointment", "appointment_slot": 1700000000},
-         "invalid_field", "slot-number"),
-    case("kiosk", {**M, "type": "issue_ticket", "queue": "A", "priority": "appointment"}, "invalid_field",
-         "appointment-without-slot"),
-    case("kiosk", {**M, "type": "issue_ticket", "queue": "A", "checked_in": "yes"}, "invalid_field", "checked-in-string"),
-    case("kiosk", {**M, "type": "issue_ticket", "queue": "A", "checked_in": 1}, "invalid_field", "checked-in-int"),
-    case("kiosk", {**M, "type": "issue_ticket", "queue": "A", "applicant": "张三"}, "invalid_field", "applicant-string"),
-    case("kiosk", {**M, "type": "issue_ticket", "queue": "A", "applicant": []}, "invalid_field", "applicant-list"),
-    case("kiosk", {**M, "type": "issue_ticket", "queue": "A", "applicant": {"name": 5}}, "invalid_field",
-         "applicant-name-number"),
-    case("kiosk", {**M, "type": "issue_ticket", "queue": "A", "applicant": {"email": "a@b.cn"}}, "invalid_field",
-         "applicant-unknown-key"),
-    case("kiosk", {**M, "type": "issue_ticket", "queue": "A", "applicant": {"name": "张" * 65}}, "invalid_field",
-         "applicant-name-too-long"),
+    case(
+        "kiosk",
+        {**M, "type": "issue_ticket", "queue": "A", "priority": "vip"},
+        "invalid_field",
+        "priority-enum",
+    ),
+    case(
+        "kiosk",
+        {**M, "type": "issue_ticket", "queue": "A", "priority": "NORMAL"},
+        "invalid_field",
+        "priority-case",
+    ),
+    case(
+        "kiosk",
+        {**M, "type": "issue_ticket", "queue": "A", "channel": "fax"},
+        "invalid_field",
+        "channel-enum",
+    ),
+    case(
+        "kiosk", {**M, "type": "issue_ticket", "queue": "A", "channel": 1}, "invalid_field", "channel-number"
+    ),
+    case(
+        "kiosk",
+        {
+            **M,
+            "type": "issue_ticket",
+            "queue": "A",
+            "priority": "appointment",
+            "appointment_slot": "tomorrow",
+        },
+        "invalid_field",
+        "slot-not-iso",
+    ),
+    case(
+        "kiosk",
+        {
+            **M,
+            "type": "issue_ticket",
+            "queue": "A",
+            "priority": "appointment",
+            "appointment_slot": "2026-13-45T10:00:00+08:00",
+        },
+        "invalid_field",
+        "slot-bad-date",
+    ),
+    case(
+        "kiosk",
+        {
+            **M,
+            "type": "issue_ticket",
+            "queue": "A",
+            "priority": "appointment",
+            "appointment_slot": 1700000000,
+        },
+        "invalid_field",
+        "slot-number",
+    ),
+    case(
+        "kiosk",
+        {**M, "type": "issue_ticket", "queue": "A", "priority": "appointment"},
+        "invalid_field",
+        "appointment-without-slot",
+    ),
+    case(
+        "kiosk",
+        {**M, "type": "issue_ticket", "queue": "A", "checked_in": "yes"},
+        "invalid_field",
+        "checked-in-string",
+    ),
+    case(
+        "kiosk",
+        {**M, "type": "issue_ticket", "queue": "A", "checked_in": 1},
+        "invalid_field",
+        "checked-in-int",
+    ),
+    case(
+        "kiosk",
+        {**M, "type": "issue_ticket", "queue": "A", "applicant": "张三"},
+        "invalid_field",
+        "applicant-string",
+    ),
+    case(
+        "kiosk",
+        {**M, "type": "issue_ticket", "queue": "A", "applicant": []},
+        "invalid_field",
+        "applicant-list",
+    ),
+    case(
+        "kiosk",
+        {**M, "type": "issue_ticket", "queue": "A", "applicant": {"name": 5}},
+        "invalid_field",
+        "applicant-name-number",
+    ),
+    case(
+        "kiosk",
+        {**M, "type": "issue_ticket", "queue": "A", "applicant": {"email": "a@b.cn"}},
+        "invalid_field",
+        "applicant-unknown-key",
+    ),
+    case(
+        "kiosk",
+        {**M, "type": "issue_ticket", "queue": "A", "applicant": {"name": "张" * 65}},
+        "invalid_field",
+        "applicant-name-too-long",
+    ),
     case("anon", {**M, "type": "subscribe", "queues": "A"}, "invalid_field", "queues-string"),
     case("anon", {**M, "type": "subscribe", "queues": [1]}, "invalid_field", "queues-number"),
     case("anon", {**M, "type": "subscribe", "queues": [None]}, "invalid_field", "queues-null"),
@@ -219,10 +362,19 @@ CASES = [
     case("anon", {**M, "type": "login", "username": 5, "password": "x"}, "invalid_field", "username-number"),
     case("manager", {**M, "type": "cancel_ticket", "ticket": 42}, "invalid_field", "ticket-number"),
     case("manager", {**M, "type": "cancel_ticket", "ticket": "A" * 41}, "invalid_field", "ticket-too-long"),
-    case("manager", {**M, "type": "cancel_ticket", "ticket": "A002", "reason": "x" * 201}, "invalid_field",
-         "reason-too-long"),
+    case(
+        "manager",
+        {**M, "type": "cancel_ticket", "ticket": "A002", "reason": "x" * 201},
+        "invalid_field",
+        "reason-too-long",
+    ),
     case("manager", {**M, "type": "transfer", "ticket": "A002"}, "invalid_field", "transfer-nowhere"),
-    case("manager", {**M, "type": "transfer", "ticket": "A002", "to_queue": "A"}, "invalid_field", "transfer-same-queue"),
+    case(
+        "manager",
+        {**M, "type": "transfer", "ticket": "A002", "to_queue": "A"},
+        "invalid_field",
+        "transfer-same-queue",
+    ),
     # ------------------------------------------------------------------ roles
     case("anon", {**M, "type": "issue_ticket", "queue": "A"}, "forbidden", "anon-issue"),
     case("anon", {**M, "type": "call_next", "window": 1}, "forbidden", "anon-call"),
@@ -240,8 +392,12 @@ CASES = [
     case("w1", {**M, "type": "close_window", "window": 3}, "not_your_window", "close"),
     case("w1", {**M, "type": "pause_window", "window": 3, "reason": "x"}, "not_your_window", "pause"),
     case("w1", {**M, "type": "start_service", "window": 3}, "not_your_window", "start"),
-    case("w1", {**M, "type": "call_ticket", "window": 9, "ticket": "A002", "reason": "x"}, "not_your_window",
-         "call-ticket"),
+    case(
+        "w1",
+        {**M, "type": "call_ticket", "window": 9, "ticket": "A002", "reason": "x"},
+        "not_your_window",
+        "call-ticket",
+    ),
     case("w1", {**M, "type": "cancel_ticket", "ticket": "B002"}, "not_your_window", "cancel-other-queue"),
     case("w1", {**M, "type": "cancel_ticket", "ticket": "B001"}, "not_your_window", "cancel-at-other-window"),
     case("w1", {**M, "type": "transfer", "ticket": "B002", "to_queue": "A"}, "not_your_window", "transfer"),
@@ -249,60 +405,123 @@ CASES = [
     # ------------------------------------------------------------------ credentials
     case("anon", {**M, "type": "auth", "token": "no-such-token"}, "unauthenticated", "auth"),
     case("kiosk", {**M, "type": "auth", "token": "no-such-token"}, "unauthenticated", "auth-again"),
-    case("anon", {**M, "type": "login", "username": "w1", "password": "wrong", "window": 1}, "unauthenticated",
-         "wrong-password"),
-    case("anon", {**M, "type": "login", "username": "nobody", "password": "x", "window": 1}, "unauthenticated",
-         "unknown-user"),
+    case(
+        "anon",
+        {**M, "type": "login", "username": "w1", "password": "wrong", "window": 1},
+        "unauthenticated",
+        "wrong-password",
+    ),
+    case(
+        "anon",
+        {**M, "type": "login", "username": "nobody", "password": "x", "window": 1},
+        "unauthenticated",
+        "unknown-user",
+    ),
     # ------------------------------------------------------------------ the hall refuses
     case("kiosk", {**M, "type": "issue_ticket", "queue": "Z"}, "unknown_queue", "issue"),
     case("kiosk", {**M, "type": "issue_ticket", "queue": ""}, "unknown_queue", "issue-empty"),
     case("anon", {**M, "type": "subscribe", "queues": ["A", "Z"]}, "unknown_queue", "subscribe"),
-    case("manager", {**M, "type": "transfer", "ticket": "A002", "to_queue": "Z"}, "unknown_queue", "transfer"),
+    case(
+        "manager", {**M, "type": "transfer", "ticket": "A002", "to_queue": "Z"}, "unknown_queue", "transfer"
+    ),
     case("manager", {**M, "type": "call_next", "window": 99}, "unknown_window", "call-next"),
     case("manager", {**M, "type": "open_window", "window": 4}, "unknown_window", "open"),
     case("anon", {**M, "type": "subscribe", "windows": [1, 99]}, "unknown_window", "subscribe"),
-    case("manager", {**M, "type": "transfer", "ticket": "A002", "to_window": 99}, "unknown_window", "transfer"),
-    case("anon", {**M, "type": "login", "username": "w2", "password": STAFF_PASSWORD, "window": 42}, "unknown_window",
-         "login"),
+    case(
+        "manager", {**M, "type": "transfer", "ticket": "A002", "to_window": 99}, "unknown_window", "transfer"
+    ),
+    case(
+        "anon",
+        {**M, "type": "login", "username": "w2", "password": STAFF_PASSWORD, "window": 42},
+        "unknown_window",
+        "login",
+    ),
     case("manager", {**M, "type": "cancel_ticket", "ticket": "A999"}, "unknown_ticket", "cancel"),
     case("manager", {**M, "type": "get_ticket", "ticket": "A999"}, "unknown_ticket", "get"),
     case("manager", {**M, "type": "get_ticket", "ticket": "20200101-A001"}, "unknown_ticket", "other-day"),
     case("manager", {**M, "type": "reactivate", "ticket": ""}, "unknown_ticket", "empty"),
-    case("manager", {**M, "type": "call_ticket", "window": 9, "ticket": "P404", "reason": "x"}, "unknown_ticket",
-         "call-ticket"),
+    case(
+        "manager",
+        {**M, "type": "call_ticket", "window": 9, "ticket": "P404", "reason": "x"},
+        "unknown_ticket",
+        "call-ticket",
+    ),
     case("kiosk", {**M, "type": "check_in", "ticket": "Z001"}, "unknown_ticket", "check-in"),
-    case("anon", {**M, "type": "subscribe", "ticket_token": "no-such-status-token"}, "unknown_ticket", "status-page"),
+    case(
+        "anon",
+        {**M, "type": "subscribe", "ticket_token": "no-such-status-token"},
+        "unknown_ticket",
+        "status-page",
+    ),
     case("manager", {**M, "type": "open_window", "window": 1}, "illegal_transition", "open-open"),
     case("manager", {**M, "type": "resume_window", "window": 1}, "illegal_transition", "resume-open"),
     case("manager", {**M, "type": "close_window", "window": 2}, "illegal_transition", "close-closed"),
-    case("manager", {**M, "type": "pause_window", "window": 2, "reason": "x"}, "illegal_transition", "pause-closed"),
-    case("manager", {**M, "type": "reactivate", "ticket": "A002"}, "illegal_transition", "reactivate-waiting"),
+    case(
+        "manager",
+        {**M, "type": "pause_window", "window": 2, "reason": "x"},
+        "illegal_transition",
+        "pause-closed",
+    ),
+    case(
+        "manager", {**M, "type": "reactivate", "ticket": "A002"}, "illegal_transition", "reactivate-waiting"
+    ),
     case("kiosk", {**M, "type": "check_in", "ticket": "A002"}, "illegal_transition", "check-in-twice"),
     case("manager", {**M, "type": "finish_service", "window": 1}, "illegal_transition", "finish-called"),
-    case("manager", {**M, "type": "call_ticket", "window": 9, "ticket": "B001", "reason": "x"}, "illegal_transition",
-         "call-called"),
+    case(
+        "manager",
+        {**M, "type": "call_ticket", "window": 9, "ticket": "B001", "reason": "x"},
+        "illegal_transition",
+        "call-called",
+    ),
     case("manager", {**M, "type": "call_next", "window": 9}, "queue_empty", "nobody-for-P"),
     case("manager", {**M, "type": "call_next", "window": 2}, "window_not_open", "closed"),
-    case("manager", {**M, "type": "call_ticket", "window": 2, "ticket": "A002", "reason": "x"}, "window_not_open",
-         "call-ticket"),
+    case(
+        "manager",
+        {**M, "type": "call_ticket", "window": 2, "ticket": "A002", "reason": "x"},
+        "window_not_open",
+        "call-ticket",
+    ),
     case("manager", {**M, "type": "call_next", "window": 1}, "window_busy", "call-next"),
     case("manager", {**M, "type": "close_window", "window": 1}, "window_busy", "close"),
-    case("manager", {**M, "type": "call_ticket", "window": 3, "ticket": "B002", "reason": "x"}, "window_busy",
-         "call-ticket"),
-    *(case("manager", {**M, "type": t, "window": 9}, "no_current_ticket", t) for t in (
-        "start_service", "finish_service", "recall", "no_show")),
-    case("manager", {**M, "type": "call_ticket", "window": 9, "ticket": "A002", "reason": "x"}, "not_served_here",
-         "call-ticket"),
-    case("manager", {**M, "type": "pause_window", "window": 1, "reason": "   "}, "reason_required", "pause-blank"),
-    case("manager", {**M, "type": "pause_window", "window": 1, "reason": ""}, "reason_required", "pause-empty"),
-    case("manager", {**M, "type": "call_ticket", "window": 9, "ticket": "A002", "reason": ""}, "reason_required",
-         "call-ticket"),
+    case(
+        "manager",
+        {**M, "type": "call_ticket", "window": 3, "ticket": "B002", "reason": "x"},
+        "window_busy",
+        "call-ticket",
+    ),
+    *(
+        case("manager", {**M, "type": t, "window": 9}, "no_current_ticket", t)
+        for t in ("start_service", "finish_service", "recall", "no_show")
+    ),
+    case(
+        "manager",
+        {**M, "type": "call_ticket", "window": 9, "ticket": "A002", "reason": "x"},
+        "not_served_here",
+        "call-ticket",
+    ),
+    case(
+        "manager",
+        {**M, "type": "pause_window", "window": 1, "reason": "   "},
+        "reason_required",
+        "pause-blank",
+    ),
+    case(
+        "manager", {**M, "type": "pause_window", "window": 1, "reason": ""}, "reason_required", "pause-empty"
+    ),
+    case(
+        "manager",
+        {**M, "type": "call_ticket", "window": 9, "ticket": "A002", "reason": ""},
+        "reason_required",
+        "call-ticket",
+    ),
     case("kiosk", {**M, "type": "issue_ticket", "queue": "B"}, "queue_full", "B-cap-3"),
 ]
 
 
 @pytest.mark.parametrize(("who", "message", "code"), CASES)
-async def test_bad_request_gets_its_error_and_changes_nothing(hall: Prepared, who: str, message: Any, code: str):
+async def test_bad_request_gets_its_error_and_changes_nothing(
+    hall: Prepared, who: str, message: Any, code: str
+):
     assert code in ERROR_CODES
     before = await observe(hall.server, hall.db)
     async with session(hall.server, hall.tokens[who]) as ws:
@@ -319,22 +538,53 @@ async def test_bad_request_gets_its_error_and_changes_nothing(hall: Prepared, wh
 # The queue protocol's error codes (docs/protocol.md); codes of other parts of the server
 # (cases, ratings) are tested with those parts.
 QUEUE_ERROR_CODES = {
-    "message_too_large", "malformed_json", "not_an_object", "missing_id", "missing_type", "unknown_type",
-    "missing_field", "invalid_field", "unknown_field", "forbidden", "not_your_window", "unauthenticated",
-    "rate_limited", "display_token_required", "storage_failed", "internal_error", "unknown_queue",
-    "unknown_window", "unknown_ticket", "queue_closed", "queue_full", "queue_empty", "illegal_transition",
-    "window_not_open", "window_busy", "no_current_ticket", "not_served_here", "reason_required",
-    "recall_limit", "not_allowed",
+    "message_too_large",
+    "malformed_json",
+    "not_an_object",
+    "missing_id",
+    "missing_type",
+    "unknown_type",
+    "missing_field",
+    "invalid_field",
+    "unknown_field",
+    "forbidden",
+    "not_your_window",
+    "unauthenticated",
+    "rate_limited",
+    "display_token_required",
+    "storage_failed",
+    "internal_error",
+    "unknown_queue",
+    "unknown_window",
+    "unknown_ticket",
+    "queue_closed",
+    "queue_full",
+    "queue_empty",
+    "illegal_transition",
+    "window_not_open",
+    "window_busy",
+    "no_current_ticket",
+    "not_served_here",
+    "reason_required",
+    "recall_limit",
+    "not_allowed",
 }
 
 
 async def test_the_table_covers_the_queue_error_codes():
-    assert QUEUE_ERROR_CODES <= set(ERROR_CODES)
+    assert set(ERROR_CODES) >= QUEUE_ERROR_CODES
     covered = {p.values[2] for p in CASES}
     # tested in their own set-ups (below; rate_limited in test_server.py, storage_failed in
     # test_writer.py); internal_error is a bug
-    elsewhere = {"rate_limited", "display_token_required", "storage_failed", "recall_limit", "not_allowed",
-                 "queue_closed", "internal_error"}
+    elsewhere = {
+        "rate_limited",
+        "display_token_required",
+        "storage_failed",
+        "recall_limit",
+        "not_allowed",
+        "queue_closed",
+        "internal_error",
+    }
     assert QUEUE_ERROR_CODES - covered - elsewhere == set()
 
 
@@ -352,7 +602,9 @@ async def test_above_the_transport_limit_the_connection_closes_with_1009(hall: P
 
 
 @contextlib.asynccontextmanager
-async def own_server(config: HallConfig, db: Path, store: SqliteStore | None = None) -> AsyncIterator[HallServer]:
+async def own_server(
+    config: HallConfig, db: Path, store: SqliteStore | None = None
+) -> AsyncIterator[HallServer]:
     server = HallServer(config, store or SqliteStore(db), host="127.0.0.1", port=0)
     await server.start()
     try:
@@ -367,22 +619,45 @@ def _rules(**changes: Any):
 
 def _queue_a_closed(cfg: HallConfig) -> HallConfig:
     closed = WeeklyHours(days=((),) * 7)
-    return dataclasses.replace(cfg, queues=tuple(
-        dataclasses.replace(q, hours=closed) if q.code == "A" else q for q in cfg.queues))
+    return dataclasses.replace(
+        cfg, queues=tuple(dataclasses.replace(q, hours=closed) if q.code == "A" else q for q in cfg.queues)
+    )
 
 
 # (config change, set-up commands, refused command, code)
 RULE_CASES = [
-    pytest.param(_rules(auto_no_show=False),
-                 [("open_window", {"window": 1}), ("issue_ticket", {"queue": "A"}), ("call_next", {"window": 1}),
-                  ("recall", {"window": 1}), ("recall", {"window": 1})],
-                 ("recall", {"window": 1}), "recall_limit", id="recall_limit"),
-    pytest.param(_rules(reactivate_same_day=False),
-                 [("open_window", {"window": 1}), ("issue_ticket", {"queue": "A"}), ("call_next", {"window": 1}),
-                  ("no_show", {"window": 1})],
-                 ("reactivate", {"ticket": "A001"}), "not_allowed", id="not_allowed"),
-    pytest.param(_queue_a_closed, [("issue_ticket", {"queue": "P"})],
-                 ("issue_ticket", {"queue": "A"}), "queue_closed", id="queue_closed"),
+    pytest.param(
+        _rules(auto_no_show=False),
+        [
+            ("open_window", {"window": 1}),
+            ("issue_ticket", {"queue": "A"}),
+            ("call_next", {"window": 1}),
+            ("recall", {"window": 1}),
+            ("recall", {"window": 1}),
+        ],
+        ("recall", {"window": 1}),
+        "recall_limit",
+        id="recall_limit",
+    ),
+    pytest.param(
+        _rules(reactivate_same_day=False),
+        [
+            ("open_window", {"window": 1}),
+            ("issue_ticket", {"queue": "A"}),
+            ("call_next", {"window": 1}),
+            ("no_show", {"window": 1}),
+        ],
+        ("reactivate", {"ticket": "A001"}),
+        "not_allowed",
+        id="not_allowed",
+    ),
+    pytest.param(
+        _queue_a_closed,
+        [("issue_ticket", {"queue": "P"})],
+        ("issue_ticket", {"queue": "A"}),
+        "queue_closed",
+        id="queue_closed",
+    ),
 ]
 
 

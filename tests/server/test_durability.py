@@ -44,8 +44,13 @@ def free_port() -> int:
 
 
 def hallops(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "queue_server.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "queue_server.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def healthz(port: int) -> dict | None:
@@ -61,8 +66,22 @@ def serving(db: str, port: int, log: Path) -> Iterator[subprocess.Popen]:
     """``hallops serve`` in a subprocess, ready (``/healthz`` answers) when the block starts."""
     with open(log, "ab") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "queue_server.cli", "serve", "--config", str(SMALL_HALL), "--db", str(db),
-             "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+            [
+                sys.executable,
+                "-m",
+                "queue_server.cli",
+                "serve",
+                "--config",
+                str(SMALL_HALL),
+                "--db",
+                str(db),
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
     try:
         deadline = time.monotonic() + 20
         while healthz(port) is None:
@@ -82,8 +101,9 @@ def serving(db: str, port: int, log: Path) -> Iterator[subprocess.Popen]:
                 proc.wait()
 
 
-async def stream(port: int, token: str, queue: str, acked: list[tuple[str, str]], in_flight: dict[int, bool],
-                 key: int) -> None:
+async def stream(
+    port: int, token: str, queue: str, acked: list[tuple[str, str]], in_flight: dict[int, bool], key: int
+) -> None:
     """Issue tickets one after another until the server goes away."""
     async with Client.connect(f"ws://127.0.0.1:{port}/ws") as ws:
         assert (await ws.request("auth", rid=0, token=token))["type"] == "ok"
@@ -119,11 +139,15 @@ async def test_acknowledged_tickets_survive_kill_9(tmp_path, after_acks, backend
     acked: list[tuple[str, str]] = []
     in_flight: dict[int, bool] = {}
     with serving(db, port, log) as proc:
-        senders = [asyncio.create_task(stream(port, token, q, acked, in_flight, k))
-                   for k, q in enumerate(q for q, n in SENDERS.items() for _ in range(n))]
+        senders = [
+            asyncio.create_task(stream(port, token, q, acked, in_flight, k))
+            for k, q in enumerate(q for q, n in SENDERS.items() for _ in range(n))
+        ]
         while len(acked) < after_acks:
             await asyncio.sleep(0.001)
-            assert not any(t.done() and t.exception() for t in senders), [t.exception() for t in senders if t.done()]
+            assert not any(t.done() and t.exception() for t in senders), [
+                t.exception() for t in senders if t.done()
+            ]
         await asyncio.sleep(rng.uniform(0, 0.03))
         os.kill(proc.pid, signal.SIGKILL)
         await asyncio.wait_for(asyncio.gather(*senders), 20)
@@ -137,7 +161,9 @@ async def test_acknowledged_tickets_survive_kill_9(tmp_path, after_acks, backend
     acked_seqs = {q: sorted(int(n[1:]) for qq, n in acked if qq == q) for q in SENDERS}
     for queue, seqs in acked_seqs.items():
         stored = on_disk.get(queue, [])
-        assert set(seqs) <= set(stored), f"{queue}: acknowledged but lost {set(seqs) - set(stored)} ({context})"
+        assert set(seqs) <= set(stored), (
+            f"{queue}: acknowledged but lost {set(seqs) - set(stored)} ({context})"
+        )
         assert stored == list(range(1, len(stored) + 1)), f"{queue}: gap or duplicate in {stored} ({context})"
     extra = sum(len(on_disk.get(q, [])) - len(s) for q, s in acked_seqs.items())
     assert 0 <= extra <= unacknowledged_at_kill, context
@@ -174,7 +200,9 @@ async def test_acknowledged_tickets_survive_kill_9(tmp_path, after_acks, backend
 
 
 def _event(n: int) -> Event:
-    return TicketCheckedIn(at=datetime.now(ZoneInfo("Asia/Shanghai")), actor="system:test", ticket=f"20261123-A{n:03d}")
+    return TicketCheckedIn(
+        at=datetime.now(ZoneInfo("Asia/Shanghai")), actor="system:test", ticket=f"20261123-A{n:03d}"
+    )
 
 
 def _schema(db: Path) -> tuple[int, list[tuple[str, str]]]:
@@ -190,8 +218,12 @@ async def test_the_schema_version_is_recorded(tmp_path):
     await store.close()
     version, objects = _schema(tmp_path / "hall.db")
     assert version == SCHEMA_VERSION >= 1
-    assert {("table", "events"), ("table", "tickets"), ("trigger", "events_append_only_update"),
-            ("trigger", "events_append_only_delete")} <= set(objects)
+    assert {
+        ("table", "events"),
+        ("table", "tickets"),
+        ("trigger", "events_append_only_update"),
+        ("trigger", "events_append_only_delete"),
+    } <= set(objects)
 
 
 async def test_migrations_are_idempotent(tmp_path):
@@ -209,7 +241,9 @@ async def test_migrations_are_idempotent(tmp_path):
     assert _schema(db) == first
     with contextlib.closing(sqlite3.connect(db)) as con:
         assert con.execute("SELECT ticket FROM events ORDER BY id").fetchall() == [
-            ("20261123-A001",), ("20261123-A002",)]
+            ("20261123-A001",),
+            ("20261123-A002",),
+        ]
 
 
 async def test_the_event_log_is_append_only(tmp_path):
@@ -219,15 +253,19 @@ async def test_the_event_log_is_append_only(tmp_path):
     await store.commit(Batch(events=[_event(1), _event(2)]))
     await store.close()
     with contextlib.closing(sqlite3.connect(db)) as con:
-        for sql in ("UPDATE events SET type = 'ticket_cancelled' WHERE id = 1",
-                    "UPDATE events SET data = '{}'",
-                    "DELETE FROM events WHERE id = 2",
-                    "DELETE FROM events"):
+        for sql in (
+            "UPDATE events SET type = 'ticket_cancelled' WHERE id = 1",
+            "UPDATE events SET data = '{}'",
+            "DELETE FROM events WHERE id = 2",
+            "DELETE FROM events",
+        ):
             with pytest.raises(sqlite3.DatabaseError, match="append-only"):
                 con.execute(sql)
         con.rollback()
-        con.execute("INSERT INTO events (type, at, ts, service_date, actor, data)"
-                    " VALUES ('day_started', 'x', 0, '2026-11-23', 'system:hall', '{}')")
+        con.execute(
+            "INSERT INTO events (type, at, ts, service_date, actor, data)"
+            " VALUES ('day_started', 'x', 0, '2026-11-23', 'system:hall', '{}')"
+        )
         con.commit()
         assert con.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 3
         assert con.execute("SELECT type FROM events WHERE id = 1").fetchone()[0] == "ticket_checked_in"

@@ -29,11 +29,24 @@ Q_A = {"code": "A", "waiting": 3}
 Q_B = {"code": "B", "waiting": 1}
 
 
-def event(type_: str = "ticket_called", *, ticket: str | None = "T-A1", queue: str = "A", window: int | None = 1,
-          window_queues: tuple[str, ...] = ("A",), audience: str | None = None, **data: Any) -> dict[str, Any]:
+def event(
+    type_: str = "ticket_called",
+    *,
+    ticket: str | None = "T-A1",
+    queue: str = "A",
+    window: int | None = 1,
+    window_queues: tuple[str, ...] = ("A",),
+    audience: str | None = None,
+    **data: Any,
+) -> dict[str, Any]:
     desc: dict[str, Any] = {
-        "type": type_, "at": "2026-11-23T09:00:00+08:00", "actor": "staff:w1", "ticket": ticket, "window": window,
-        "data": {"number": "A001", **data}, "queues": [Q_A, Q_B],
+        "type": type_,
+        "at": "2026-11-23T09:00:00+08:00",
+        "actor": "staff:w1",
+        "ticket": ticket,
+        "window": window,
+        "data": {"number": "A001", **data},
+        "queues": [Q_A, Q_B],
     }
     if ticket is not None:
         desc["ticket_view"] = {"id": ticket, "queue": queue, "state": "called"}
@@ -90,13 +103,23 @@ def test_a_status_page_sees_its_ticket_in_full_and_others_reduced():
 
     other = event(ticket="T-A9", data_extra="x")
     reduced = filter_event(other, flt, "T-A1", mine("waiting"))
-    assert reduced == {"type": "ticket_called", "at": other["at"], "actor": "", "ticket": None, "window": None,
-                       "data": {}, "queues": [Q_A], "ticket_view": {"id": "T-A1", "queue": "A", "state": "waiting",
-                                                                    "position": 2}}
+    assert reduced == {
+        "type": "ticket_called",
+        "at": other["at"],
+        "actor": "",
+        "ticket": None,
+        "window": None,
+        "data": {},
+        "queues": [Q_A],
+        "ticket_view": {"id": "T-A1", "queue": "A", "state": "waiting", "position": 2},
+    }
     # once its own ticket no longer waits, the queue's movements do not concern it
     assert filter_event(other, flt, "T-A1", mine("called")) is None
     # another queue's event: nothing
-    assert filter_event(event(ticket="T-B1", queue="B") | {"queues": [Q_B]}, flt, "T-A1", mine("waiting")) is None
+    assert (
+        filter_event(event(ticket="T-B1", queue="B") | {"queues": [Q_B]}, flt, "T-A1", mine("waiting"))
+        is None
+    )
     assert filter_event(other, flt, "T-A1", None) is None
 
 
@@ -105,7 +128,10 @@ STATE = {
     "queues": [Q_A, Q_B],
     "windows": [{"number": 1, "queues": ["A"]}, {"number": 3, "queues": ["B"]}],
     "tickets": [{"id": "T-A1", "queue": "A", "window": 1}, {"id": "T-B1", "queue": "B", "window": None}],
-    "recent_calls": [{"ticket_id": "T-A1", "queue": "A", "window": 1}, {"ticket_id": "T-B0", "queue": "B", "window": 3}],
+    "recent_calls": [
+        {"ticket_id": "T-A1", "queue": "A", "window": 1},
+        {"ticket_id": "T-B0", "queue": "B", "window": 3},
+    ],
 }
 
 
@@ -154,8 +180,10 @@ class RawScreen:
         await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
         reader, writer = await asyncio.open_connection(sock=sock, limit=2**22)
         key = base64.b64encode(os.urandom(16)).decode()
-        writer.write(f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+        writer.write(
+            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
         head = await reader.readuntil(b"\r\n\r\n")
         assert b" 101 " in head.split(b"\r\n", 1)[0], head
         return cls(reader, writer)
@@ -164,8 +192,9 @@ class RawScreen:
         payload = json.dumps(message).encode()
         mask = os.urandom(4)
         assert len(payload) < 126
-        self.writer.write(bytes([0x81, 0x80 | len(payload)]) + mask
-                          + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+        self.writer.write(
+            bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        )
 
     async def frame(self, timeout: float = 10.0) -> tuple[bytes, dict]:
         """The next text frame: its raw bytes and its JSON."""
@@ -197,16 +226,22 @@ class RawScreen:
 
 async def kiosk(server: HallServer) -> str:
     token = new_token()
-    await server.store.add_token(hash_token(token), DeviceToken(role="kiosk", window=None, name="kiosk-1"),
-                                 server.now().isoformat())
+    await server.store.add_token(
+        hash_token(token), DeviceToken(role="kiosk", window=None, name="kiosk-1"), server.now().isoformat()
+    )
     return token
 
 
 @pytest_asyncio.fixture
 async def slow_server(tmp_path: Path, small_config: HallConfig) -> AsyncIterator[HallServer]:
     """A server that cuts off a screen with more than 16 KiB unread (1 MiB in production)."""
-    srv = HallServer(small_config, SqliteStore(tmp_path / "hall.db", synchronous="NORMAL"), host="127.0.0.1",
-                     port=0, fanout=LocalFanout(slow_bytes=16 * 1024))
+    srv = HallServer(
+        small_config,
+        SqliteStore(tmp_path / "hall.db", synchronous="NORMAL"),
+        host="127.0.0.1",
+        port=0,
+        fanout=LocalFanout(slow_bytes=16 * 1024),
+    )
     await srv.start()
     try:
         yield srv

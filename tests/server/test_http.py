@@ -36,11 +36,37 @@ def test_static_files_inside_are_found(site: Path, rel: str):
     assert target is not None and target.is_file()
 
 
-@pytest.mark.parametrize("rel", [
-    "../secret.txt", "js/../../secret.txt", "../../outside.txt", "/etc/passwd", "//etc/passwd",
-    "", ".", "js/..", "link-out", "loop", "a\x00b", "../static/../secret.txt",
-], ids=["dotdot", "nested-dotdot", "two-up", "absolute", "double-slash", "empty", "dot", "dir-itself",
-        "symlink-out", "symlink-loop", "nul", "back-in-and-out"])
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "../secret.txt",
+        "js/../../secret.txt",
+        "../../outside.txt",
+        "/etc/passwd",
+        "//etc/passwd",
+        "",
+        ".",
+        "js/..",
+        "link-out",
+        "loop",
+        "a\x00b",
+        "../static/../secret.txt",
+    ],
+    ids=[
+        "dotdot",
+        "nested-dotdot",
+        "two-up",
+        "absolute",
+        "double-slash",
+        "empty",
+        "dot",
+        "dir-itself",
+        "symlink-out",
+        "symlink-loop",
+        "nul",
+        "back-in-and-out",
+    ],
+)
 def test_paths_that_leave_the_static_directory_are_refused(site: Path, rel: str):
     assert static_target(site / "static", rel) is None
 
@@ -55,24 +81,27 @@ async def health() -> dict:
     return {"status": "ok"}
 
 
-@pytest.mark.parametrize(("path", "status", "body"), [
-    ("/static/js/app.js", 200, b"console.log(1)"),
-    ("/static/../secret.txt", 404, b"not found\n"),
-    ("/static/%2e%2e/secret.txt", 404, b"not found\n"),  # not decoded: no such file
-    ("/static/..%2fsecret.txt", 404, b"not found\n"),
-    ("/static//etc/passwd", 404, b"not found\n"),
-    ("/static/", 404, b"not found\n"),
-    ("/static/js", 404, b"not found\n"),
-    ("/static/link-out", 404, b"not found\n"),
-    ("/static/a\x00b", 404, b"not found\n"),
-    ("/secret.txt", 404, b"not found\n"),
-    ("/display/wall", 200, b"<html>wall</html>"),
-    ("/display/wall?x=1", 200, b"<html>wall</html>"),
-    ("/display/wall/", 404, b"not found\n"),
-    ("/display/window/abc", 404, b"not found\n"),
-    ("/t/short", 404, b"not found\n"),
-    ("/healthz", 200, b'{"status": "ok"}'),
-])
+@pytest.mark.parametrize(
+    ("path", "status", "body"),
+    [
+        ("/static/js/app.js", 200, b"console.log(1)"),
+        ("/static/../secret.txt", 404, b"not found\n"),
+        ("/static/%2e%2e/secret.txt", 404, b"not found\n"),  # not decoded: no such file
+        ("/static/..%2fsecret.txt", 404, b"not found\n"),
+        ("/static//etc/passwd", 404, b"not found\n"),
+        ("/static/", 404, b"not found\n"),
+        ("/static/js", 404, b"not found\n"),
+        ("/static/link-out", 404, b"not found\n"),
+        ("/static/a\x00b", 404, b"not found\n"),
+        ("/secret.txt", 404, b"not found\n"),
+        ("/display/wall", 200, b"<html>wall</html>"),
+        ("/display/wall?x=1", 200, b"<html>wall</html>"),
+        ("/display/wall/", 404, b"not found\n"),
+        ("/display/window/abc", 404, b"not found\n"),
+        ("/t/short", 404, b"not found\n"),
+        ("/healthz", 200, b'{"status": "ok"}'),
+    ],
+)
 async def test_routes(site: Path, small_config: HallConfig, path: str, status: int, body: bytes):
     routes = HttpRoutes(small_config, health, site)
     resp = await get(routes, path)
@@ -100,9 +129,18 @@ async def test_dns_rebinding_gets_403_everywhere(site: Path, small_config: HallC
 
 
 async def test_allowed_hosts_come_from_the_config_and_public_url(site: Path, small_config: HallConfig):
-    cfg = dataclasses.replace(small_config, allowed_hosts=("hall.lan",), public_url="https://hall.example.gov.cn")
+    cfg = dataclasses.replace(
+        small_config, allowed_hosts=("hall.lan",), public_url="https://hall.example.gov.cn"
+    )
     routes = HttpRoutes(cfg, health, site, bind_host="192.168.1.10")
-    for host in ("hall.lan", "HALL.LAN:8765", "hall.example.gov.cn", "192.168.1.10:8765", "localhost", "[::1]:80"):
+    for host in (
+        "hall.lan",
+        "HALL.LAN:8765",
+        "hall.example.gov.cn",
+        "192.168.1.10:8765",
+        "localhost",
+        "[::1]:80",
+    ):
         resp = await get(routes, "/display/wall", Host=host)
         assert resp is not None and resp.status_code == 200, host
     assert await get(routes, "/ws", Host="hall.example.gov.cn", Origin="https://hall.example.gov.cn") is None
@@ -143,8 +181,17 @@ async def test_healthz_is_503_when_not_ok(site: Path, small_config: HallConfig):
     assert (resp.status_code, json.loads(resp.body)) == (503, {"status": "degraded"})
 
 
-@pytest.mark.parametrize("path", ["/static/" + "a" * 5000, "/static/a\x00b", "//[", "/static/%00", "/\udcff",
-                                  "/static/" + "/".join(["x"] * 3000)])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/" + "a" * 5000,
+        "/static/a\x00b",
+        "//[",
+        "/static/%00",
+        "/\udcff",
+        "/static/" + "/".join(["x"] * 3000),
+    ],
+)
 async def test_odd_paths_get_400_or_404_never_500(site: Path, small_config: HallConfig, path: str):
     resp = await get(HttpRoutes(small_config, health, site), path)
     assert resp is not None and resp.status_code in (400, 404), (path, resp.status_code)

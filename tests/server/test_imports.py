@@ -55,7 +55,7 @@ def cycles(g: dict[str, set[str]]) -> list[list[str]]:
         stack.append(n)
         for m in sorted(g.get(n, ())):
             if state.get(m) == 1:
-                found.append([*stack[stack.index(m):], m])
+                found.append([*stack[stack.index(m) :], m])
             elif m not in state:
                 visit(m)
         stack.pop()

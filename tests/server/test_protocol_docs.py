@@ -32,7 +32,9 @@ def headed(text: str) -> set[str]:
 
 def first_column(text: str) -> set[str]:
     """Names in backticks in the first cell of the table rows of ``text``."""
-    return {n for line in text.splitlines() if line.startswith("| ") for n in NAME.findall(line.split("|")[1])}
+    return {
+        n for line in text.splitlines() if line.startswith("| ") for n in NAME.findall(line.split("|")[1])
+    }
 
 
 REQUEST_DOCS = headed(section("Requests"))

@@ -21,16 +21,27 @@ from queue_server.server.schema import Field, check, decode
 
 TZ = ZoneInfo("Asia/Shanghai")
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
-SECTIONS = {n for line in DOC.splitlines() if line.startswith("### ") for n in re.findall(r"`([a-z_]+)`", line)}
+SECTIONS = {
+    n for line in DOC.splitlines() if line.startswith("### ") for n in re.findall(r"`([a-z_]+)`", line)
+}
 COMMANDS = sorted(t for t, r in REQUESTS.items() if r.command is not None)
 FIELDS = [(t, f) for t, r in sorted(REQUESTS.items()) for f in r.fields]
 
 # a good value per field (the schema's kind, then what the decoder accepts)
 GOOD: dict[str, Any] = {
-    "priority": "green", "channel": "kiosk", "decision": "approved", "method": "post",
-    "appointment_slot": "2026-11-23T10:30:00+08:00", "deficiency_promised_date": "2026-11-25",
-    "applicant": {"name": "张三丰"}, "queue": "A", "to_queue": "B", "reason": "听证",
-    "hotline_due": "2026-11-25", "complainant": {"name": "张三丰"}, "responsible": "management",
+    "priority": "green",
+    "channel": "kiosk",
+    "decision": "approved",
+    "method": "post",
+    "appointment_slot": "2026-11-23T10:30:00+08:00",
+    "deficiency_promised_date": "2026-11-25",
+    "applicant": {"name": "张三丰"},
+    "queue": "A",
+    "to_queue": "B",
+    "reason": "听证",
+    "hotline_due": "2026-11-25",
+    "complainant": {"name": "张三丰"},
+    "responsible": "management",
 }
 # the command fields the server fills in: never on the wire
 SERVER_SET = {"scope", "staff", "status_token", "window", "agent_point"}
@@ -86,8 +97,11 @@ def test_a_field_of_the_wrong_kind_is_refused_naming_it(req_type: str, field: Fi
     assert field.name in exc_info.value.message
 
 
-@pytest.mark.parametrize(("req_type", "field"), [(t, f) for t, f in FIELDS if f.kind in (str, list)],
-                         ids=[f"{t}.{f.name}" for t, f in FIELDS if f.kind in (str, list)])
+@pytest.mark.parametrize(
+    ("req_type", "field"),
+    [(t, f) for t, f in FIELDS if f.kind in (str, list)],
+    ids=[f"{t}.{f.name}" for t, f in FIELDS if f.kind in (str, list)],
+)
 def test_a_field_too_long_is_refused_naming_it(req_type: str, field: Field):
     long = "x" * (field.max_len + 1) if field.kind is str else ["x"] * (field.max_len + 1)
     with pytest.raises(ProtocolError) as exc_info:
@@ -95,8 +109,11 @@ def test_a_field_too_long_is_refused_naming_it(req_type: str, field: Field):
     assert (exc_info.value.code, field.name in exc_info.value.message) == ("invalid_field", True)
 
 
-@pytest.mark.parametrize(("req_type", "field"), [(t, f) for t, f in FIELDS if f.required],
-                         ids=[f"{t}.{f.name}" for t, f in FIELDS if f.required])
+@pytest.mark.parametrize(
+    ("req_type", "field"),
+    [(t, f) for t, f in FIELDS if f.required],
+    ids=[f"{t}.{f.name}" for t, f in FIELDS if f.required],
+)
 def test_a_required_field_missing_is_refused_naming_it(req_type: str, field: Field):
     msg = minimal(req_type)
     del msg[field.name]
@@ -105,10 +122,17 @@ def test_a_required_field_missing_is_refused_naming_it(req_type: str, field: Fie
     assert (exc_info.value.code, field.name in exc_info.value.message) == ("missing_field", True)
 
 
-@pytest.mark.parametrize(("req_type", "field"), [(t, f) for t, f in FIELDS if f.decode is not None],
-                         ids=[f"{t}.{f.name}" for t, f in FIELDS if f.decode is not None])
+@pytest.mark.parametrize(
+    ("req_type", "field"),
+    [(t, f) for t, f in FIELDS if f.decode is not None],
+    ids=[f"{t}.{f.name}" for t, f in FIELDS if f.decode is not None],
+)
 def test_a_value_the_decoder_refuses_is_an_invalid_field_naming_it(req_type: str, field: Field):
-    bads: dict[Any, Any] = {str: "nope", list: [5] if field.name != "windows" else ["5"], dict: {"email": "a@b.cn"}}
+    bads: dict[Any, Any] = {
+        str: "nope",
+        list: [5] if field.name != "windows" else ["5"],
+        dict: {"email": "a@b.cn"},
+    }
     bad = bads[field.kind]
     msg = minimal(req_type, **{field.name: bad})
     check(req_type, msg, REQUESTS[req_type].fields)  # the right kind...
@@ -160,23 +184,40 @@ def test_a_typed_command_encodes_into_its_request_and_back(req_type: str):
     message = to_message(req.command(**values))
     assert message["type"] == req_type
     check(req_type, {"id": 2, **message}, req.fields)
-    assert decode(message, req.fields, TZ) == {k: v for k, v in values.items()
-                                               if k in {f.target for f in req.fields if f.name in message}}
+    assert decode(message, req.fields, TZ) == {
+        k: v for k, v in values.items() if k in {f.target for f in req.fields if f.name in message}
+    }
     assert to_message(c.CallNext(window=5)) == {"type": "call_next", "window": 5}
-    assert to_message(c.Transfer(ticket="A013", to_window=12)) == {"type": "transfer", "ticket": "A013",
-                                                                  "to_window": 12}
+    assert to_message(c.Transfer(ticket="A013", to_window=12)) == {
+        "type": "transfer",
+        "ticket": "A013",
+        "to_window": 12,
+    }
 
 
 def test_decoders_give_typed_values():
-    values = decode(minimal("issue_ticket", priority="appointment", appointment_slot="2026-11-23T10:30:00",
-                            applicant={"name": "张三丰"}), REQUESTS["issue_ticket"].fields, TZ)
+    values = decode(
+        minimal(
+            "issue_ticket",
+            priority="appointment",
+            appointment_slot="2026-11-23T10:30:00",
+            applicant={"name": "张三丰"},
+        ),
+        REQUESTS["issue_ticket"].fields,
+        TZ,
+    )
     assert values["priority"] is c.Priority.APPOINTMENT
     assert values["appointment_slot"] == datetime(2026, 11, 23, 10, 30, tzinfo=TZ)  # naive: the hall's zone
     assert values["applicant"] == c.Applicant(name="张三丰")
-    case = decode(minimal("accept_case", deficiency_promised_date="2026-11-25"), REQUESTS["accept_case"].fields, TZ)
+    case = decode(
+        minimal("accept_case", deficiency_promised_date="2026-11-25"), REQUESTS["accept_case"].fields, TZ
+    )
     assert case["deficiency_promised_date"] == date(2026, 11, 25)
-    asked = decode(minimal("request_materials", missing_materials=["营业执照副本"]),
-                   REQUESTS["request_materials"].fields, TZ)
+    asked = decode(
+        minimal("request_materials", missing_materials=["营业执照副本"]),
+        REQUESTS["request_materials"].fields,
+        TZ,
+    )
     assert asked["missing_materials"] == ("营业执照副本",)
     rated = decode(minimal("follow_up_rating", ticket_token="tok"), REQUESTS["follow_up_rating"].fields, TZ)
     assert rated["status_token"] == "tok"  # the wire's ticket_token is the command's status_token

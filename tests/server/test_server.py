@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from _support import STAFF_PASSWORD, Client
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
@@ -24,6 +23,8 @@ from queue_server.server.app import HallServer
 from queue_server.server.auth import hash_token, new_token
 from queue_server.store import SqliteStore
 from queue_server.store.base import DeviceToken
+
+from _support import STAFF_PASSWORD, Client
 
 NAME, PHONE, ID_NUMBER = "张三丰", "13812345678", "110101199003071234"
 APPLICANT = {"name": NAME, "phone": PHONE, "id_number": ID_NUMBER}
@@ -64,8 +65,10 @@ def assert_consecutive(snapshot: dict, pushes: list[dict]) -> None:
 
 def kinds(pushes: list[dict]) -> list[tuple]:
     """(event type, ticket number or None, window or None) of each event push."""
-    return [(p["event"]["type"], (p["event"].get("ticket_view") or {}).get("number"), p["event"]["window"])
-            for p in pushes]
+    return [
+        (p["event"]["type"], (p["event"].get("ticket_view") or {}).get("number"), p["event"]["window"])
+        for p in pushes
+    ]
 
 
 @pytest.fixture
@@ -164,9 +167,15 @@ async def test_display_gets_a_snapshot_then_events_with_consecutive_seq(connect_
         pushes = await display.drain()
     assert_consecutive(snap, pushes)
     assert kinds(pushes) == [
-        ("day_started", None, None), ("staff_logged_in", None, 1), ("window_opened", None, 1),
-        ("ticket_issued", "A001", None), ("ticket_issued", "A002", None), ("ticket_issued", "A003", None),
-        ("ticket_called", "A001", 1), ("service_started", "A001", 1), ("service_finished", "A001", 1),
+        ("day_started", None, None),
+        ("staff_logged_in", None, 1),
+        ("window_opened", None, 1),
+        ("ticket_issued", "A001", None),
+        ("ticket_issued", "A002", None),
+        ("ticket_issued", "A003", None),
+        ("ticket_called", "A001", 1),
+        ("service_started", "A001", 1),
+        ("service_finished", "A001", 1),
     ]
     called = pushes[6]["event"]
     assert called["window_view"]["ticket"] == "A001"
@@ -204,8 +213,12 @@ async def test_a_display_or_anonymous_client_cannot_issue(connect_client, device
 
 
 async def test_filtered_subscriptions_get_only_their_events_with_their_own_seq(connect_client, device, staff):
-    async with (connect_client() as everything, connect_client() as queue_b, connect_client() as window_1,
-                connect_client() as zone_b):
+    async with (
+        connect_client() as everything,
+        connect_client() as queue_b,
+        connect_client() as window_1,
+        connect_client() as zone_b,
+    ):
         snaps = {
             "all": await subscribe(everything),
             "qB": await subscribe(queue_b, queues=["B"]),
@@ -225,19 +238,33 @@ async def test_filtered_subscriptions_get_only_their_events_with_their_own_seq(c
             ok(await mgr.request("call_next", window=1))
             ok(await mgr.request("call_next", window=3))
             ok(await mgr.request("start_service", window=3))
-        got = {"all": await everything.drain(), "qB": await queue_b.drain(),
-               "w1": await window_1.drain(), "zB": await zone_b.drain()}
+        got = {
+            "all": await everything.drain(),
+            "qB": await queue_b.drain(),
+            "w1": await window_1.drain(),
+            "zB": await zone_b.drain(),
+        }
     for name, pushes in got.items():
         assert_consecutive(snaps[name], pushes)
     assert len(got["all"]) == 8
-    assert kinds(got["w1"]) == [("day_started", None, None), ("window_opened", None, 1), ("ticket_called", "A001", 1)]
+    assert kinds(got["w1"]) == [
+        ("day_started", None, None),
+        ("window_opened", None, 1),
+        ("ticket_called", "A001", 1),
+    ]
     assert kinds(got["zB"]) == [
-        ("day_started", None, None), ("window_opened", None, 3), ("ticket_issued", "B001", None),
-        ("ticket_called", "B001", 3), ("service_started", "B001", 3),
+        ("day_started", None, None),
+        ("window_opened", None, 3),
+        ("ticket_issued", "B001", None),
+        ("ticket_called", "B001", 3),
+        ("service_started", "B001", 3),
     ]
     ticket_events = [k for k in kinds(got["qB"]) if k[1] is not None]
-    assert ticket_events == [("ticket_issued", "B001", None), ("ticket_called", "B001", 3),
-                             ("service_started", "B001", 3)]
+    assert ticket_events == [
+        ("ticket_issued", "B001", None),
+        ("ticket_called", "B001", 3),
+        ("service_started", "B001", 3),
+    ]
     assert all(k[2] != 1 for k in kinds(got["qB"])), "window 1 serves only queue A"
     for p in got["qB"]:
         assert {q["code"] for q in p["event"]["queues"]} <= {"B"}
@@ -254,7 +281,9 @@ async def test_a_queue_subscription_gets_the_events_of_the_windows_in_its_snapsh
         pushes = await queue_b.drain()
     assert_consecutive(snap, pushes)
     assert [k for k in kinds(pushes) if k[0] != "day_started"] == [
-        ("window_opened", None, 3), ("window_paused", None, 3)]
+        ("window_opened", None, 3),
+        ("window_paused", None, 3),
+    ]
 
 
 async def test_resync_gives_a_fresh_snapshot_of_the_same_subscription(connect_client, device):
@@ -331,7 +360,9 @@ async def test_pushes_never_carry_phone_id_number_or_unmasked_name(connect_clien
     async with connect_client() as wall, connect_client() as zone_a, device("kiosk") as kiosk:
         await subscribe(wall)
         await subscribe(zone_a, zone="A区")
-        issued = ok(await kiosk.request("issue_ticket", queue="A", priority="green", applicant=APPLICANT))["ticket"]
+        issued = ok(await kiosk.request("issue_ticket", queue="A", priority="green", applicant=APPLICANT))[
+            "ticket"
+        ]
         async with connect_client() as citizen, staff("w1", 1) as w1:
             await subscribe(citizen, ticket_token=issued["status_token"])
             ok(await w1.request("open_window", window=1))
@@ -402,8 +433,12 @@ async def test_a_session_token_authenticates_after_reconnect_until_logout(connec
 
 async def test_the_origin_check_refuses_foreign_browser_pages(server):
     url = f"ws://127.0.0.1:{server.port}/ws"
-    for origin in ("http://evil.example", f"http://127.0.0.1:{server.port + 1}", "null",
-                   f"https://evil.example:{server.port}"):
+    for origin in (
+        "http://evil.example",
+        f"http://127.0.0.1:{server.port + 1}",
+        "null",
+        f"https://evil.example:{server.port}",
+    ):
         with pytest.raises(InvalidStatus) as exc_info:
             async with connect(url, origin=origin):
                 pass
@@ -439,7 +474,9 @@ async def test_display_token_opens_subscriptions_when_required(tmp_path, small_c
 
 
 async def test_kiosk_rate_limit(tmp_path, small_config):
-    config = dataclasses.replace(small_config, rules=dataclasses.replace(small_config.rules, issue_rate_per_min=3))
+    config = dataclasses.replace(
+        small_config, rules=dataclasses.replace(small_config.rules, issue_rate_per_min=3)
+    )
     async with running(config, tmp_path / "hall.db") as srv:
         token, other = await mint(srv, "kiosk", name="kiosk-1"), await mint(srv, "kiosk", name="kiosk-2")
         async with client_of(srv) as kiosk:
@@ -459,7 +496,12 @@ async def test_kiosk_rate_limit(tmp_path, small_config):
             for _ in range(5):
                 ok(await mgr.request("issue_ticket", queue="P", channel="staff"))
             snap = await subscribe(mgr)
-    assert [t["number"] for t in snap["state"]["tickets"] if t["queue"] == "A"] == ["A001", "A002", "A003", "A004"]
+    assert [t["number"] for t in snap["state"]["tickets"] if t["queue"] == "A"] == [
+        "A001",
+        "A002",
+        "A003",
+        "A004",
+    ]
 
 
 # ---------------------------------------------------------------------- HTTP
@@ -483,7 +525,9 @@ async def test_healthz(server, device):
 
 
 async def test_qr_svg(server):
-    status, ctype, body = await asyncio.to_thread(http_get, server.port, "/qr.svg?text=http%3A%2F%2F127.0.0.1%2Ft%2Fabc")
+    status, ctype, body = await asyncio.to_thread(
+        http_get, server.port, "/qr.svg?text=http%3A%2F%2F127.0.0.1%2Ft%2Fabc"
+    )
     assert status == 200 and ctype.startswith("image/svg+xml")
     assert b"<svg" in body and b"</svg>" in body
     for query in ("", "?text=", "?text=" + "x" * 513):
@@ -506,8 +550,12 @@ async def test_a_display_that_never_reads_holds_up_nobody(tmp_path, small_config
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", srv.port))
     try:
-        async with connect(f"ws://127.0.0.1:{srv.port}/ws", sock=sock) as slow_ws, client_of(srv) as fast, \
-                client_of(srv) as kiosk, client_of(srv) as mgr:
+        async with (
+            connect(f"ws://127.0.0.1:{srv.port}/ws", sock=sock) as slow_ws,
+            client_of(srv) as fast,
+            client_of(srv) as kiosk,
+            client_of(srv) as mgr,
+        ):
             ok(await kiosk.request("auth", token=kiosk_token))
             ok(await mgr.request("auth", token=manager_token))
             slow = Client(slow_ws)

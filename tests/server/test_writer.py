@@ -15,13 +15,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest_asyncio
-from _support import Client
 
 from queue_server.hall.config import HallConfig
 from queue_server.server.app import HallServer
 from queue_server.server.auth import hash_token, new_token
 from queue_server.store import SqliteStore
 from queue_server.store.base import DeviceToken
+
+from _support import Client
 
 REFUSE_P = """
 CREATE TRIGGER refuse_queue_p BEFORE INSERT ON tickets WHEN NEW.queue = 'P'
@@ -68,8 +69,9 @@ async def connected(server: HallServer, role: str | None = None) -> AsyncIterato
             await c.login_manager()
         elif role is not None:
             token = new_token()
-            await server.store.add_token(hash_token(token), DeviceToken(role=role, window=None, name=role),
-                                         server.now().isoformat())
+            await server.store.add_token(
+                hash_token(token), DeviceToken(role=role, window=None, name=role), server.now().isoformat()
+            )
             await c.ok("auth", token=token)
         yield c
 
@@ -98,8 +100,11 @@ def tickets_in_db(server: HallServer) -> list[tuple[str, str]]:
 
 
 async def test_a_command_that_fails_to_persist_leaves_no_trace(server: HallServer):
-    async with connected(server, "kiosk") as kiosk, connected(server, "manager") as mgr, \
-            connected(server) as wall:
+    async with (
+        connected(server, "kiosk") as kiosk,
+        connected(server, "manager") as mgr,
+        connected(server) as wall,
+    ):
         await kiosk.ok("issue_ticket", queue="P")
         await subscribed(wall)
         sql(server, REFUSE_P)
@@ -121,8 +126,12 @@ async def test_a_command_that_fails_to_persist_leaves_no_trace(server: HallServe
 
 
 async def test_a_read_racing_a_pending_batch_sees_committed_state_only(server: HallServer):
-    async with connected(server, "kiosk") as kiosk, connected(server, "manager") as mgr, \
-            connected(server) as wall, connected(server) as late:
+    async with (
+        connected(server, "kiosk") as kiosk,
+        connected(server, "manager") as mgr,
+        connected(server) as wall,
+        connected(server) as late,
+    ):
         await kiosk.ok("issue_ticket", queue="P")
         await subscribed(wall)
         sql(server, REFUSE_P)

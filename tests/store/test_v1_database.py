@@ -28,11 +28,27 @@ MATTERS = {m.code: m for m in load_matters()}
 CAL = WorkCalendar.from_package()
 # event types and case columns added after v1 (issue 16, migration 3): absent from the old log;
 # an old case gets their defaults
-AFTER_V1 = {"part_opened", "part_released", "part_withdrawn", "bundle_decided", "notice_reissued",
-            "case_assisted", "case_submitted_by_agent"}
-CASE_DEFAULTS_AFTER_V1 = {"bundle_receipt": None, "part_after": "[]", "share_working_days": None,
-                          "released_at": None, "withdrawn_reason": "", "assisted_by": "", "assisted_by_name": "",
-                          "agent": "", "agent_point": "", "notice_version": ""}
+AFTER_V1 = {
+    "part_opened",
+    "part_released",
+    "part_withdrawn",
+    "bundle_decided",
+    "notice_reissued",
+    "case_assisted",
+    "case_submitted_by_agent",
+}
+CASE_DEFAULTS_AFTER_V1 = {
+    "bundle_receipt": None,
+    "part_after": "[]",
+    "share_working_days": None,
+    "released_at": None,
+    "withdrawn_reason": "",
+    "assisted_by": "",
+    "assisted_by_name": "",
+    "agent": "",
+    "agent_point": "",
+    "notice_version": "",
+}
 
 
 def config():
@@ -41,15 +57,27 @@ def config():
 
 
 # event types added after the v1 database was written (responsibility by content, complaints)
-NEW_SINCE_V1 = frozenset({
-    EventType.RECTIFICATION_REASSIGNED, EventType.COMPLAINT_RECEIVED, EventType.COMPLAINT_ASSIGNED,
-    EventType.COMPLAINT_HANDLED, EventType.COMPLAINT_REPLIED, EventType.COMPLAINT_CLOSED,
-    EventType.COMPLAINT_REMINDED,
-})
+NEW_SINCE_V1 = frozenset(
+    {
+        EventType.RECTIFICATION_REASSIGNED,
+        EventType.COMPLAINT_RECEIVED,
+        EventType.COMPLAINT_ASSIGNED,
+        EventType.COMPLAINT_HANDLED,
+        EventType.COMPLAINT_REPLIED,
+        EventType.COMPLAINT_CLOSED,
+        EventType.COMPLAINT_REMINDED,
+    }
+)
 # rectification columns added after v1, and the value an old loop must get: the department
 # owned every 差评 then
-NEW_RECTIFICATION_DEFAULTS = {"responsible": "department", "coordinator": "", "triage": 0, "reassigned_at": None,
-                              "reassigned_by": None, "reassign_reason": ""}
+NEW_RECTIFICATION_DEFAULTS = {
+    "responsible": "department",
+    "coordinator": "",
+    "triage": 0,
+    "reassigned_at": None,
+    "reassigned_by": None,
+    "reassign_reason": "",
+}
 
 
 def _old_rectification(row: dict[str, Any]) -> dict[str, Any]:
@@ -70,8 +98,9 @@ def state(hall: Hall) -> dict[str, Any]:
         "cases": sorted((_v1_case(k.to_row()) for k in hall.cases.values()), key=lambda r: r["receipt_no"]),
         "case_numbers": {d.isoformat(): n for d, n in sorted(hall.case_numbers.items())},
         "ratings": sorted((r.to_row() for r in hall.ratings.values()), key=lambda r: r["id"]),
-        "rectifications": sorted((_old_rectification(r.to_row()) for r in hall.rectifications.values()),
-                                 key=lambda r: r["id"]),
+        "rectifications": sorted(
+            (_old_rectification(r.to_row()) for r in hall.rectifications.values()), key=lambda r: r["id"]
+        ),
         "last_rating_id": hall.last_rating_id,
         "last_rectification_id": hall.last_rectification_id,
     }
@@ -84,8 +113,17 @@ def _v1_case(row: dict[str, Any]) -> dict[str, Any]:
     for key, default in CASE_DEFAULTS_AFTER_V1.items():
         assert row.pop(key) == default, key
     notices = row.pop("notices")
-    assert notices == (1 if row["state"] == "materials_requested" or row["missing_materials"] != "[]"
-                       or row["deficiency_item"] else 0) or notices == 0
+    assert (
+        notices
+        == (
+            1
+            if row["state"] == "materials_requested"
+            or row["missing_materials"] != "[]"
+            or row["deficiency_item"]
+            else 0
+        )
+        or notices == 0
+    )
     return row
 
 
@@ -93,7 +131,10 @@ def records() -> list[dict[str, Any]]:
     con = sqlite3.connect(DB)
     con.row_factory = sqlite3.Row
     try:
-        rows = [dict(r) for r in con.execute("SELECT type, at, actor, ticket, window, data FROM events ORDER BY id")]
+        rows = [
+            dict(r)
+            for r in con.execute("SELECT type, at, actor, ticket, window, data FROM events ORDER BY id")
+        ]
     finally:
         con.close()
     for r in rows:

@@ -183,5 +183,10 @@ def from_record(rec: dict[str, Any]) -> Event:
     for name, value in data.items():
         dec = _DECODERS[cls][name]
         kwargs[name] = value if dec is None or value is None else dec(value)
-    return cls(at=datetime.fromisoformat(rec["at"]), actor=rec["actor"], ticket=rec.get("ticket"),
-               window=rec.get("window"), **kwargs)
+    return cls(
+        at=datetime.fromisoformat(rec["at"]),
+        actor=rec["actor"],
+        ticket=rec.get("ticket"),
+        window=rec.get("window"),
+        **kwargs,
+    )

@@ -5,15 +5,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from .base import Event, EventType as T, event_type
-
+from .base import Event, event_type
+from .base import EventType as T
 
 # what a case is created with (受理, 补正 notice, new 不予受理); a resumed 补正 case has none of
 # the fields marked "creation only", a 不予受理 of a 补正 case none of CREATION
-_CREATION_ONLY = frozenset({"seq", "field", "window_kind", "one_window", "promised_working_days",
-                            "applicant_name", "applicant_phone", "applicant_id"})
-_CREATION = _CREATION_ONLY | {"matter_code", "matter_name", "department", "case_type",
-                              "accepted_window_kind", "staff", "staff_name"}
+_CREATION_ONLY = frozenset(
+    {
+        "seq",
+        "field",
+        "window_kind",
+        "one_window",
+        "promised_working_days",
+        "applicant_name",
+        "applicant_phone",
+        "applicant_id",
+    }
+)
+_CREATION = _CREATION_ONLY | {
+    "matter_code",
+    "matter_name",
+    "department",
+    "case_type",
+    "accepted_window_kind",
+    "staff",
+    "staff_name",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,8 +201,9 @@ class CaseDelivered(_CaseEvent):
 
 
 _CASE_KEYS = frozenset({"receipt_no", "matter_code", "due_at", "previous_due_at"})
-_RECT_KEYS = frozenset({"rectification_id", "contact_due", "rectify_due", "previous_contact_due",
-                        "previous_rectify_due"})
+_RECT_KEYS = frozenset(
+    {"rectification_id", "contact_due", "rectify_due", "previous_contact_due", "previous_rectify_due"}
+)
 
 
 @event_type

@@ -82,5 +82,11 @@ class ComplaintReminded(_ComplaintEvent):
     overdue: bool
 
 
-__all__ = ["ComplaintAssigned", "ComplaintClosed", "ComplaintHandled", "ComplaintReceived", "ComplaintReminded",
-           "ComplaintReplied"]
+__all__ = [
+    "ComplaintAssigned",
+    "ComplaintClosed",
+    "ComplaintHandled",
+    "ComplaintReceived",
+    "ComplaintReminded",
+    "ComplaintReplied",
+]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from .base import Event, EventType as T, event_type
-
+from .base import Event, event_type
+from .base import EventType as T
 
 
 @event_type
