@@ -100,15 +100,6 @@ def static_target(root: Path, rel: str) -> Path | None:
     return target if base in target.parents else None
 
 
-def may_read_metrics(conn: Any, request: Request) -> bool:
-    """``/metrics`` goes to loopback only (a Prometheus on this host, or a proxy that adds
-    its own access rules: a request it forwards carries ``X-Forwarded-For`` and is refused)."""
-    remote = getattr(conn, "remote_address", None)
-    if not remote:
-        return False
-    return str(remote[0]) in ("127.0.0.1", "::1") and "X-Forwarded-For" not in request.headers
-
-
 def qr_svg(text: str) -> bytes:
     import qrcode
     import qrcode.image.svg
@@ -196,8 +187,8 @@ class HttpRoutes:
             body = json.dumps(shown, ensure_ascii=False).encode()
             return _response(status, body, "application/json; charset=utf-8")
         if path == "/metrics" and self.metrics is not None:
-            if not may_read_metrics(conn, request):
-                return _text(HTTPStatus.FORBIDDEN, "metrics are for this host (loopback) only\n")
+            if not await self._may_see_details(conn, request):  # loopback, or a manager's session token
+                return _text(HTTPStatus.FORBIDDEN, "metrics are for this host (loopback) or a manager only\n")
             return _response(HTTPStatus.OK, self.metrics(), "text/plain; version=0.0.4; charset=utf-8")
         if path == "/qr.svg":
             text = parse_qs(parts.query).get("text", [""])[0]
