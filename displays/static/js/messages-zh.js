@@ -41,7 +41,7 @@
     forbidden: { text: '无权执行此操作', kiosk: '本机暂时不能取号,请到咨询台咨询', status: '无法完成此操作', pad: '本评价器暂时不能评价,请咨询工作人员' },
     not_your_window: { text: '只能操作本窗口及本窗口的号码', pad: '这次服务不是本窗口办理的,请在办理窗口评价' },
     unauthenticated: { text: '用户名、密码或令牌无效', kiosk: '本机尚未启用,请联系工作人员', pad: '本评价器尚未启用,请联系工作人员' },
-    rate_limited: '取号过于频繁,请稍等一分钟再取',
+    rate_limited: { text: '操作过于频繁或登录失败次数过多,请稍后再试', kiosk: '取号过于频繁,请稍等一分钟再取' },
     display_token_required: '本大厅要求显示屏令牌,请联系管理员',
     storage_failed: '系统繁忙,本次操作未生效,请稍后再试',
     internal_error: '系统出现故障,本次操作未生效,请稍后再试或咨询工作人员',
