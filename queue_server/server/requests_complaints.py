@@ -18,10 +18,10 @@ from ..hall.cases import department_matches
 from ..hall.errors import HallError
 from ..hall.events import ComplaintReceived, Event
 from ..hall.hall import Hall
-from ..hall.masking import mask_name, mask_phone
 from ..hall.model import Complaint
 from ..hall.responsibility import catalogue
 from . import commands as run
+from . import visibility
 from .context import Client, ServerContext, Viewer
 from .protocol import BACKOFFICE, CASE_STAFF, MANAGER
 from .schema import Field, command_fields
@@ -32,16 +32,13 @@ from .writer import Job, ReplyBuilder
 
 
 def complaint_detail(viewer: Viewer, hall: Hall, k: Complaint, now: datetime) -> dict[str, Any]:
+    """The complaint with its complainant as the visibility table lets ``viewer`` see it: in
+    full only for the owner's back office and managers (staff sessions, not device tokens)."""
     view = hall.complaint_view(k, now)
-    if viewer.role == "manager" or (
-        viewer.role == "backoffice" and department_matches(viewer.scope, k.owner_department)
-    ):
-        view["complainant"] = {"name": k.complainant_name, "phone": k.complainant_phone}
-    else:
-        view["complainant"] = {
-            "name": mask_name(k.complainant_name),
-            "phone": mask_phone(k.complainant_phone),
-        }
+    own = viewer.role == "backoffice" and department_matches(viewer.scope, k.owner_department)
+    aud = visibility.audience(viewer, own_department=own)
+    raw = {"name": k.complainant_name, "phone": k.complainant_phone}
+    view["complainant"] = visibility.applicant_view("get_complaint", aud, raw)
     return view
 
 
@@ -207,7 +204,7 @@ ENTRIES: tuple[Request, ...] = (
         type="list_complaints",
         summary="Complaints of a department (the back office: its own), soonest due "
         "first; open_only, overdue_only (the overdue list).",
-        roles=BACKOFFICE,
+        roles=visibility.roles_of("list_complaints"),
         handler=list_complaints,
         fields=(
             Field("department", str, required=False, max_len=64),
@@ -218,7 +215,7 @@ ENTRIES: tuple[Request, ...] = (
     Request(
         type="get_complaint",
         summary="One complaint by id.",
-        roles=BACKOFFICE,
+        roles=visibility.roles_of("get_complaint"),
         handler=get_complaint,
         fields=(Field("complaint", int),),
     ),

@@ -71,6 +71,20 @@ TABLE: dict[str, dict[str, Levels]] = {
     "get_rateable_service": _every(_NO_DATA, "rating_pad"),
     "get_rating": _every(_NO_DATA, "anonymous", "rating_pad"),
     "list_rectifications": _every(_NO_DATA, "backoffice", "manager"),
+    # complaints carry the complainant's name and phone (no ID number); another department's
+    # back office lists only its own and is refused one of another's (not_your_department)
+    "list_complaints": {
+        "backoffice": _NO_DATA,
+        "backoffice_own": (FULL, FULL, NONE),
+        "manager_device": (MASKED, MASKED, NONE),
+        "manager": (FULL, FULL, NONE),
+    },
+    "get_complaint": {
+        "backoffice": _NO_DATA,
+        "backoffice_own": (FULL, FULL, NONE),
+        "manager_device": (MASKED, MASKED, NONE),
+        "manager": (FULL, FULL, NONE),
+    },
     "snapshot": _every(_MASKED_NAME, *set(AUDIENCES.values())),
     "event": _every(_MASKED_NAME, *set(AUDIENCES.values())),
 }

@@ -124,7 +124,7 @@ class BundleBehaviour:
         ):
             self.k.m.push(ts + rng.uniform(600.0, 3600.0), fn, *args)
             return
-        self.k._later(local.date(), max(1, working_days), rng, fn, *args)
+        self.k._later(ts, local.date(), max(1, working_days), rng, fn, *args)
 
     def _start(self, plan: BundlePlan, code: str, ts: float) -> None:
         plan.started.add(code)
@@ -187,7 +187,7 @@ class BundleBehaviour:
         k = self.k
         day = datetime.fromtimestamp(ts, k.m.tz).date()
         if plan.by_agent or k.pickup_queue is None:
-            k._later(day, plan.rng.choice((0, 1)), plan.rng, self._post, plan)
+            k._later(ts, day, plan.rng.choice((0, 1)), plan.rng, self._post, plan)
             return
         owner = Citizen(
             key=plan.receipt,
@@ -251,7 +251,7 @@ class BundleBehaviour:
                 days=max(1, int(matter.promised_working_days)),
                 rng=rng,
             )
-            self.k._later(day, rng.choice((0, 1)), rng, self.k._start_review, plan)
+            self.k._later(ts, day, rng.choice((0, 1)), rng, self.k._start_review, plan)
 
         return Request(
             c.SubmitForCitizen(matter=matter.code, applicant=applicant, agent_point=point), actor, None, then
