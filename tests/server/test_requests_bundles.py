@@ -77,7 +77,10 @@ def config() -> HallConfig:
         ),
         StaffAccount(username="dbr-02", name="无点代办员", role=StaffRole.AGENT, password_hash=h),
     )
-    return dataclasses.replace(cfg, staff=cfg.staff + extra)
+    # the stories here span working days with the same staff connections: sessions last a week
+    # (by default a staff session ends at close of business, docs/security.md)
+    rules = dataclasses.replace(cfg.rules, session_hours=24 * 7)
+    return dataclasses.replace(cfg, staff=cfg.staff + extra, rules=rules)
 
 
 @pytest.fixture
