@@ -402,7 +402,10 @@ def open_cases(db: Path) -> list[dict[str, Any]]:
             dict(row)
             for row in con.execute(
                 "SELECT receipt_no, department, promised_working_days, state, due_at FROM cases"
-                " WHERE state IN ('accepted', 'in_review', 'suspended', 'decided') ORDER BY receipt_no"
+                " WHERE state IN ('accepted', 'in_review', 'suspended', 'decided')"
+                " AND bundle_receipt IS NULL"  # a 一件事's parts are decided and handed out with it
+                " AND receipt_no NOT IN (SELECT bundle_receipt FROM cases WHERE bundle_receipt IS NOT NULL)"
+                " ORDER BY receipt_no"
             )
         ]
     except sqlite3.OperationalError:
